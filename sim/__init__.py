@@ -1,0 +1,34 @@
+"""Drama Capital: cities competing to become the capital of the micro-short-drama industry.
+
+Python API (no config files needed):
+
+    from sim import load_config, ContestModel
+    cfg = load_config("xian_vs_zhengzhou", overrides=["seed=3"])
+    model = ContestModel(cfg)
+    model.step()
+    model.city_table(); model.summary()
+
+`load_config` composes the Hydra scenario files; Hydra is imported only
+when it is called.
+"""
+
+from sim.agents import City, Firm
+from sim.model import ContestModel
+from sim.params import (
+    BehaviourParams, CityParams, EconomyParams, FirmParams, MarketParams, ParamError,
+    PolicyParams, RunParams, ScenarioParams, Stacking, StrategyKind, StrategyParams,
+)
+
+
+def load_config(scenario: str = "xian_vs_zhengzhou", overrides: list[str] | None = None) -> RunParams:
+    """Compose configs/run.yaml with `scenario` and Hydra-style overrides into validated RunParams."""
+    from sim.config import load_config as _load
+
+    return _load(scenario, overrides)
+
+
+__all__ = [
+    "BehaviourParams", "City", "CityParams", "ContestModel", "EconomyParams", "Firm", "FirmParams",
+    "MarketParams", "ParamError", "PolicyParams", "RunParams", "ScenarioParams", "Stacking",
+    "StrategyKind", "StrategyParams", "load_config",
+]

@@ -1,0 +1,335 @@
+"""Typed, frozen, validated parameters of the contest model.
+
+These dataclasses are the only thing `ContestModel` reads. They are plain
+Python: no Hydra, no OmegaConf, so the model runs from a notebook with
+`ContestModel(RunParams(scenario=...))`. The Hydra layer (`sim.config`)
+derives its ConfigStore schemas from these classes and converts a composed
+config into them once, with `from_dict`.
+
+Every numeric field declares its allowed range with `spec(...)`; a value out
+of range raises `ParamError` naming the key and the range. Sources of the
+defaults are given beside each field: a seed file in `../shared/seeds/`, or
+"assumption" with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+
+class ParamError(ValueError):
+    """A parameter is missing, of the wrong type or out of its allowed range."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
+
+
+def spec(default: Any, lo: float | None = None, hi: float | None = None, *, doc: str = ""):
+    """A dataclass field with an allowed closed range [lo, hi] and a one-line doc."""
+    return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc})
+
+
+def _check_ranges(obj: Any) -> None:
+    """Raise ParamError for the first field of `obj` outside its declared range."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+        if lo is None and hi is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamError(f.name, f"must be a number, got {value!r}")
+        if math.isnan(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ParamError(f.name, f"{value!r} is out of range; allowed {_range_text(lo, hi)}")
+
+
+def _range_text(lo: float | None, hi: float | None) -> str:
+    if hi is None:
+        return f">= {lo:g}"
+    if lo is None:
+        return f"<= {hi:g}"
+    return f"[{lo:g}, {hi:g}]"
+
+
+class Validated:
+    """Mixin: range-check every field after construction."""
+
+    def __post_init__(self) -> None:
+        _check_ranges(self)
+
+
+class Stacking(enum.Enum):
+    """How a production's several subsidies combine (seed 002: Shenzhen stacks, capped)."""
+
+    stack = "stack"  # all instruments add up, then the per-production cap applies
+    largest = "largest"  # only the largest single instrument is paid
+
+
+class StrategyKind(enum.Enum):
+    """How a city revises its reward over time."""
+
+    fixed = "fixed"
+    reactive = "reactive"  # raises its reward when its share falls
+    imitate = "imitate"  # moves its reward toward the leader's
+    objective = "objective"  # hill-climbs its own jobs + tax + tourism - outlay
+
+
+@dataclass(frozen=True)
+class PolicyParams(Validated):
+    """A city's policy instruments (all seen in seeds 002 and 003)."""
+
+    reward_rate: float = spec(0.1, 0.0, 1.0, doc="cash reward as a share of a production's cost")
+    reward_cap: float = spec(3.0e6, 0.0, doc="most paid for one production, yuan (seed 002: Shanghai, Shenzhen 3 M)")
+    stacking: Stacking = Stacking.stack
+    min_investment: float = spec(0.0, 0.0, doc="production cost needed to qualify for the reward, yuan (seed 003: Wujin 5 M)")
+    award_bonus: float = spec(0.0, 0.0, 5.0, doc="extra reward for award-winning works, share of the reward (seed 002: Xi'an +20 %)")
+    culture_bonus: float = spec(0.0, 0.0, doc="yuan per local-culture production (seed 002: Zhengzhou up to 300 k)")
+    aigc_support: float = spec(0.0, 0.0, 0.9, doc="share of production cost the city covers for AIGC/technology (seed 002: Changzhou)")
+    annual_budget: float = spec(50.0e6, 0.0, doc="subsidy money per year, yuan (seed 002: Shanghai 50 M for 2025)")
+    budget_period_years: int = spec(1, 1, 10, doc="years one fund covers; the budget refills at each period start (seed 002: Fujian 30 M over 3 years)")
+    talent_programme: float = spec(0.0, 0.0, doc="yuan per year on training and housing that grows the talent pool")
+    studio_investment: float = spec(0.0, 0.0, doc="yuan per year spent building studios")
+    studio_cost_per_team: float = spec(2.0e6, 1.0, doc="yuan to build space for one more team (assumption: no cost figure in the seeds)")
+    studio_lag_months: int = spec(12, 1, 120, doc="months from spending to usable studio space (assumption: a park takes about a year)")
+
+
+@dataclass(frozen=True)
+class StrategyParams(Validated):
+    """How and how often a city revises its policy."""
+
+    kind: StrategyKind = StrategyKind.fixed
+    review_months: int = spec(3, 1, 60, doc="months between policy reviews (assumption: quarterly)")
+    rate_step: float = spec(0.02, 0.0, 1.0, doc="change of reward_rate at one review (assumption)")
+    max_reward_rate: float = spec(0.5, 0.0, 1.0, doc="highest reward_rate the city will offer (assumption)")
+    imitation_speed: float = spec(0.25, 0.0, 1.0, doc="share of the gap to the leader's policy closed per review (assumption)")
+    share_tolerance: float = spec(0.005, 0.0, 1.0, doc="fall in share that a reactive city ignores (assumption)")
+    job_value: float = spec(10_000.0, 0.0, doc="yuan a month the objective credits per job (assumption: about one month's wage)")
+
+
+@dataclass(frozen=True)
+class CityParams(Validated):
+    """One city: identity, endowments and its starting policy."""
+
+    id: str = "city"
+    name: str = ""
+    lon: float = spec(110.0, 70.0, 140.0, doc="longitude, degrees east")
+    lat: float = spec(32.0, 15.0, 55.0, doc="latitude, degrees north")
+    firms: int = spec(100, 0, 1_000_000, doc="production companies at the start")
+    wage: float = spec(9000.0, 1.0, doc="yuan per crew member per month when crews are not short")
+    rent: float = spec(60_000.0, 0.0, doc="yuan per team per month for studio space at reference occupancy")
+    studio_capacity: float = spec(150.0, 0.0, doc="teams the studios can host at once (seed 004: Quzhou factory 30 teams)")
+    talent: float = spec(5000.0, 0.0, doc="crew, actors and writers available")
+    culture: float = spec(0.5, 0.0, 1.0, doc="cultural-tourism resources, index")
+    ecommerce: float = spec(0.5, 0.0, 1.0, doc="e-commerce ecosystem, index (seed 003: Wujin's 300+ e-commerce firms)")
+    approval: float = spec(0.5, 0.0, 1.0, doc="administrative/approval efficiency, index")
+    policy: PolicyParams = field(default_factory=PolicyParams)
+    strategy: StrategyParams = field(default_factory=StrategyParams)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", self.id):
+            raise ParamError("id", f"{self.id!r} is not a city id; use lowercase ASCII letters, digits, '_' (e.g. 'xian')")
+        super().__post_init__()
+
+
+@dataclass(frozen=True)
+class MarketParams(Validated):
+    """The national micro-short-drama market."""
+
+    revenue_2024: float = spec(50.4e9, 0.0, doc="yuan, 2024 (seed 002: 504.4亿 in 2024; seed 000: 504亿)")
+    revenue_2025: float = spec(63.43e9, 0.0, doc="yuan, 2025 (seed 002: 634.3亿 in 2025)")
+    growth_after: float = spec(0.256, -0.9, 2.0, doc="yearly growth after 2025 (seed 000: 千亿 = 100 B by 2027, i.e. (100/63.43)^(1/2)-1)")
+    producer_share: float = spec(0.15, 0.0, 1.0, doc="share of revenue left to producers after platforms and paid traffic (assumption: not in the seeds)")
+    coverage: float = spec(1.0, 0.0, 1.0, doc="share of the national market the modelled cities' firms compete for")
+    premium_weight: float = spec(2.2, 0.0, doc="attention per premium production relative to a traffic one in 2024 (assumption)")
+    quality_shift: float = spec(0.15, 0.0, 2.0, doc="yearly growth of the premium weight (assumption: seeds 001/002 say reward shifts to quality, no figure)")
+
+
+@dataclass(frozen=True)
+class FirmParams(Validated):
+    """Production companies: size, output, costs, entry and exit."""
+
+    crew_mean: float = spec(30.0, 1.0, 10_000.0, doc="people per company (seed 002: Zhengzhou 24,000 jobs / 800 enterprises)")
+    crew_spread: float = spec(0.3, 0.0, 3.0, doc="log-normal sigma of crew size (assumption)")
+    premium_share: float = spec(0.2, 0.0, 1.0, doc="share of companies in the premium tier (assumption)")
+    rate_traffic: float = spec(0.83, 0.0, 30.0, doc="productions per month, traffic tier (seed 004: 150 dramas by 30 teams in 6 months)")
+    rate_premium: float = spec(0.4, 0.0, 30.0, doc="productions per month, premium tier (assumption: about twice as long per work)")
+    overhead: float = spec(50_000.0, 0.0, doc="fixed yuan per month a company pays even when idle (assumption)")
+    start_capital_months: float = spec(6.0, 0.0, 120.0, doc="starting capital in months of costs (assumption)")
+    exit_patience: int = spec(6, 1, 120, doc="consecutive loss months before a company exits (assumption)")
+    entry_rate: float = spec(0.03, 0.0, 1.0, doc="most entrants per month as a share of companies, reached at a 100 % margin (assumption)")
+    entry_floor: float = spec(1.0, 0.0, 1000.0, doc="expected entrants per month when margins are positive, however few firms (assumption)")
+    award_prob_traffic: float = spec(0.01, 0.0, 1.0, doc="chance a traffic production wins an award (assumption)")
+    award_prob_premium: float = spec(0.1, 0.0, 1.0, doc="chance a premium production wins an award (assumption)")
+    culture_theme_max: float = spec(0.3, 0.0, 1.0, doc="share of local-culture productions where culture = 1 (assumption)")
+
+
+@dataclass(frozen=True)
+class BehaviourParams(Validated):
+    """Location choice, agglomeration and congestion: the free behavioural parameters."""
+
+    reconsider_rate: float = spec(0.05, 0.0, 1.0, doc="share of companies that reconsider their city each month (assumption)")
+    horizon_months: float = spec(12.0, 1.0, 240.0, doc="months of expected profit weighed against a move (assumption)")
+    moving_cost: float = spec(500_000.0, 0.0, doc="yuan one move costs a company (assumption)")
+    logit_scale: float = spec(1.0, 1e-6, 1e3, doc="scale of the Gumbel taste shock, million yuan (assumption)")
+    agglomeration: float = spec(0.1, 0.0, 2.0, doc="elasticity of output with cluster size (Arthur 1989; assumption)")
+    cluster_ref: float = spec(100.0, 1.0, doc="cluster size at which productivity is 1 (assumption)")
+    cluster_pull: float = spec(0.2, 0.0, 100.0, doc="utility per log firm in the city: shared crews, equipment (assumption)")
+    talent_pull: float = spec(0.1, 0.0, 100.0, doc="utility per log of spare talent (assumption)")
+    facility_pull: float = spec(0.1, 0.0, 100.0, doc="utility per log of spare studio slots (assumption)")
+    rent_elasticity: float = spec(1.0, 0.0, 10.0, doc="elasticity of rent with studio occupancy (assumption)")
+    reference_occupancy: float = spec(0.8, 0.01, 10.0, doc="occupancy at which rent equals the listed rent (assumption)")
+    wage_elasticity: float = spec(0.5, 0.0, 10.0, doc="elasticity of wage with crew demand over the pool (assumption)")
+    talent_migration: float = spec(0.02, 0.0, 1.0, doc="monthly growth of the pool per unit of wage premium (assumption)")
+    trainee_cost: float = spec(20_000.0, 1.0, doc="yuan of talent programme per crew member added (assumption)")
+    ecommerce_uplift: float = spec(0.2, 0.0, 5.0, doc="extra revenue per production where ecommerce = 1 (seed 003 dual stream; size assumed)")
+    approval_uplift: float = spec(0.2, 0.0, 5.0, doc="extra output where approval = 1 (assumption)")
+
+
+@dataclass(frozen=True)
+class EconomyParams(Validated):
+    """What a city earns back from the industry."""
+
+    tax_rate: float = spec(0.06, 0.0, 1.0, doc="local tax take on company revenue (assumption)")
+    tourism_per_culture_production: float = spec(1.0e6, 0.0, doc="tourism yuan per local-culture production (assumption scaled from seed 001 Sihong)")
+
+
+@dataclass(frozen=True)
+class ScenarioParams(Validated):
+    """A contest: the cities and the shared market and behaviour."""
+
+    name: str = "custom"
+    description: str = ""
+    cities: tuple[CityParams, ...] = ()
+    market: MarketParams = field(default_factory=MarketParams)
+    firms: FirmParams = field(default_factory=FirmParams)
+    behaviour: BehaviourParams = field(default_factory=BehaviourParams)
+    economy: EconomyParams = field(default_factory=EconomyParams)
+
+    def __post_init__(self) -> None:
+        if not self.cities:
+            raise ParamError("cities", "a scenario needs at least one city")
+        ids = [c.id for c in self.cities]
+        if len(set(ids)) != len(ids):
+            raise ParamError("cities", f"city ids must be unique, got {ids}")
+        super().__post_init__()
+
+    def city(self, city_id: str) -> CityParams:
+        """The city with this id (KeyError naming the known ids otherwise)."""
+        for c in self.cities:
+            if c.id == city_id:
+                return c
+        raise KeyError(f"unknown city {city_id!r}; known: {[c.id for c in self.cities]}")
+
+
+@dataclass(frozen=True)
+class RunParams(Validated):
+    """Everything one run needs."""
+
+    scenario: ScenarioParams
+    steps: int = spec(60, 1, 1200, doc="months to simulate")
+    seed: int = spec(42, 0, 2**63 - 1, doc="root seed of the run's random generator")
+    start: str = "2024-01"
+    capital_threshold: float = spec(0.5, 0.5, 1.0, doc="trailing-12-month production share that makes a city the capital")
+    capital_window: int = spec(12, 1, 120, doc="months in the trailing window for the capital test")
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.start):
+            raise ParamError("start", f"{self.start!r} is not a month; use YYYY-MM")
+        super().__post_init__()
+
+
+# ---------------------------------------------------------------------------
+# Building frozen params from plain dicts (the one crossing from config land).
+
+
+def from_dict(cls: type, data: Any, path: str = "") -> Any:
+    """Build dataclass `cls` from nested plain data, naming the full key on any error.
+
+    `cities` may be given as a mapping id -> city fields (as in the YAML
+    files) or as a sequence of city mappings with an `id` each.
+    """
+    if dataclasses.is_dataclass(data):
+        return data
+    if not isinstance(data, dict):
+        raise ParamError(path or cls.__name__, f"expected a mapping, got {type(data).__name__}")
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ParamError(_join(path, unknown[0]), f"unknown key; allowed: {', '.join(sorted(names))}")
+    kwargs = {}
+    for name, value in data.items():
+        key = _join(path, name)
+        kwargs[name] = _convert(hints[name], value, key)
+    try:
+        return cls(**kwargs)
+    except ParamError as err:
+        raise ParamError(_join(path, err.key), err.message) from None
+    except TypeError as err:  # a required field is missing
+        raise ParamError(path or cls.__name__, str(err)) from None
+
+
+def _convert(hint: Any, value: Any, key: str) -> Any:
+    origin = getattr(hint, "__origin__", None)
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, value, key)
+    if origin is tuple:  # only tuple[CityParams, ...] is used
+        item = hint.__args__[0]
+        if isinstance(value, dict):
+            items = []
+            for city_id, fields in value.items():
+                fields = dict(fields or {})
+                if fields.setdefault("id", city_id) != city_id:
+                    raise ParamError(_join(key, city_id) + ".id", f"must equal its key {city_id!r}")
+                items.append(from_dict(item, fields, _join(key, city_id)))
+            return tuple(items)
+        return tuple(from_dict(item, v, f"{key}[{i}]") for i, v in enumerate(value))
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        if isinstance(value, hint):
+            return value
+        try:
+            return hint(value)
+        except ValueError:
+            allowed = ", ".join(m.value for m in hint)
+            raise ParamError(key, f"{value!r} is not allowed; choose one of: {allowed}") from None
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamError(key, f"must be a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+            raise ParamError(key, f"must be a whole number, got {value!r}")
+        return int(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ParamError(key, f"must be text, got {value!r}")
+        return value
+    return value
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def to_dict(obj: Any) -> Any:
+    """Plain nested data (Enums as values, cities keyed by id) from params."""
+    if dataclasses.is_dataclass(obj):
+        out = {}
+        for f in dataclasses.fields(obj):
+            v = getattr(obj, f.name)
+            if f.name == "cities":
+                out[f.name] = {c.id: {k: x for k, x in to_dict(c).items() if k != "id"} for c in v}
+            else:
+                out[f.name] = to_dict(v)
+        return out
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(v) for v in obj]
+    return obj
