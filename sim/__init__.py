@@ -12,9 +12,15 @@ Python API (no config files needed):
 when it is called.
 """
 
-from sim.agents import City, Firm
-from sim.model import ContestModel
-from sim.params import (
+import os
+
+# One BLAS thread per model process: runs scale out across processes, not inside one.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from sim.agents import City, Firm  # noqa: E402
+from sim.model import ContestModel  # noqa: E402
+from sim.params import (  # noqa: E402
     BehaviourParams, CityParams, EconomyParams, FirmParams, MarketParams, ParamError,
     PolicyParams, RunParams, ScenarioParams, Stacking, StrategyKind, StrategyParams,
 )

@@ -10,7 +10,6 @@ the composed config is converted, once, by `to_params`.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import os
 from pathlib import Path
 from typing import Any, Dict, get_type_hints  # noqa: UP035  (OmegaConf needs typing.Dict)
@@ -109,32 +108,65 @@ def describe_error(exc: BaseException) -> str:
     """One line naming the key and what is allowed, from a Hydra/OmegaConf/params error."""
     if isinstance(exc, ParamError):
         return str(exc)
-    chain = []
+    chain: list[BaseException] = []
     e: BaseException | None = exc
-    while e is not None:
+    while e is not None and e not in chain:
         chain.append(e)
         e = e.__cause__ or e.__context__
-    key = next((getattr(x, "full_key", None) for x in chain if getattr(x, "full_key", None)), None)
     for x in chain:
-        msg = getattr(x, "msg", None) or str(x)
-        if "Could not find" in msg and "Available options" in msg:
-            lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
-            group = lines[0].split("'")[-2] if "'" in lines[0] else lines[0]
-            options = [ln for ln in lines[2:]]
-            return f"{group.replace('/', '=', 1)}: no such config; available: {', '.join(options)}"
-    deepest = chain[-1]
-    text = (getattr(deepest, "msg", None) or str(deepest)).strip().splitlines()[0]
-    top = str(exc).strip().splitlines()[0]
-    if "not in struct" in text or "Could not override" in top:
-        name = key or top.split("'")[1] if "'" in top else key
-        return f"{name}: unknown key ({text}); check the spelling or the city id"
-    if isinstance(deepest, (ValueError, enum.Enum.__class__)) and "Invalid value" in text:
-        return f"{key}: {text}"
-    return f"{key}: {text}" if key else (text if text == top else f"{top} ({text})")
+        text = getattr(x, "message", None) or str(x)
+        if "Could not find" in text and "Available options" in text:
+            return _missing_option(text)
+    oc = next((x for x in chain if getattr(x, "full_key", None)), None)
+    if oc is not None:
+        key = oc.full_key
+        first = _first_line(getattr(oc, "msg", None) or str(oc))
+        if "not in struct" in first or "not in '" in first:
+            return _unknown_key(key)
+        return f"{key}: {first}"
+    return _first_line(str(exc)) or type(exc).__name__
 
 
-def _value_error(key: str | None, msg: str) -> str:  # pragma: no cover - kept tiny on purpose
-    return f"{key}: {msg}" if key else msg
+def _first_line(text: str) -> str:
+    return next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+
+
+def _missing_option(text: str) -> str:
+    """'scenario: no config named 'x'; available: a, b' from Hydra's MissingConfigException text."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    head = lines[0]
+    wanted = head.split("Could not find")[-1].strip(" '")
+    group, _, name = wanted.partition("/")
+    options = []
+    if "Available options" in text:
+        i = next(k for k, ln in enumerate(lines) if ln.startswith("Available options"))
+        for ln in lines[i + 1:]:
+            if not ln or ln.startswith("Config search path"):
+                break
+            if ln != "base_scenario":
+                options.append(ln)
+    return f"{group}: no config named {name!r}; available: {', '.join(options)}"
+
+
+def _unknown_key(key: str) -> str:
+    """Name the unknown key and list what is allowed at that level of the schema."""
+    parts = key.split(".")
+    cls: Any = RunParams
+    i = 0
+    while i < len(parts) - 1 and dataclasses.is_dataclass(cls):
+        hint = get_type_hints(cls).get(parts[i])
+        if hint is None:
+            break
+        if getattr(hint, "__origin__", None) is tuple:  # cities: the next part is a city id
+            if i + 1 == len(parts) - 1:
+                return (f"{key}: unknown city {parts[-1]!r}; use a city of the scenario "
+                        f"(add one with +{key}.<field>=...)")
+            cls, i = hint.__args__[0], i + 2
+        else:
+            cls, i = hint, i + 1
+    allowed = sorted(f.name for f in dataclasses.fields(cls) if not (cls is CityParams and f.name == "id")) \
+        if dataclasses.is_dataclass(cls) else []
+    return f"{key}: unknown key; allowed here: {', '.join(allowed)}"
 
 
 def as_plain(cfg: Any) -> Any:

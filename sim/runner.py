@@ -1,0 +1,128 @@
+"""Run one scenario into a folder: tables, summary, figure, resolved config and manifest.
+
+Files are written under temporary names and renamed into place; the
+manifest is written last, with `"status": "complete"`, so a folder without
+it (or with `"status": "failed"`) is visibly not a finished run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+from tqdm.auto import tqdm
+
+from sim.model import ContestModel
+from sim.params import RunParams, to_dict
+from sim.plots import plot_shares
+
+OUTPUT_FILES = ("config.yaml", "cities.parquet", "summary.json", "shares.png", "manifest.json")
+PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "matplotlib", "hydra-core", "omegaconf")
+
+
+def run_to_folder(params: RunParams, out_dir: Path, progress: bool = True) -> dict:
+    """Run `params` and write every output file into `out_dir`; returns the summary."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    _atomic_write(out_dir / "config.yaml", yaml.safe_dump(to_dict(params), sort_keys=False, allow_unicode=True))
+    try:
+        model = ContestModel(params)
+        bar = tqdm(total=params.steps, desc=f"{params.scenario.name} seed {params.seed}", unit="month",
+                   disable=None if progress else True, leave=False)  # None: off when not a terminal
+        for _ in range(params.steps):
+            model.step()
+            bar.update()
+        bar.close()
+        table = model.city_table()
+        summary = model.summary()
+        tmp = out_dir / "cities.parquet.tmp"
+        table.to_parquet(tmp, index=False)
+        os.replace(tmp, out_dir / "cities.parquet")
+        _atomic_write(out_dir / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False))
+        plot_shares(table, out_dir / "shares.png", params.capital_threshold,
+                    title=f"{params.scenario.name}, seed {params.seed}")
+    except BaseException as err:
+        _write_manifest(out_dir, params, started, time.perf_counter() - t0, status="failed",
+                        error="".join(traceback.format_exception_only(type(err), err)).strip())
+        raise
+    _write_manifest(out_dir, params, started, time.perf_counter() - t0, status="complete")
+    return summary
+
+
+def _write_manifest(out_dir: Path, params: RunParams, started: datetime, wall: float, status: str,
+                    error: str | None = None) -> None:
+    manifest = {
+        "status": status,
+        "scenario": params.scenario.name,
+        "seed": params.seed,
+        "steps": params.steps,
+        "started": started.isoformat(timespec="seconds"),
+        "wall_time_s": round(wall, 3),
+        "git_revision": git_revision(),
+        "command": sys.argv,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": package_versions(),
+        "files": [f for f in OUTPUT_FILES if (out_dir / f).exists() or f == "manifest.json"],
+    }
+    if error:
+        manifest["error"] = error
+    _atomic_write(out_dir / "manifest.json", json.dumps(manifest, indent=2))
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of the packages a result depends on."""
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_revision() -> str | None:
+    """The project's git commit, with '-dirty' when the work tree has changes; None outside git."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                             timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return rev + ("-dirty" if dirty else "")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def format_outcome(summary: dict) -> str:
+    """A short plain-text table of a run's outcome."""
+    cities = list(summary["final_share"])
+    width = max(len(c) for c in cities + ["city"])
+    lines = [f"{'city':<{width}}  {'share':>6}  {'firms':>6}  {'jobs':>8}  {'subsidy M¥':>10}  {'¥ per job':>10}"]
+    for c in cities:
+        cpj = summary["cost_per_job"][c]
+        lines.append(
+            f"{c:<{width}}  {summary['final_share'][c]:>6.1%}  {summary['final_firms'][c]:>6d}  "
+            f"{summary['final_employment'][c]:>8,.0f}  {summary['subsidy_total'][c] / 1e6:>10,.1f}  "
+            f"{'-' if cpj is None else f'{cpj:,.0f}':>10}")
+    cap = summary["capital"]
+    lines.append(f"capital: {cap} since step {summary['capital_step']}" if cap else "capital: none "
+                 f"(no city holds {summary['capital_threshold']:.0%} of the trailing 12 months)")
+    return "\n".join(lines)
