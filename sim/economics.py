@@ -50,6 +50,21 @@ def wage_level(base_wage: np.ndarray, crew_demand: np.ndarray, talent: np.ndarra
     return base_wage * np.maximum(1.0, pressure) ** b.wage_elasticity
 
 
+def next_talent(talent: np.ndarray, crew_demand: np.ndarray, trained: np.ndarray,
+                b: BehaviourParams) -> np.ndarray:
+    """Next month's talent pool: crews move in to fill part of a shortage, idle crews drift away, programmes train more."""
+    gap = crew_demand - talent
+    change = np.where(gap > 0, b.talent_migration * gap, b.talent_attrition * gap)
+    return np.maximum(talent + change + trained, 0.0)
+
+
+def next_private_capacity(capacity: np.ndarray, firms_in_city: np.ndarray, b: BehaviourParams) -> np.ndarray:
+    """Private studio space grows while occupancy is above the reference (sets are converted from other space)."""
+    occupancy = firms_in_city / np.maximum(capacity, 1e-9)
+    excess = np.maximum(occupancy / b.reference_occupancy - 1.0, 0.0)
+    return capacity * (1.0 + b.studio_supply_rate * np.minimum(excess, 1.0))
+
+
 def monthly_cost(wage: np.ndarray, rent: np.ndarray, crew: np.ndarray, util: np.ndarray,
                  overhead: float) -> np.ndarray:
     """What a firm pays in a month: crews and studio for the time it shoots, plus overhead."""

@@ -284,9 +284,8 @@ class ContestModel(mesa.Model):
                 self._building.append(project)
                 # Due half a month before the step `lag` months on, so it is usable in that month.
                 self.schedule_event(project.complete, after=p.studio_lag_months - 0.5)
-        premium = cs.wage / cs.base_wage - 1.0
-        cs.talent[:] = np.maximum(
-            cs.talent * (1.0 + b.talent_migration * premium) + cs.talent_spent / b.trainee_cost, 0.0)
+        cs.talent[:] = economics.next_talent(cs.talent, crew_j, cs.talent_spent / b.trainee_cost, b)
+        cs.capacity[:] = economics.next_private_capacity(cs.capacity, n_j, b)
         cs.wage[:] = economics.wage_level(cs.base_wage, crew_j, cs.talent, b)
         cs.rent[:] = economics.rent_level(cs.base_rent, n_j, cs.capacity, b)
         cs.firms[:] = n_j
