@@ -27,7 +27,7 @@ def utilisation(firms_in_city: np.ndarray, crew_in_city: np.ndarray, capacity: n
     with np.errstate(divide="ignore", invalid="ignore"):
         slots = np.where(firms_in_city > 0, np.minimum(1.0, capacity / firms_in_city), 1.0)
         crew_needed = crew_in_city * slots
-        crews = np.where(crew_needed > 0, np.minimum(1.0, talent / crew_needed), 1.0)
+        crews = np.where(crew_needed > 1e-9, np.minimum(1.0, talent / np.maximum(crew_needed, 1e-9)), 1.0)
     return slots * crews
 
 

@@ -34,6 +34,11 @@ class CapitalTracker:
         return trailing
 
 
+def cost_per_job(outlay: float, employment: float) -> float | None:
+    """Treasury outlay (subsidies, talent and studio spending so far) per job supported; None below one job."""
+    return float(outlay / employment) if employment >= 1.0 else None
+
+
 def summarise(model: ContestModel) -> dict:
     """summary.json: scenario, seed, steps, capital, capital_step, final_share, subsidy_total, cost_per_job, ..."""
     table = model.city_table()
@@ -41,8 +46,7 @@ def summarise(model: ContestModel) -> dict:
     final_share = {c: float(last.loc[last["city"] == c, "share"].mean()) if len(last) else 0.0
                    for c in model.city_ids}
     cs = model.city_state
-    cost_per_job = {c: (float(cs.outlay_total[j] / cs.employment[j]) if cs.employment[j] > 0 else None)
-                    for j, c in enumerate(model.city_ids)}
+    per_job = {c: cost_per_job(cs.outlay_total[j], cs.employment[j]) for j, c in enumerate(model.city_ids)}
     return {
         "scenario": model.scenario_params.name,
         "seed": model.params.seed,
@@ -54,7 +58,7 @@ def summarise(model: ContestModel) -> dict:
         "final_share": final_share,
         "subsidy_total": {c: float(cs.subsidy_total[j]) for j, c in enumerate(model.city_ids)},
         "outlay_total": {c: float(cs.outlay_total[j]) for j, c in enumerate(model.city_ids)},
-        "cost_per_job": cost_per_job,
+        "cost_per_job": per_job,
         "final_firms": {c: int(cs.firms[j]) for j, c in enumerate(model.city_ids)},
         "final_employment": {c: float(cs.employment[j]) for j, c in enumerate(model.city_ids)},
         "final_reward_rate": {c: float(model.policy.reward_rate[j]) for j, c in enumerate(model.city_ids)},

@@ -12,7 +12,7 @@ from sim import economics, market
 from sim.agents import City, Firm
 from sim.choice import logit_choice
 from sim.firms import PREMIUM, FirmTable
-from sim.metrics import CapitalTracker
+from sim.metrics import CapitalTracker, cost_per_job
 from sim.params import CityParams, RunParams, ScenarioParams
 from sim.strategies import REVISERS, StrategyContext, is_review_month
 from sim.subsidy import PolicyArrays, category_probabilities, claim_per_production, ration
@@ -313,7 +313,7 @@ class ContestModel(mesa.Model):
                 "capacity": float(cs.capacity[j]), "reward_rate": float(self.policy.reward_rate[j]),
                 "revenue": float(cs.revenue[j]), "tax": float(cs.tax[j]), "tourism": float(cs.tourism[j]),
                 "outlay_total": float(cs.outlay_total[j]),
-                "cost_per_job": float(cs.outlay_total[j] / employment) if employment > 0 else np.nan,
+                "cost_per_job": np.nan if (cpj := cost_per_job(cs.outlay_total[j], employment)) is None else cpj,
                 "entered": int(cs.entered[j]), "exited": int(cs.exited[j]),
                 "moved_in": int(cs.moved_in[j]), "moved_out": int(cs.moved_out[j]),
                 "is_capital": self.capital.current == city_id,

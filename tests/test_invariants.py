@@ -1,0 +1,104 @@
+"""Invariants checked after every step, on fixed and on random valid configurations."""
+
+import gc
+import weakref
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim import ContestModel, Firm
+from sim.params import from_dict, RunParams
+
+from conftest import make_params
+
+COUNT_COLUMNS = ["firms", "productions", "entered", "exited", "moved_in", "moved_out"]
+
+
+def check_invariants(model: ContestModel) -> None:
+    """Everything that must hold after any step."""
+    table = model.city_table()
+    now = table[table.step == model.steps]
+    numeric = now.drop(columns=["date", "city", "is_capital", "cost_per_job"])
+    assert not numeric.isna().any().any(), "NaN in the city table"
+    assert (now[COUNT_COLUMNS] >= 0).all().all(), "negative count"
+    assert (now.budget_left >= 0).all(), "budget below zero"
+    assert (now[["employment", "talent", "capacity", "wage", "rent", "subsidy_paid"]] >= 0).all().all()
+    if now.productions.sum() > 0:
+        assert abs(now.share.sum() - 1.0) < 1e-9, "shares do not sum to 1"
+    else:
+        assert (now.share == 0).all()
+    # firms conserved: start + entered - exited = now, in the totals, the table and the Mesa agents
+    assert model.firms_at_start + model.entered_total - model.exited_total == model.n_firms
+    assert table.entered.sum() - table.exited.sum() == model.n_firms - model.firms_at_start
+    assert now.firms.sum() == model.n_firms == len(model.agents_by_type.get(Firm, []))
+    assert now.moved_in.sum() == now.moved_out.sum()
+    # a city never pays more than it budgeted
+    assert (table.groupby("city").subsidy_paid.sum() <= table.groupby("city").subsidy_total.max() + 1e-6).all()
+
+
+def test_invariants_every_step_default_cities():
+    model = ContestModel(make_params(steps=30))
+    for _ in range(30):
+        model.step()
+        check_invariants(model)
+
+
+city_strategy = st.fixed_dictionaries({
+    "firms": st.integers(0, 60),
+    "wage": st.floats(3000, 20000),
+    "rent": st.floats(0, 200_000),
+    "studio_capacity": st.floats(0, 150),
+    "talent": st.floats(0, 5000),
+    "culture": st.floats(0, 1), "ecommerce": st.floats(0, 1), "approval": st.floats(0, 1),
+    "policy": st.fixed_dictionaries({
+        "reward_rate": st.floats(0, 1),
+        "reward_cap": st.floats(0, 5e6),
+        "stacking": st.sampled_from(["stack", "largest"]),
+        "min_investment": st.floats(0, 2e6),
+        "award_bonus": st.floats(0, 1),
+        "culture_bonus": st.floats(0, 5e5),
+        "aigc_support": st.floats(0, 0.5),
+        "annual_budget": st.floats(0, 2e8),
+        "budget_period_years": st.integers(1, 3),
+        "talent_programme": st.floats(0, 2e7),
+        "studio_investment": st.floats(0, 2e7),
+        "studio_lag_months": st.integers(1, 12),
+    }),
+    "strategy": st.fixed_dictionaries({
+        "kind": st.sampled_from(["fixed", "reactive", "imitate", "objective"]),
+        "review_months": st.integers(1, 6),
+    }),
+})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cities=st.lists(city_strategy, min_size=1, max_size=4),
+    agglomeration=st.floats(0, 1.5),
+    reconsider=st.floats(0, 1),
+    coverage=st.floats(0, 1),
+    seed=st.integers(0, 2**32),
+)
+def test_invariants_hold_for_random_valid_configs(cities, agglomeration, reconsider, coverage, seed):
+    data = {
+        "scenario": {
+            "name": "random",
+            "cities": {f"c{i}": c for i, c in enumerate(cities)},
+            "market": {"coverage": coverage},
+            "behaviour": {"agglomeration": agglomeration, "reconsider_rate": reconsider},
+        },
+        "steps": 14, "seed": seed,
+    }
+    model = ContestModel(from_dict(RunParams, data))
+    for _ in range(14):
+        model.step()
+        check_invariants(model)
+
+
+def test_model_is_garbage_collected():
+    model = ContestModel(make_params(steps=3)).run()
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
