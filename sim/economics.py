@@ -24,7 +24,7 @@ def utilisation(firms_in_city: np.ndarray, crew_in_city: np.ndarray, capacity: n
     Studio slots are shared first (one team per firm); the crews those slots
     need are then rationed by the talent pool.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # results are clipped
         slots = np.where(firms_in_city > 0, np.minimum(1.0, capacity / firms_in_city), 1.0)
         crew_needed = crew_in_city * slots
         crews = np.where(crew_needed > 1e-9, np.minimum(1.0, talent / np.maximum(crew_needed, 1e-9)), 1.0)

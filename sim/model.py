@@ -369,7 +369,7 @@ class ContestModel(mesa.Model):
             12 * (c.policy.budget_period_years - (year - self.start_year) % c.policy.budget_period_years) - (month - 1)
             for c in self.scenario_params.cities], dtype=float)
         upcoming = cs.claims * months_left
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # results are clipped
             outlook = np.where(upcoming > 0, cs.budget_left / upcoming, (cs.budget_left > 0).astype(float))
         return np.clip(outlook, 0.0, 1.0)
 

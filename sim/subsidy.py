@@ -74,6 +74,6 @@ def category_probabilities(p_award: np.ndarray, p_culture: np.ndarray) -> np.nda
 
 def ration(claims_by_city: np.ndarray, budget_left: np.ndarray) -> np.ndarray:
     """Share of each city's claims it can pay this month (pro rata when the budget is short)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # results are clipped
         ratio = np.where(claims_by_city > 0.0, budget_left / claims_by_city, 1.0)
     return np.clip(ratio, 0.0, 1.0)
