@@ -176,8 +176,7 @@ class ContestModel(mesa.Model):
         idx = f.idx
         c = f.city[idx]
         crew, rate, tier = f.crew[idx], f.rate[idx], f.tier[idx]
-        n_j = np.bincount(c, minlength=self.n_cities).astype(float)
-        crew_j = np.bincount(c, weights=crew, minlength=self.n_cities)
+        n_j, crew_j = self._cluster_sizes()
         cs.util[:] = economics.utilisation(n_j, crew_j, cs.capacity, cs.talent)
         prod_j = economics.productivity(n_j, cs.approval, sc.behaviour)
         effective_rate = rate * prod_j[c]
@@ -270,11 +269,9 @@ class ContestModel(mesa.Model):
 
     def update_cities(self) -> None:
         """Talent grows with wages and programmes, studios get built, rents and wages follow demand."""
-        sc, cs, f = self.scenario_params, self.city_state, self.firms
+        sc, cs = self.scenario_params, self.city_state
         b = sc.behaviour
-        idx = f.idx
-        n_j = np.bincount(f.city[idx], minlength=self.n_cities).astype(float)
-        crew_j = np.bincount(f.city[idx], weights=f.crew[idx], minlength=self.n_cities)
+        n_j, crew_j = self._cluster_sizes()
         for j, c in enumerate(sc.cities):
             p = c.policy
             cs.talent_spent[j] = p.talent_programme / 12.0
@@ -329,11 +326,9 @@ class ContestModel(mesa.Model):
         the moving cost for a city other than `current` (-1: entrant), plus
         the pull of the cluster, of spare talent and of spare studio space.
         """
-        sc, cs, f = self.scenario_params, self.city_state, self.firms
+        sc, cs = self.scenario_params, self.city_state
         b = sc.behaviour
-        idx = f.idx
-        n_j = np.bincount(f.city[idx], minlength=self.n_cities).astype(float)
-        crew_j = np.bincount(f.city[idx], weights=f.crew[idx], minlength=self.n_cities)
+        n_j, crew_j = self._cluster_sizes()
         profit = self._expected_profit(crew, tier, rate, n_j)
         utility = (b.horizon_months * profit - b.moving_cost * (np.arange(self.n_cities)[None, :] != current[:, None])) / 1e6
         spare_talent = np.maximum(cs.talent - crew_j, 0.0) / sc.firms.crew_mean
@@ -383,14 +378,21 @@ class ContestModel(mesa.Model):
             return float(self._month["margin"])
         fp = self.scenario_params.firms
         crew, tier, rate = np.array([fp.crew_mean]), np.array([0]), np.array([fp.rate_traffic])
-        idx = self.firms.idx
-        n_j = np.bincount(self.firms.city[idx], minlength=self.n_cities).astype(float)
+        n_j, _ = self._cluster_sizes()
         profit = self._expected_profit(crew, tier, rate, n_j)[0]
         cs = self.city_state
         cost = economics.monthly_cost(cs.wage, cs.rent, crew[0], cs.util, fp.overhead)
         return float(np.max(profit / cost))
 
     # ------------------------------------------------------------------ firms
+    def _cluster_sizes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Live firms and their crews per city now."""
+        f = self.firms
+        idx = f.idx
+        n_j = np.bincount(f.city[idx], minlength=self.n_cities).astype(float)
+        crew_j = np.bincount(f.city[idx], weights=f.crew[idx], minlength=self.n_cities)
+        return n_j, crew_j
+
     def _draw_firms(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Crew, tier and base rate of k new firms."""
         fp = self.scenario_params.firms
@@ -426,8 +428,7 @@ class ContestModel(mesa.Model):
         sc, cs, f = self.scenario_params, self.city_state, self.firms
         idx = f.idx
         c = f.city[idx]
-        n_j = np.bincount(c, minlength=self.n_cities).astype(float)
-        crew_j = np.bincount(c, weights=f.crew[idx], minlength=self.n_cities)
+        n_j, crew_j = self._cluster_sizes()
         util = economics.utilisation(n_j, crew_j, cs.capacity, cs.talent)
         output = f.rate[idx] * economics.productivity(n_j, cs.approval, sc.behaviour)[c] * util[c]
         weights = output * self._tier_weights(0)[f.tier[idx]] * (1.0 + sc.behaviour.ecommerce_uplift * cs.ecommerce[c])

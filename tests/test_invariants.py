@@ -3,7 +3,6 @@
 import gc
 import weakref
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
