@@ -65,13 +65,18 @@ def next_private_capacity(capacity: np.ndarray, firms_in_city: np.ndarray, b: Be
     return capacity * (1.0 + b.studio_supply_rate * np.minimum(excess, 1.0))
 
 
+def shooting_cost(wage: np.ndarray, rent: np.ndarray, crew: np.ndarray, util: np.ndarray) -> np.ndarray:
+    """Crews and studio for the share of the month a firm shoots, before any AIGC support."""
+    return util * (wage * crew + rent)
+
+
 def monthly_cost(wage: np.ndarray, rent: np.ndarray, crew: np.ndarray, util: np.ndarray,
-                 overhead: float) -> np.ndarray:
-    """What a firm pays in a month: crews and studio for the time it shoots, plus overhead."""
-    return util * (wage * crew + rent) + overhead
+                 overhead: float, aigc: np.ndarray | float = 0.0) -> np.ndarray:
+    """What a firm pays in a month: shooting cost less the AIGC support share, plus overhead."""
+    return shooting_cost(wage, rent, crew, util) * (1.0 - aigc) + overhead
 
 
 def cost_per_production(wage: np.ndarray, rent: np.ndarray, crew: np.ndarray, rate: np.ndarray,
-                        overhead: float) -> np.ndarray:
-    """A production's cost (its investment): a month of full costs over a month's output."""
-    return (wage * crew + rent + overhead) / np.maximum(rate, 1e-9)
+                        overhead: float, aigc: np.ndarray | float = 0.0) -> np.ndarray:
+    """A production's cost (its investment): a month of full costs, net of AIGC support, over a month's output."""
+    return ((wage * crew + rent) * (1.0 - aigc) + overhead) / np.maximum(rate, 1e-9)

@@ -35,7 +35,7 @@ class CapitalTracker:
 
 
 def cost_per_job(outlay: float, employment: float) -> float | None:
-    """Treasury outlay (subsidies, talent and studio spending so far) per job supported; None below one job."""
+    """Treasury outlay so far (subsidies, AIGC support, talent and studio spending) per job; None below one job."""
     return float(outlay / employment) if employment >= 1.0 else None
 
 
@@ -47,6 +47,9 @@ def summarise(model: ContestModel) -> dict:
                    for c in model.city_ids}
     cs = model.city_state
     per_job = {c: cost_per_job(cs.outlay_total[j], cs.employment[j]) for j, c in enumerate(model.city_ids)}
+    base = model.employment_at_start if model.employment_at_start is not None else cs.employment
+    per_job_created = {c: cost_per_job(cs.outlay_total[j], cs.employment[j] - base[j])
+                       for j, c in enumerate(model.city_ids)}
     return {
         "scenario": model.scenario_params.name,
         "seed": model.params.seed,
@@ -59,6 +62,7 @@ def summarise(model: ContestModel) -> dict:
         "subsidy_total": {c: float(cs.subsidy_total[j]) for j, c in enumerate(model.city_ids)},
         "outlay_total": {c: float(cs.outlay_total[j]) for j, c in enumerate(model.city_ids)},
         "cost_per_job": per_job,
+        "cost_per_job_created": per_job_created,
         "final_firms": {c: int(cs.firms[j]) for j, c in enumerate(model.city_ids)},
         "final_employment": {c: float(cs.employment[j]) for j, c in enumerate(model.city_ids)},
         "final_reward_rate": {c: float(model.policy.reward_rate[j]) for j, c in enumerate(model.city_ids)},

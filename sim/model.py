@@ -20,7 +20,8 @@ from sim.subsidy import PolicyArrays, category_probabilities, claim_per_producti
 TABLE_COLUMNS = [
     "step", "date", "city", "firms", "productions", "share", "trailing_share", "employment",
     "subsidy_paid", "subsidy_total", "budget_left", "wage", "rent", "talent", "capacity",
-    "reward_rate", "revenue", "tax", "tourism", "outlay_total", "cost_per_job",
+    "reward_rate", "revenue", "tax", "tourism", "aigc_spent", "outlay_total", "cost_per_job",
+    "jobs_created", "cost_per_job_created",
     "entered", "exited", "moved_in", "moved_out", "is_capital",
 ]
 
@@ -50,6 +51,7 @@ class CityState:
     subsidy_total: np.ndarray
     talent_spent: np.ndarray
     studio_spent: np.ndarray
+    aigc_spent: np.ndarray
     outlay_total: np.ndarray
     tax: np.ndarray
     tourism: np.ndarray
@@ -73,9 +75,13 @@ class CityState:
 
     def reset_flows(self) -> None:
         """Zero this month's flows before a step."""
-        for name in ("productions", "revenue", "claims", "subsidy_paid", "talent_spent", "studio_spent",
+        for name in ("productions", "revenue", "claims", "subsidy_paid", "talent_spent", "studio_spent", "aigc_spent",
                      "tax", "tourism", "entered", "exited", "moved_in", "moved_out", "employment"):
             getattr(self, name)[:] = 0.0
+
+
+def _nan_if_none(value: float | None) -> float:
+    return np.nan if value is None else value
 
 
 class StudioProject:
@@ -120,6 +126,7 @@ class ContestModel(mesa.Model):
         self.entered_total = 0
         self.exited_total = 0
         self.moved_total = 0
+        self.employment_at_start: np.ndarray | None = None  # jobs in the first month, the base for jobs created
         self._month: dict[str, np.ndarray] = {}
         self._place_initial_firms()
         self._rev_per_weight = self._expected_revenue_per_weight()
@@ -190,9 +197,12 @@ class ContestModel(mesa.Model):
         if weights.sum() > 0:
             self._rev_per_weight = pool / weights.sum()
 
-        cost = economics.monthly_cost(cs.wage[c], cs.rent[c], crew, cs.util[c], sc.firms.overhead)
+        aigc = self.policy.aigc_support[c]
+        shooting = economics.shooting_cost(cs.wage[c], cs.rent[c], crew, cs.util[c])
+        cost = shooting * (1.0 - aigc) + sc.firms.overhead
+        cs.aigc_spent[:] = np.bincount(c, weights=shooting * aigc, minlength=self.n_cities)
         per_production = economics.cost_per_production(cs.wage[c], cs.rent[c], crew, effective_rate,
-                                                       sc.firms.overhead)
+                                                       sc.firms.overhead, aigc)
         categories = self.rng.multinomial(productions, self._category_probabilities(tier, c))
         claims = (categories * claim_per_production(per_production, c, self.policy)).sum(axis=1)
 
@@ -268,7 +278,7 @@ class ContestModel(mesa.Model):
         self.entered_total += k
 
     def update_cities(self) -> None:
-        """Talent grows with wages and programmes, studios get built, rents and wages follow demand."""
+        """Crews move in to fill shortages and programmes train more, studios get built, rents and wages follow demand."""
         sc, cs = self.scenario_params, self.city_state
         b = sc.behaviour
         n_j, crew_j = self._cluster_sizes()
@@ -286,7 +296,7 @@ class ContestModel(mesa.Model):
         cs.wage[:] = economics.wage_level(cs.base_wage, crew_j, cs.talent, b)
         cs.rent[:] = economics.rent_level(cs.base_rent, n_j, cs.capacity, b)
         cs.firms[:] = n_j
-        cs.outlay_total += cs.subsidy_paid + cs.talent_spent + cs.studio_spent
+        cs.outlay_total += self._outlay()
 
     def collect(self) -> None:
         """Record the month's city accounts and update the capital test."""
@@ -294,8 +304,11 @@ class ContestModel(mesa.Model):
         self._share_history.append(cs.share.copy())
         value = np.array([c.strategy.job_value for c in self.scenario_params.cities])
         self._objective_history.append(
-            value * cs.employment + cs.tax + cs.tourism - (cs.subsidy_paid + cs.talent_spent + cs.studio_spent))
+            value * cs.employment + cs.tax + cs.tourism - self._outlay())
         trailing = self.capital.update(self.steps, cs.productions)
+        if self.employment_at_start is None:
+            self.employment_at_start = cs.employment.copy()
+        created = cs.employment - self.employment_at_start
         year, month = self.year_month()
         date = pd.Timestamp(year=year, month=month, day=1)
         for j, city_id in enumerate(self.city_ids):
@@ -310,7 +323,10 @@ class ContestModel(mesa.Model):
                 "capacity": float(cs.capacity[j]), "reward_rate": float(self.policy.reward_rate[j]),
                 "revenue": float(cs.revenue[j]), "tax": float(cs.tax[j]), "tourism": float(cs.tourism[j]),
                 "outlay_total": float(cs.outlay_total[j]),
-                "cost_per_job": np.nan if (cpj := cost_per_job(cs.outlay_total[j], employment)) is None else cpj,
+                "aigc_spent": float(cs.aigc_spent[j]),
+                "cost_per_job": _nan_if_none(cost_per_job(cs.outlay_total[j], employment)),
+                "jobs_created": float(created[j]),
+                "cost_per_job_created": _nan_if_none(cost_per_job(cs.outlay_total[j], created[j])),
                 "entered": int(cs.entered[j]), "exited": int(cs.exited[j]),
                 "moved_in": int(cs.moved_in[j]), "moved_out": int(cs.moved_out[j]),
                 "is_capital": self.capital.current == city_id,
@@ -346,14 +362,15 @@ class ContestModel(mesa.Model):
         output = effective_rate * cs.util[None, :]
         income = (self._rev_per_weight * self._tier_weights()[tier][:, None]
                   * (1.0 + sc.behaviour.ecommerce_uplift * cs.ecommerce)[None, :])
+        aigc = self.policy.aigc_support[None, :]
         per_production = economics.cost_per_production(cs.wage[None, :], cs.rent[None, :], crew[:, None],
-                                                       effective_rate, sc.firms.overhead)
+                                                       effective_rate, sc.firms.overhead, aigc)
         city = np.broadcast_to(np.arange(J), (n, J)).ravel()
         claims = claim_per_production(per_production.ravel(), city, self.policy)
         probs = self._category_probabilities(np.repeat(tier, J), city)
         expected_claim = (claims * probs).sum(axis=1).reshape(n, J)
         cost = economics.monthly_cost(cs.wage[None, :], cs.rent[None, :], crew[:, None], cs.util[None, :],
-                                      sc.firms.overhead)
+                                      sc.firms.overhead, aigc)
         return output * (income + expected_claim * self._payout_outlook()[None, :]) - cost
 
     def _payout_outlook(self) -> np.ndarray:
@@ -381,10 +398,15 @@ class ContestModel(mesa.Model):
         n_j, _ = self._cluster_sizes()
         profit = self._expected_profit(crew, tier, rate, n_j)[0]
         cs = self.city_state
-        cost = economics.monthly_cost(cs.wage, cs.rent, crew[0], cs.util, fp.overhead)
+        cost = economics.monthly_cost(cs.wage, cs.rent, crew[0], cs.util, fp.overhead, self.policy.aigc_support)
         return float(np.max(profit / cost))
 
     # ------------------------------------------------------------------ firms
+    def _outlay(self) -> np.ndarray:
+        """The month's treasury spending per city: subsidies, AIGC support, talent and studio programmes."""
+        cs = self.city_state
+        return cs.subsidy_paid + cs.aigc_spent + cs.talent_spent + cs.studio_spent
+
     def _cluster_sizes(self) -> tuple[np.ndarray, np.ndarray]:
         """Live firms and their crews per city now."""
         f = self.firms
@@ -404,7 +426,8 @@ class ContestModel(mesa.Model):
 
     def _add_firms(self, city: np.ndarray, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray) -> None:
         fp, cs = self.scenario_params.firms, self.city_state
-        start_cost = economics.monthly_cost(cs.wage[city], cs.rent[city], crew, 1.0, fp.overhead)
+        start_cost = economics.monthly_cost(cs.wage[city], cs.rent[city], crew, 1.0, fp.overhead,
+                                            self.policy.aigc_support[city])
         rows = self.firms.add(city, crew, tier, rate, capital=fp.start_capital_months * start_cost)
         self._firm_agents.extend(Firm(self, int(r)) for r in rows)
 

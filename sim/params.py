@@ -84,17 +84,17 @@ class StrategyKind(enum.Enum):
 class PolicyParams(Validated):
     """A city's policy instruments (all seen in seeds 002 and 003)."""
 
-    reward_rate: float = spec(0.1, 0.0, 1.0, doc="cash reward as a share of a production's cost")
+    reward_rate: float = spec(0.1, 0.0, 1.0, doc="cash reward as a share of a production's cost (default: MODEL-BRIEF planner example 'from 10 %')")
     reward_cap: float = spec(3.0e6, 0.0, doc="most paid for one production, yuan (seed 002: Shanghai, Shenzhen 3 M)")
     stacking: Stacking = Stacking.stack
     min_investment: float = spec(0.0, 0.0, doc="production cost needed to qualify for the reward, yuan (seed 003: Wujin 5 M)")
     award_bonus: float = spec(0.0, 0.0, 5.0, doc="extra reward for award-winning works, share of the reward (seed 002: Xi'an +20 %)")
     culture_bonus: float = spec(0.0, 0.0, doc="yuan per local-culture production (seed 002: Zhengzhou up to 300 k)")
-    aigc_support: float = spec(0.0, 0.0, 0.9, doc="share of production cost the city covers for AIGC/technology (seed 002: Changzhou)")
+    aigc_support: float = spec(0.0, 0.0, 0.9, doc="share of crew and studio cost that AIGC/technology support saves firms, paid by the city (seed 002: Changzhou)")
     annual_budget: float = spec(50.0e6, 0.0, doc="subsidy money per year, yuan (seed 002: Shanghai 50 M for 2025)")
     budget_period_years: int = spec(1, 1, 10, doc="years one fund covers; the budget refills at each period start (seed 002: Fujian 30 M over 3 years)")
-    talent_programme: float = spec(0.0, 0.0, doc="yuan per year on training and housing that grows the talent pool")
-    studio_investment: float = spec(0.0, 0.0, doc="yuan per year spent building studios")
+    talent_programme: float = spec(0.0, 0.0, doc="yuan per year on training and housing that grows the talent pool (default 0: none unless a scenario sets one)")
+    studio_investment: float = spec(0.0, 0.0, doc="yuan per year spent building studios (default 0: none unless a scenario sets one)")
     studio_cost_per_team: float = spec(2.0e6, 1.0, doc="yuan to build space for one more team (assumption: no cost figure in the seeds)")
     studio_lag_months: int = spec(12, 1, 120, doc="months from spending to usable studio space (assumption: a park takes about a year)")
 
@@ -103,7 +103,7 @@ class PolicyParams(Validated):
 class StrategyParams(Validated):
     """How and how often a city revises its policy."""
 
-    kind: StrategyKind = StrategyKind.fixed
+    kind: StrategyKind = StrategyKind.fixed  # default: the announced policy stays (assumption)
     review_months: int = spec(3, 1, 60, doc="months between policy reviews (assumption: quarterly)")
     rate_step: float = spec(0.02, 0.0, 1.0, doc="change of reward_rate at one review (assumption)")
     max_reward_rate: float = spec(0.5, 0.0, 1.0, doc="highest reward_rate the city will offer (assumption)")
@@ -118,16 +118,16 @@ class CityParams(Validated):
 
     id: str = "city"
     name: str = ""
-    lon: float = spec(110.0, 70.0, 140.0, doc="longitude, degrees east")
-    lat: float = spec(32.0, 15.0, 55.0, doc="latitude, degrees north")
-    firms: int = spec(100, 0, 1_000_000, doc="production companies at the start")
-    wage: float = spec(9000.0, 1.0, doc="yuan per crew member per month when crews are not short")
-    rent: float = spec(60_000.0, 0.0, doc="yuan per team per month for studio space at reference occupancy")
+    lon: float = spec(110.0, 70.0, 140.0, doc="longitude, degrees east (default: assumption, central China; scenarios give each city's own)")
+    lat: float = spec(32.0, 15.0, 55.0, doc="latitude, degrees north (default: assumption, central China; scenarios give each city's own)")
+    firms: int = spec(100, 0, 1_000_000, doc="production companies at the start (default: assumption, a placeholder city; scenarios set their own)")
+    wage: float = spec(9000.0, 1.0, doc="yuan per crew member per month when crews are not short (default: assumption, no wage in the seeds)")
+    rent: float = spec(60_000.0, 0.0, doc="yuan per team per month for studio space at reference occupancy (default: assumption, no rent in the seeds)")
     studio_capacity: float = spec(150.0, 0.0, doc="teams the studios can host at once (seed 004: Quzhou factory 30 teams)")
-    talent: float = spec(5000.0, 0.0, doc="crew, actors and writers available")
-    culture: float = spec(0.5, 0.0, 1.0, doc="cultural-tourism resources, index")
+    talent: float = spec(5000.0, 0.0, doc="crew, actors and writers available (default: assumption, a placeholder city)")
+    culture: float = spec(0.5, 0.0, 1.0, doc="cultural-tourism resources, index (default: assumption, middling)")
     ecommerce: float = spec(0.5, 0.0, 1.0, doc="e-commerce ecosystem, index (seed 003: Wujin's 300+ e-commerce firms)")
-    approval: float = spec(0.5, 0.0, 1.0, doc="administrative/approval efficiency, index")
+    approval: float = spec(0.5, 0.0, 1.0, doc="administrative/approval efficiency, index (default: assumption, middling)")
     policy: PolicyParams = field(default_factory=PolicyParams)
     strategy: StrategyParams = field(default_factory=StrategyParams)
 
@@ -145,7 +145,7 @@ class MarketParams(Validated):
     revenue_2025: float = spec(63.43e9, 0.0, doc="yuan, 2025 (seed 002: 634.3亿 in 2025)")
     growth_after: float = spec(0.256, -0.9, 2.0, doc="yearly growth after 2025 (seed 000: 千亿 = 100 B by 2027, i.e. (100/63.43)^(1/2)-1)")
     producer_share: float = spec(0.15, 0.0, 1.0, doc="share of revenue left to producers after platforms and paid traffic (assumption: not in the seeds)")
-    coverage: float = spec(1.0, 0.0, 1.0, doc="share of the national market the modelled cities' firms compete for")
+    coverage: float = spec(1.0, 0.0, 1.0, doc="share of the national market the modelled cities' firms compete for (default: assumption, all of it; scenarios set their own)")
     premium_weight: float = spec(2.2, 0.0, doc="attention per premium production relative to a traffic one in 2024 (assumption)")
     quality_shift: float = spec(0.15, 0.0, 2.0, doc="yearly growth of the premium weight (assumption: seeds 001/002 say reward shifts to quality, no figure)")
 
@@ -234,11 +234,11 @@ class RunParams(Validated):
     """Everything one run needs."""
 
     scenario: ScenarioParams
-    steps: int = spec(60, 1, 1200, doc="months to simulate")
+    steps: int = spec(60, 1, 1200, doc="months to simulate (default: 2024-01 to 2028-12)")
     seed: int = spec(42, 0, 2**63 - 1, doc="root seed of the run's random generator")
     start: str = "2024-01"
-    capital_threshold: float = spec(0.5, 0.5, 1.0, doc="trailing-12-month production share that makes a city the capital")
-    capital_window: int = spec(12, 1, 120, doc="months in the trailing window for the capital test")
+    capital_threshold: float = spec(0.5, 0.5, 1.0, doc="trailing-window production share that makes a city the capital (assumption: a majority of output)")
+    capital_window: int = spec(12, 1, 120, doc="months in the trailing window for the capital test (assumption: one year evens out seasons)")
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.start):

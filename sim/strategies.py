@@ -51,7 +51,7 @@ def revise_reactive(j: int, s: StrategyParams, ctx: StrategyContext) -> None:
     recent, before = _windows(ctx.share, j, s.review_months)
     if recent < before - s.share_tolerance and ctx.budget_left[j] > 0.0:
         rate = ctx.policy.reward_rate
-        rate[j] = min(s.max_reward_rate, max(rate[j], rate[j] + s.rate_step))
+        rate[j] = max(rate[j], min(s.max_reward_rate, rate[j] + s.rate_step))  # never cuts a higher start
 
 
 def revise_imitate(j: int, s: StrategyParams, ctx: StrategyContext) -> None:

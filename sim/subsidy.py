@@ -49,19 +49,19 @@ def claim_per_production(cost: np.ndarray, city: np.ndarray, pol: PolicyArrays) 
     cost: the production's cost (its investment), yuan; city: index of the
     city where it is made. The production reward is reward_rate x cost for
     productions costing at least min_investment, raised by award_bonus for
-    award winners; the culture bonus is a fixed sum; AIGC support covers a
-    share of cost. Stacking adds the instruments, largest-only pays the
-    biggest; either way the total is capped at reward_cap.
+    award winners; the culture bonus is a fixed sum. Stacking adds the two
+    instruments, largest-only pays the bigger; either way the total is
+    capped at reward_cap. (AIGC support is not a claim: it lowers the cost
+    itself, see `economics.monthly_cost`.)
     """
     eligible = cost >= pol.min_investment[city]
     reward = np.where(eligible, pol.reward_rate[city] * cost, 0.0)
     award = reward * (1.0 + pol.award_bonus[city])
     culture = pol.culture_bonus[city]
-    tech = pol.aigc_support[city] * cost
     rewards = np.stack([reward, award, reward, award], axis=1)
     cultures = np.stack([np.zeros_like(culture), np.zeros_like(culture), culture, culture], axis=1)
-    stacked = rewards + cultures + tech[:, None]
-    largest = np.maximum(np.maximum(rewards, cultures), tech[:, None])
+    stacked = rewards + cultures
+    largest = np.maximum(rewards, cultures)
     claim = np.where(pol.stack[city][:, None], stacked, largest)
     return np.minimum(claim, pol.reward_cap[city][:, None])
 

@@ -18,7 +18,7 @@ def check_invariants(model: ContestModel) -> None:
     """Everything that must hold after any step."""
     table = model.city_table()
     now = table[table.step == model.steps]
-    numeric = now.drop(columns=["date", "city", "is_capital", "cost_per_job"])
+    numeric = now.drop(columns=["date", "city", "is_capital", "cost_per_job", "cost_per_job_created"])
     assert not numeric.isna().any().any(), "NaN in the city table"
     assert (now[COUNT_COLUMNS] >= 0).all().all(), "negative count"
     assert (now.budget_left >= 0).all(), "budget below zero"

@@ -30,16 +30,29 @@ def test_reward_is_rate_times_cost_until_the_cap_binds():
 
 
 def test_stacking_adds_instruments_and_largest_pays_only_the_biggest():
-    kw = dict(reward_rate=0.1, reward_cap=10e6, culture_bonus=300e3, aigc_support=0.05, award_bonus=0.2)
+    kw = dict(reward_rate=0.1, reward_cap=10e6, culture_bonus=300e3, award_bonus=0.2)
     stacked = claims([1e6], stacking=Stacking.stack, **kw)[0]
     largest = claims([1e6], stacking=Stacking.largest, **kw)[0]
-    # reward 100 k (120 k with the award), culture 300 k, AIGC 50 k
-    assert stacked[PLAIN] == pytest.approx(100e3 + 50e3)
-    assert stacked[AWARD] == pytest.approx(120e3 + 50e3)
-    assert stacked[BOTH] == pytest.approx(120e3 + 300e3 + 50e3)
+    # reward 100 k (120 k with the award), culture 300 k
+    assert stacked[PLAIN] == pytest.approx(100e3)
+    assert stacked[AWARD] == pytest.approx(120e3)
+    assert stacked[BOTH] == pytest.approx(120e3 + 300e3)
     assert largest[PLAIN] == pytest.approx(100e3)
+    assert largest[AWARD] == pytest.approx(120e3)
     assert largest[BOTH] == pytest.approx(300e3)
     assert np.all(stacked >= largest)
+
+
+def test_aigc_support_lowers_firm_costs_and_the_city_pays_the_difference():
+    wage, rent, crew = np.array([9e3]), np.array([60e3]), np.array([30.0])
+    full = economics.monthly_cost(wage, rent, crew, 1.0, 50e3)
+    supported = economics.monthly_cost(wage, rent, crew, 1.0, 50e3, 0.2)
+    assert full - supported == pytest.approx(0.2 * (9e3 * 30 + 60e3))
+    params = make_params({"east": {"policy": {"aigc_support": 0.2}}, "west": {}}, steps=6)
+    table = run(params).city_table()
+    east, west = (table[table.city == c] for c in ("east", "west"))
+    assert (east.aigc_spent > 0).all() and (west.aigc_spent == 0).all()
+    assert east.outlay_total.iloc[-1] == pytest.approx(east.subsidy_paid.sum() + east.aigc_spent.sum())
 
 
 def test_cap_applies_to_stacked_total():

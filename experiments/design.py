@@ -1,0 +1,169 @@
+"""Experiment designs: which parameter values each run gets, and its seed.
+
+A design is a table of points (one column per varied config key); each
+point is run `replicates` times. Seeds come from one root
+`numpy.random.SeedSequence`, so a sweep is reproducible as a whole and run
+by run.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc
+
+from sim.params import ParamError
+
+
+class DesignKind(enum.Enum):
+    """How points are chosen."""
+
+    grid = "grid"  # full factorial over each parameter's `values`
+    lhs = "lhs"  # Latin hypercube over [low, high] (scipy.stats.qmc)
+    sobol = "sobol"  # Saltelli's scheme for Sobol indices (SALib), base size `samples`
+    morris = "morris"  # Morris elementary-effects trajectories (SALib), `samples` trajectories
+
+
+OUTCOMES = ("capital", "capital_step", "final_share", "subsidy_total", "cost_per_job", "outlay_total",
+            "final_firms", "final_employment", "final_reward_rate")
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One varied config key: grid `values`, or a range [low, high] for the samplers."""
+
+    key: str
+    values: tuple = ()
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class ExperimentParams:
+    """A validated experiment: base scenario, parameters, design, replicates, outcomes."""
+
+    name: str
+    parameters: tuple[ParameterSpec, ...]
+    scenario: str = "xian_vs_zhengzhou"
+    description: str = ""
+    overrides: tuple[str, ...] = ()
+    steps: int = 60
+    design: DesignKind = DesignKind.grid
+    samples: int = 16
+    morris_levels: int = 4
+    replicates: int = 10
+    root_seed: int = 20240101
+    common_random_numbers: bool = True
+    outcomes: tuple[str, ...] = ("capital", "capital_step", "final_share", "subsidy_total", "cost_per_job")
+    keep_every: int = 1
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("experiment.steps", 1 <= self.steps <= 1200, "must be in [1, 1200]"),
+            ("experiment.replicates", 1 <= self.replicates <= 100_000, "must be in [1, 100000]"),
+            ("experiment.samples", 1 <= self.samples <= 1_000_000, "must be in [1, 1000000]"),
+            ("experiment.morris_levels", 2 <= self.morris_levels <= 100, "must be in [2, 100]"),
+            ("experiment.keep_every", 0 <= self.keep_every <= 1200, "must be in [0, 1200]; 0 keeps no city rows"),
+            ("experiment.root_seed", 0 <= self.root_seed < 2**63, "must be in [0, 2^63)"),
+            ("experiment.parameters", len(self.parameters) > 0, "name at least one parameter to vary"),
+        ]
+        for key, ok, message in checks:
+            if not ok:
+                raise ParamError(key, message)
+        unknown = sorted(set(self.outcomes) - set(OUTCOMES))
+        if unknown:
+            raise ParamError("experiment.outcomes", f"unknown outcome {unknown[0]!r}; allowed: {', '.join(OUTCOMES)}")
+        keys = [p.key for p in self.parameters]
+        if len(set(keys)) != len(keys):
+            raise ParamError("experiment.parameters", f"a key is listed twice: {keys}")
+        for i, p in enumerate(self.parameters):
+            where = f"experiment.parameters[{i}] ({p.key})"
+            if self.design is DesignKind.grid and not p.values:
+                raise ParamError(where, "a grid design needs `values` for every parameter")
+            if self.design is not DesignKind.grid:
+                if p.low is None or p.high is None or not p.low < p.high:
+                    raise ParamError(where, f"a {self.design.value} design needs low < high")
+
+
+def design_points(exp: ExperimentParams) -> pd.DataFrame:
+    """The design's points: `point_id` plus one column per parameter key."""
+    keys = [p.key for p in exp.parameters]
+    if exp.design is DesignKind.grid:
+        rows = list(itertools.product(*(p.values for p in exp.parameters)))
+    else:
+        unit = _unit_sample(exp)
+        low = np.array([p.low for p in exp.parameters], dtype=float)
+        high = np.array([p.high for p in exp.parameters], dtype=float)
+        rows = low + unit * (high - low)
+    points = pd.DataFrame(rows, columns=keys)
+    points.insert(0, "point_id", np.arange(len(points)))
+    return points
+
+
+def _unit_sample(exp: ExperimentParams) -> np.ndarray:
+    """Points in the unit cube, seeded from the root seed."""
+    d = len(exp.parameters)
+    seed = int(np.random.SeedSequence([exp.root_seed, 1]).generate_state(1)[0])
+    if exp.design is DesignKind.lhs:
+        return qmc.LatinHypercube(d=d, seed=seed).random(exp.samples)
+    problem = {"num_vars": d, "names": [p.key for p in exp.parameters], "bounds": [[0.0, 1.0]] * d}
+    if exp.design is DesignKind.sobol:
+        from SALib.sample import sobol
+
+        return sobol.sample(problem, exp.samples, calc_second_order=False, seed=seed)
+    from SALib.sample import morris
+
+    return morris.sample(problem, exp.samples, num_levels=exp.morris_levels, seed=seed)
+
+
+def run_table(exp: ExperimentParams) -> pd.DataFrame:
+    """Every run: `run_id, point_id, replicate, seed` and the point's parameter values.
+
+    With common random numbers (the default), replicate r of every point
+    uses the same seed, so differences between points are not seed noise.
+    """
+    points = design_points(exp)
+    n_points, reps = len(points), exp.replicates
+    root = np.random.SeedSequence(exp.root_seed)
+    if exp.common_random_numbers:
+        per_replicate = [_to_seed(s) for s in root.spawn(reps)]
+        seeds = np.tile(per_replicate, n_points)
+    else:
+        seeds = np.array([_to_seed(s) for s in root.spawn(n_points * reps)])
+    runs = points.loc[points.index.repeat(reps)].reset_index(drop=True)
+    runs.insert(0, "run_id", np.arange(n_points * reps))
+    runs.insert(2, "replicate", np.tile(np.arange(reps), n_points))
+    runs.insert(3, "seed", seeds.astype(np.int64))
+    return runs
+
+
+def _to_seed(seq: np.random.SeedSequence) -> int:
+    """A non-negative 63-bit integer seed from a spawned SeedSequence."""
+    return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def fingerprint(exp: ExperimentParams, base: dict) -> str:
+    """Hash of everything that decides a sweep's results (to refuse resuming a different sweep)."""
+    payload = json.dumps({"experiment": _plain(exp), "base": base}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: _plain(getattr(obj, k)) for k in obj.__dataclass_fields__}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+__all__ = ["DesignKind", "ExperimentParams", "OUTCOMES", "ParameterSpec", "design_points", "fingerprint",
+           "run_table"]
