@@ -47,14 +47,11 @@ class ParameterSpec:
 
 @dataclass(frozen=True)
 class ExperimentParams:
-    """A validated experiment: base scenario, parameters, design, replicates, outcomes."""
+    """A validated experiment: parameters, design, replicates, outcomes (the base run is composed apart)."""
 
     name: str
     parameters: tuple[ParameterSpec, ...]
-    scenario: str = "xian_vs_zhengzhou"
     description: str = ""
-    overrides: tuple[str, ...] = ()
-    steps: int = 60
     design: DesignKind = DesignKind.grid
     samples: int = 16
     morris_levels: int = 4
@@ -66,7 +63,6 @@ class ExperimentParams:
 
     def __post_init__(self) -> None:
         checks = [
-            ("experiment.steps", 1 <= self.steps <= 1200, "must be in [1, 1200]"),
             ("experiment.replicates", 1 <= self.replicates <= 100_000, "must be in [1, 100000]"),
             ("experiment.samples", 1 <= self.samples <= 1_000_000, "must be in [1, 1000000]"),
             ("experiment.morris_levels", 2 <= self.morris_levels <= 100, "must be in [2, 100]"),

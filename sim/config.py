@@ -77,10 +77,10 @@ def register_resolvers() -> None:
 
 
 def to_params(cfg: DictConfig) -> RunParams:
-    """Convert a composed config (without its `hydra` node) into validated RunParams, once."""
+    """Convert a composed config into validated RunParams, once (keys that are not run keys are ignored)."""
     data = OmegaConf.to_container(cfg, resolve=True, structured_config_mode=SCMode.DICT)
-    data.pop("hydra", None)
-    return from_dict(RunParams, data)
+    run_keys = {f.name for f in dataclasses.fields(RunParams)}
+    return from_dict(RunParams, {k: v for k, v in data.items() if k in run_keys})
 
 
 def scenario_names() -> list[str]:
@@ -88,12 +88,12 @@ def scenario_names() -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
 
 
-def compose_run(overrides: list[str] | None = None) -> DictConfig:
-    """Compose configs/run.yaml with Hydra overrides (`scenario=...`, `steps=...`, ...)."""
+def compose_run(overrides: list[str] | None = None, config_name: str = "run") -> DictConfig:
+    """Compose a primary config (default configs/run.yaml) with Hydra overrides (`scenario=...`, `steps=...`)."""
     register_schemas()
     register_resolvers()
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR), job_name="drama_capital"):
-        return compose(config_name="run", overrides=list(overrides or []))
+        return compose(config_name=config_name, overrides=list(overrides or []))
 
 
 def load_config(scenario: str = "xian_vs_zhengzhou", overrides: list[str] | None = None) -> RunParams:

@@ -1,0 +1,100 @@
+"""The Hydra boundary of the sweep: schemas in ConfigStore and the one conversion.
+
+configs/sweep.yaml composes a run config (scenario, steps, ...) with an
+experiment bundle from configs/experiment/ and the evaluator settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any, List, Optional  # noqa: UP035  (OmegaConf needs typing generics)
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
+
+from experiments.design import DesignKind, ExperimentParams, ParameterSpec
+from sim.config import schema_of
+from sim.params import ParamError, RunParams
+
+
+class Backend(enum.Enum):
+    """Where runs are evaluated."""
+
+    local = "local"  # a process pool on this machine
+    dask = "dask"  # Dask distributed: a LocalCluster, or the cluster at `address`
+
+
+@dataclass
+class ParameterSchema:
+    key: str = MISSING
+    values: List[Any] = field(default_factory=list)  # noqa: UP006
+    low: Optional[float] = None  # noqa: UP045
+    high: Optional[float] = None  # noqa: UP045
+
+
+@dataclass
+class ExperimentSchema:
+    name: str = MISSING
+    description: str = ""
+    design: DesignKind = DesignKind.grid
+    samples: int = 16
+    morris_levels: int = 4
+    replicates: int = 10
+    root_seed: int = 20240101
+    common_random_numbers: bool = True
+    outcomes: List[str] = field(  # noqa: UP006
+        default_factory=lambda: ["capital", "capital_step", "final_share", "subsidy_total", "cost_per_job"])
+    keep_every: int = 1
+    parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006
+
+
+SweepSchema = dataclasses.make_dataclass(
+    "SweepSchema",
+    [
+        ("experiment", ExperimentSchema, field(default_factory=ExperimentSchema)),
+        ("backend", Backend, field(default=Backend.local)),
+        ("workers", int, field(default=0)),
+        ("address", Optional[str], field(default=None)),  # noqa: UP045
+        ("resume", bool, field(default=False)),
+        ("progress", bool, field(default=True)),
+    ],
+    bases=(schema_of(RunParams),),
+)
+
+
+def register_sweep_schemas() -> None:
+    """Store the sweep schema and the experiment base schema in Hydra's ConfigStore."""
+    cs = ConfigStore.instance()
+    cs.store(name="sweep_schema", node=SweepSchema)
+    cs.store(group="experiment", name="base_experiment", node=ExperimentSchema, package="experiment")
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """How to evaluate: backend, workers, scheduler address, resume, progress bar."""
+
+    backend: str = "local"
+    workers: int = 0
+    address: str | None = None
+    resume: bool = False
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.workers <= 4096:
+            raise ParamError("workers", f"{self.workers} is out of range; allowed [0, 4096] (0: all cores)")
+        if self.address and self.backend != "dask":
+            raise ParamError("address", "a scheduler address needs backend=dask")
+
+
+def to_experiment(cfg: DictConfig) -> tuple[ExperimentParams, SweepSettings]:
+    """Validated experiment and settings from a composed sweep config."""
+    exp = OmegaConf.to_container(cfg.experiment, resolve=True, structured_config_mode=SCMode.DICT)
+    params = tuple(
+        ParameterSpec(key=p["key"], values=tuple(p["values"]), low=p["low"], high=p["high"]) for p in exp.pop("parameters"))
+    exp["outcomes"] = tuple(exp["outcomes"])
+    experiment = ExperimentParams(parameters=params, **exp)
+    settings = SweepSettings(backend=cfg.backend.value if isinstance(cfg.backend, enum.Enum) else str(cfg.backend),
+                             workers=cfg.workers, address=cfg.address, resume=cfg.resume, progress=cfg.progress)
+    return experiment, settings

@@ -1,0 +1,117 @@
+"""`python -m experiments.sweep experiment=<name> [overrides]`: run a design with replicates.
+
+Examples:
+    python -m experiments.sweep experiment=smoke
+    python -m experiments.sweep experiment=smoke backend=dask
+    python -m experiments.sweep experiment=zhengzhou_reward_vs_xian workers=8
+    python -m experiments.sweep experiment=smoke backend=dask address=tcp://10.0.0.5:8786
+    python -m experiments.sweep experiment=smoke resume=true     # finish the latest unfinished smoke sweep
+    python -m experiments.sweep experiment=smoke hydra.run.dir=results/sweeps/mine   # rerun = resume
+Bad input exits with code 2 and a one-line error naming the key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from experiments.config import register_sweep_schemas, to_experiment
+from experiments.engine import SweepInterrupted, resolved_config_text, run_sweep
+from experiments.report import capital_probability
+from sim.config import CONFIG_DIR, compose_run, describe_error, register_resolvers, register_schemas, results_dir, to_params
+from sim.params import ParamError
+
+_NOT_A_SINGLE_RUN = {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info",
+                     "-p", "--package", "-sc", "--shell-completion", "--version"}
+
+
+def check_overrides(argv: list[str]) -> None:
+    """Compose and validate before Hydra creates a folder; exit 2 with one line on bad input."""
+    if _NOT_A_SINGLE_RUN.intersection(argv):
+        return
+    overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+~").startswith("hydra")]
+    try:
+        cfg = compose_run(overrides, config_name="sweep")
+        to_params(cfg)
+        to_experiment(cfg)
+    except Exception as err:  # noqa: BLE001 - every composition/validation error becomes one line
+        fail(describe_error(err))
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def latest_unfinished(name: str) -> Path | None:
+    """The newest sweep folder of experiment `name` whose manifest is not complete."""
+    candidates = sorted(Path(results_dir(), "sweeps").glob(f"*/*_{name}"), key=lambda p: p.name, reverse=True)
+    for folder in sorted(candidates, key=lambda p: (p.parent.name, p.name), reverse=True):
+        manifest = folder / "manifest.json"
+        if (folder / "design.parquet").exists() and (
+                not manifest.exists() or json.loads(manifest.read_text()).get("status") != "complete"):
+            return folder
+    return None
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="sweep")
+def app(cfg: DictConfig) -> None:
+    """Hydra task: validate, pick the folder (new or resumed), run the design, print the summary."""
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    out = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        base = to_params(cfg)
+        experiment, settings = to_experiment(cfg)
+    except ParamError as err:
+        shutil.rmtree(out, ignore_errors=True)
+        fail(str(err))
+    folder = out
+    if settings.resume and not (out / "design.parquet").exists():
+        previous = latest_unfinished(experiment.name)
+        if previous is not None and previous != out:
+            shutil.rmtree(out, ignore_errors=True)  # only Hydra's .hydra/ is in it yet
+            folder = previous
+    config_text = resolved_config_text(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True))
+    try:
+        runs = run_sweep(experiment, base, folder, settings.backend, settings.workers, settings.address,
+                         settings.progress, config_text)
+    except ParamError as err:
+        fail(str(err))
+    except SweepInterrupted as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+    keys = [p.key for p in experiment.parameters]
+    cities = [c.id for c in base.scenario.cities]
+    table = capital_probability(runs, keys, cities)
+    with_pd_options(lambda: print(table.to_string(index=False, max_rows=40, float_format=lambda v: f"{v:.2f}")))
+    n_failed = int((runs.status == "failed").sum())
+    print(f"outputs: {folder}")
+    print(f"{len(runs)} runs: {len(runs) - n_failed} ok, {n_failed} failed")
+
+
+def with_pd_options(fn) -> None:
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_columns", 50):
+        fn()
+
+
+def main() -> None:
+    """Entry point of `python -m experiments.sweep`."""
+    register_schemas()
+    register_sweep_schemas()
+    register_resolvers()
+    check_overrides(sys.argv[1:])
+    app()
+
+
+if __name__ == "__main__":
+    main()
