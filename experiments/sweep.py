@@ -23,10 +23,10 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import register_sweep_schemas, to_experiment
-from experiments.engine import SweepInterrupted, resolved_config_text, run_sweep
+from experiments.engine import SweepInterrupted, check_keys, resolved_config_text, run_sweep
 from experiments.report import capital_probability
 from sim.config import CONFIG_DIR, compose_run, describe_error, register_resolvers, register_schemas, results_dir, to_params
-from sim.params import ParamError
+from sim.params import ParamError, to_dict
 
 _NOT_A_SINGLE_RUN = {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info",
                      "-p", "--package", "-sc", "--shell-completion", "--version"}
@@ -39,8 +39,8 @@ def check_overrides(argv: list[str]) -> None:
     overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+~").startswith("hydra")]
     try:
         cfg = compose_run(overrides, config_name="sweep")
-        to_params(cfg)
-        to_experiment(cfg)
+        experiment, _ = to_experiment(cfg)
+        check_keys(experiment, to_dict(to_params(cfg)))
     except Exception as err:  # noqa: BLE001 - every composition/validation error becomes one line
         fail(describe_error(err))
 
