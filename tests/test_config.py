@@ -27,10 +27,12 @@ def test_every_scenario_composes_validates_and_runs(name):
 
 
 def test_every_scenario_file_starts_from_the_schema_and_says_its_question():
+    names = set(scenario_names())
     for path in (CONFIG_DIR / "scenario").glob("*.yaml"):
         text = path.read_text()
         assert text.startswith("# Question:"), f"{path.name} has no header question"
-        assert "- base_scenario" in text
+        first_default = text.split("defaults:", 1)[1].strip().splitlines()[0].strip("- ").strip()
+        assert first_default == "base_scenario" or first_default in names, path.name
 
 
 def test_in_process_compose_with_hydra_api():

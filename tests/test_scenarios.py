@@ -1,0 +1,57 @@
+"""The scenario library: every city file, every number sourced, scenarios built from the city files."""
+
+import re
+
+import pytest
+
+from sim import ContestModel, load_config
+from sim.config import CONFIG_DIR, scenario_names
+
+CITY_FILES = sorted((CONFIG_DIR / "city").glob("*.yaml"))
+BRIEF_CITIES = {"xian", "zhengzhou", "hangzhou", "shanghai", "shenzhen", "nanning", "wujin", "quzhou", "hengdian",
+                "jingzhou", "nanjing", "suzhou", "fuzhou", "sihong", "yangzhou"}
+SOURCED = re.compile(r"#.*(seed 00\d|assumption|MODEL-BRIEF|public geography)")
+NUMBER = re.compile(r"^\s*[a-z_0-9]+:\s*-?[0-9.][0-9.e+-]*\s*(#|$)")
+
+
+def test_every_city_in_the_brief_has_a_city_file():
+    assert {p.stem for p in CITY_FILES} == BRIEF_CITIES
+
+
+@pytest.mark.parametrize("path", CITY_FILES + sorted((CONFIG_DIR / "scenario").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_number_cites_a_seed_or_says_assumption(path):
+    unsourced = []
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if NUMBER.match(line):
+            # a comment on the line, or a comment block right above it, must name the source
+            context = " ".join([line, *(ln for ln in lines[max(0, i - 4):i] if ln.strip().startswith("#"))])
+            if not SOURCED.search(context):
+                unsourced.append(f"{path.name}:{i + 1}: {line.strip()}")
+    assert not unsourced, "numbers without a source or an assumption:\n" + "\n".join(unsourced)
+
+
+def test_national_holds_every_city_and_steps_quickly():
+    params = load_config("national", ["steps=3"])
+    assert {c.id for c in params.scenario.cities} == BRIEF_CITIES
+    assert ContestModel(params).run().city_table().city.nunique() == 15
+
+
+def test_announced_policies_reach_the_params():
+    national = load_config("national").scenario
+    assert national.city("shanghai").policy.annual_budget == 50e6
+    assert national.city("shanghai").policy.reward_cap == 3e6
+    assert national.city("shenzhen").policy.stacking.value == "stack"
+    assert national.city("xian").policy.award_bonus == 0.2
+    assert national.city("fuzhou").policy.annual_budget * national.city("fuzhou").policy.budget_period_years == 30e6
+    assert national.city("zhengzhou").policy.culture_bonus == 300e3
+    assert national.city("wujin").policy.min_investment == 5e6 and national.city("wujin").policy.reward_cap == 200e3
+    assert national.city("quzhou").studio_capacity == 30
+    assert national.city("jingzhou").policy.studio_investment > 0
+    assert national.city("hengdian").firms == 300 and national.city("quzhou").firms == 40
+
+
+def test_subsidy_war_is_reactive_on_both_sides():
+    war = load_config("subsidy_war").scenario
+    assert {c.strategy.kind.value for c in war.cities} == {"reactive"}
+    assert set(scenario_names()) >= {"xian_vs_zhengzhou", "national", "zhejiang", "jiangsu", "subsidy_war", "symmetric"}
