@@ -4,7 +4,10 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test clean
+HOST  ?= 127.0.0.1
+PORT  ?= 8765
+
+.PHONY: setup run test serve chromium clean
 
 setup: $(STAMP)
 
@@ -20,8 +23,26 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m sim $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest $(ARGS)
+
+# The browser app; HOST and PORT override where it listens (127.0.0.1:8765 by default).
+# --production and the telemetry switch keep the page from calling home.
+serve: $(STAMP)
+	@echo "Drama Capital: http://$(HOST):$(PORT)  (Ctrl-C stops it)"
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false $(VENV)/bin/solara run viz/app.py \
+		--production --no-check-version --host $(HOST) --port $(PORT)
+
+# The browser test drives Debian's chromium (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "error: the browser test needs Debian's chromium; install it with: sudo apt-get install chromium"; \
+	    exit 1; \
+	  fi; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -31,8 +31,9 @@ class DesignKind(enum.Enum):
     morris = "morris"  # Morris elementary-effects trajectories (SALib), `samples` trajectories
 
 
-OUTCOMES = ("capital", "capital_step", "final_share", "subsidy_total", "cost_per_job", "outlay_total",
-            "final_firms", "final_employment", "final_reward_rate")
+OUTCOMES = ("capital", "capital_step", "final_share", "subsidy_total", "cost_per_job", "cost_per_job_created",
+            "outlay_total", "final_firms", "final_employment", "final_reward_rate",
+            "facts")  # facts: the published facts the scenario covers (experiments/facts.py), as fact.<id>
 
 
 @dataclass(frozen=True)

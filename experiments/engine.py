@@ -16,7 +16,7 @@ from experiments.evaluate import RunTask
 from experiments.evaluators import make_evaluator
 from experiments.report import capital_probability, plot_capital_probability
 from experiments.store import ResultStore
-from sim.params import ParamError, RunParams, to_dict
+from sim.params import ParamError, RunParams, apply_overrides, to_dict
 from sim.runner import git_revision, package_versions
 
 
@@ -26,8 +26,6 @@ class SweepInterrupted(RuntimeError):
 
 def check_keys(experiment: ExperimentParams, base: dict) -> None:
     """Every varied key must name an existing config key (values are checked run by run)."""
-    from experiments.evaluate import apply_overrides
-
     for p in experiment.parameters:
         probe = p.values[0] if p.values else p.low
         try:

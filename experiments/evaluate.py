@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sim.model import ContestModel
-from sim.params import ParamError, RunParams, from_dict, to_dict
+from sim.params import RunParams, apply_overrides, from_dict, to_dict
 
 
 @dataclass
@@ -33,28 +31,16 @@ class RunResult:
     cities: pd.DataFrame | None
 
 
-def apply_overrides(base: Mapping, values: Mapping[str, Any]) -> dict:
-    """Copy of a plain RunParams dict with dotted keys set (e.g. 'scenario.cities.xian.policy.reward_rate')."""
-    data = copy.deepcopy(dict(base))
-    for key, value in values.items():
-        node = data
-        parts = key.split(".")
-        for i, part in enumerate(parts[:-1]):
-            if not isinstance(node, dict) or part not in node:
-                raise ParamError(key, f"no such config key ({'.'.join(parts[: i + 1])} does not exist)")
-            node = node[part]
-        if not isinstance(node, dict) or parts[-1] not in node:
-            raise ParamError(key, "no such config key")
-        if isinstance(node[parts[-1]], int) and not isinstance(node[parts[-1]], bool) and isinstance(value, float):
-            value = int(round(value))  # samplers give floats; integer keys take the nearest whole number
-        node[parts[-1]] = value.item() if isinstance(value, np.generic) else value
-    return data
-
-
-def outcomes_of(summary: dict, outcomes: tuple[str, ...]) -> dict[str, Any]:
-    """Flatten a run summary into outcome columns: per-city outcomes become '<name>.<city>'."""
+def outcomes_of(model: ContestModel, outcomes: tuple[str, ...]) -> dict[str, Any]:
+    """Flatten a run's summary into outcome columns: per-city outcomes become '<name>.<city>', facts 'fact.<id>'."""
+    summary = model.summary()
     row: dict[str, Any] = {}
     for name in outcomes:
+        if name == "facts":
+            from experiments.facts import measure_facts
+
+            row.update({f"fact.{k}": v for k, v in measure_facts(model.city_table(), model.params).items()})
+            continue
         value = summary[name]
         if isinstance(value, dict):
             for city, v in value.items():
@@ -70,7 +56,7 @@ def evaluate(task: RunTask, base: Mapping, outcomes: tuple[str, ...], keep_every
     try:
         params = from_dict(RunParams, apply_overrides(base, {**task.values, "seed": task.seed}))
         model = ContestModel(params).run()
-        row.update(outcomes_of(model.summary(), outcomes))
+        row.update(outcomes_of(model, outcomes))
         cities = None
         if keep_every > 0:
             table = model.city_table()
@@ -100,4 +86,4 @@ def run_once(params: Mapping[str, Any], seed: int, base: RunParams | Mapping | s
     if steps is not None:
         values["steps"] = steps
     run = from_dict(RunParams, apply_overrides(base_dict, {**values, "seed": seed}))
-    return outcomes_of(ContestModel(run).run().summary(), outcomes)
+    return outcomes_of(ContestModel(run).run(), outcomes)

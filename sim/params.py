@@ -14,10 +14,12 @@ defaults are given beside each field: a seed file in `../shared/seeds/`, or
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import enum
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
@@ -313,6 +315,24 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
             raise ParamError(key, f"must be text, got {value!r}")
         return value
     return value
+
+
+def apply_overrides(base: Mapping, values: Mapping[str, Any]) -> dict:
+    """Copy of a plain RunParams dict with dotted keys set (e.g. 'scenario.cities.xian.policy.reward_rate')."""
+    data = copy.deepcopy(dict(base))
+    for key, value in values.items():
+        node = data
+        parts = key.split(".")
+        for i, part in enumerate(parts[:-1]):
+            if not isinstance(node, dict) or part not in node:
+                raise ParamError(key, f"no such config key ({'.'.join(parts[: i + 1])} does not exist)")
+            node = node[part]
+        if not isinstance(node, dict) or parts[-1] not in node:
+            raise ParamError(key, "no such config key")
+        if isinstance(node[parts[-1]], int) and not isinstance(node[parts[-1]], bool) and isinstance(value, float):
+            value = int(round(value))  # samplers give floats; integer keys take the nearest whole number
+        node[parts[-1]] = value.item() if hasattr(value, "item") else value  # numpy scalars -> Python
+    return data
 
 
 def _join(path: str, name: str) -> str:

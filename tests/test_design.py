@@ -5,8 +5,8 @@ import pytest
 
 from experiments import run_once
 from experiments.design import DesignKind, ExperimentParams, ParameterSpec, design_points, run_table
-from experiments.evaluate import RunTask, apply_overrides, evaluate
-from sim.params import ParamError, to_dict
+from experiments.evaluate import RunTask, evaluate
+from sim.params import ParamError, apply_overrides, to_dict
 
 from conftest import make_params
 

@@ -1,0 +1,180 @@
+"""`python -m experiments.calibrate scenario=<name> [overrides]`: fit a scenario to the published facts.
+
+Examples:
+    python -m experiments.calibrate scenario=xian_vs_zhengzhou
+    python -m experiments.calibrate scenario=zhejiang backend=dask workers=8
+    python -m experiments.calibrate scenario=xian_vs_zhengzhou calibration.rounds=2 publish=false
+    python -m experiments.calibrate scenario=xian_vs_zhengzhou resume=true     # finish a stopped calibration
+It writes into its run folder (results/calibration/...), and with publish=true
+(default) the fitted values to configs/calibration/<scenario>.yaml and the
+report to docs/calibration.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List  # noqa: UP035
+
+import hydra
+from hydra.core.config_store import ConfigStore
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf, SCMode
+
+from experiments import calibration_docs
+from experiments.calibration import CalibrationParams, calibrate, write_outputs
+from experiments.config import Backend, ParameterSchema
+from experiments.design import ParameterSpec
+from experiments.engine import SweepInterrupted
+from sim.config import (CONFIG_DIR, PROJECT_ROOT, compose_run, describe_error, register_resolvers, register_schemas,
+                        results_dir, schema_of, to_params)
+from sim.params import ParamError, RunParams, apply_overrides, to_dict
+
+_NOT_A_SINGLE_RUN = {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info",
+                     "-p", "--package", "-sc", "--shell-completion", "--version"}
+
+
+@dataclass
+class CalibrationSchema:
+    rounds: int = 4
+    candidates: int = 48
+    replicates: int = 4
+    elite_fraction: float = 0.2
+    validation_replicates: int = 40
+    root_seed: int = 7
+    parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006
+    extra_parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006  (per scenario)
+
+
+CalibrateSchema = dataclasses.make_dataclass(
+    "CalibrateSchema",
+    [
+        ("calibration", CalibrationSchema, field(default_factory=CalibrationSchema)),
+        ("backend", Backend, field(default=Backend.local)),
+        ("workers", int, field(default=0)),
+        ("address", str | None, field(default=None)),
+        ("resume", bool, field(default=False)),
+        ("publish", bool, field(default=True)),
+        ("progress", bool, field(default=True)),
+    ],
+    bases=(schema_of(RunParams),),
+)
+
+
+def to_calibration(cfg: DictConfig) -> CalibrationParams:
+    """Validated calibration settings from a composed config."""
+    data = OmegaConf.to_container(cfg.calibration, resolve=True, structured_config_mode=SCMode.DICT)
+    specs = data.pop("parameters") + data.pop("extra_parameters")
+    params = tuple(ParameterSpec(p["key"], low=p["low"], high=p["high"]) for p in specs)
+    return CalibrationParams(parameters=params, **data)
+
+
+def command_line(argv: list[str]) -> str:
+    """The reproducing command: the user's overrides without folder and resume settings."""
+    keep = [a for a in argv if not a.startswith(("hydra.", "resume=", "publish=", "workers=", "progress="))]
+    return " ".join(["python -m experiments.calibrate", *keep])
+
+
+def check_overrides(argv: list[str]) -> None:
+    if _NOT_A_SINGLE_RUN.intersection(argv):
+        return
+    overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+~").startswith("hydra")]
+    try:
+        cfg = compose_run(overrides, config_name="calibrate")
+        cal = to_calibration(cfg)
+        base = to_dict(to_params(cfg))
+        for p in cal.parameters:
+            apply_overrides(base, {p.key: p.low})
+    except Exception as err:  # noqa: BLE001 - every composition/validation error becomes one line
+        fail(describe_error(err))
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def latest_unfinished(scenario: str) -> Path | None:
+    """The newest calibration folder of `scenario` without a calibration.json."""
+    folders = sorted(Path(results_dir(), "calibration").glob(f"*/*_{scenario}"), key=lambda p: (p.parent.name, p.name))
+    for folder in reversed(folders):
+        if not (folder / "calibration.json").exists() and (folder / "round_1").exists():
+            return folder
+    return None
+
+
+def publish(record: dict, folder: Path, scenario: str) -> None:
+    """Copy the fitted values into configs/calibration/ and the report into docs/."""
+    (CONFIG_DIR / "calibration").mkdir(exist_ok=True)
+    shutil.copyfile(folder / f"{scenario}.yaml", CONFIG_DIR / "calibration" / f"{scenario}.yaml")
+    docs = PROJECT_ROOT / "docs"
+    (docs / "calibration").mkdir(parents=True, exist_ok=True)
+    (docs / "img").mkdir(exist_ok=True)
+    (docs / "calibration" / f"{scenario}.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    shutil.copyfile(folder / "fit.png", docs / "img" / f"calibration_{scenario}.png")
+    calibration_docs.write(docs)
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="calibrate")
+def app(cfg: DictConfig) -> None:
+    """Hydra task: validate, search, validate the best point, write and publish."""
+    import logging
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    out = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        base = to_params(cfg)
+        cal = to_calibration(cfg)
+        for p in cal.parameters:
+            check_keys_for(p, base)
+    except ParamError as err:
+        shutil.rmtree(out, ignore_errors=True)
+        fail(str(err))
+    folder = out
+    if cfg.resume and not (out / "round_1").exists():
+        previous = latest_unfinished(base.scenario.name)
+        if previous is not None and previous != out:
+            shutil.rmtree(out, ignore_errors=True)
+            folder = previous
+            print(f"resuming {folder}")
+    command = command_line(sys.argv[1:])
+    backend = cfg.backend.value if hasattr(cfg.backend, "value") else str(cfg.backend)
+    try:
+        result = calibrate(cal, base, folder, backend, cfg.workers, cfg.address, cfg.progress)
+    except ParamError as err:
+        fail(str(err))
+    except SweepInterrupted as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+    record = write_outputs(result, cal, folder, command)
+    if cfg.publish:
+        publish(record, folder, result.scenario)
+    print(result.facts[["fact", "target", "tolerance", "mean", "sd", "holds"]].to_string(index=False))
+    print(f"fitted: {json.dumps(result.fitted)}")
+    print(f"loss: {result.search_loss:.3f} (search), {result.validation_loss:.3f} (validation)")
+    print(f"outputs: {folder}" + ("; published to configs/calibration/ and docs/calibration.md" if cfg.publish else ""))
+
+
+def check_keys_for(p: ParameterSpec, base: RunParams) -> None:
+    try:
+        apply_overrides(to_dict(base), {p.key: p.low})
+    except ParamError as err:
+        raise ParamError(f"calibration.parameters ({p.key})", err.message) from None
+
+
+def main() -> None:
+    """Entry point of `python -m experiments.calibrate`."""
+    register_schemas()
+    ConfigStore.instance().store(name="calibrate_schema", node=CalibrateSchema)
+    register_resolvers()
+    check_overrides(sys.argv[1:])
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""Calibration: fit free behavioural parameters to the published facts a scenario covers.
+
+Method: iterated Latin-hypercube search (a cross-entropy-style refinement).
+Each round draws `candidates` points in the current box with
+scipy.stats.qmc.LatinHypercube, runs each `replicates` times through the
+sweep engine (so it runs in parallel, locally or on Dask, and a killed
+calibration resumes round by round), scores every point by the loss of its
+replicate means, and shrinks the box around the best `elite_fraction` of
+points. The best point of all rounds is then validated on
+`validation_replicates` fresh seeds.
+
+Loss: sum over the scenario's facts of ((simulated mean - target) / tolerance)^2
+(see experiments/facts.py); a fact "holds" when its miss is within its tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from experiments.design import DesignKind, ExperimentParams, ParameterSpec  # noqa: E402
+from experiments.engine import run_sweep  # noqa: E402
+from experiments.facts import facts_for, loss, loss_of_runs  # noqa: E402
+from sim.params import ParamError, RunParams, to_dict  # noqa: E402
+from sim.runner import git_revision  # noqa: E402
+
+
+@dataclass(frozen=True)
+class CalibrationParams:
+    """What to fit and how hard to search."""
+
+    parameters: tuple[ParameterSpec, ...]
+    rounds: int = 4
+    candidates: int = 48
+    replicates: int = 4
+    elite_fraction: float = 0.2
+    validation_replicates: int = 40
+    root_seed: int = 7
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("calibration.rounds", 1 <= self.rounds <= 50, "must be in [1, 50]"),
+            ("calibration.candidates", 2 <= self.candidates <= 100_000, "must be in [2, 100000]"),
+            ("calibration.replicates", 1 <= self.replicates <= 10_000, "must be in [1, 10000]"),
+            ("calibration.elite_fraction", 0.0 < self.elite_fraction <= 1.0, "must be in (0, 1]"),
+            ("calibration.validation_replicates", 1 <= self.validation_replicates <= 100_000,
+             "must be in [1, 100000]"),
+            ("calibration.parameters", len(self.parameters) > 0, "name at least one parameter to fit"),
+        ]
+        for key, ok, message in checks:
+            if not ok:
+                raise ParamError(key, message)
+        for i, p in enumerate(self.parameters):
+            if not p.key.startswith("scenario."):
+                raise ParamError(f"calibration.parameters[{i}]", f"{p.key}: only scenario.* keys can be calibrated")
+            if p.low is None or p.high is None or not p.low < p.high:
+                raise ParamError(f"calibration.parameters[{i}] ({p.key})", "needs low < high")
+
+
+@dataclass
+class CalibrationResult:
+    """The fitted values, the search history and the validation runs."""
+
+    scenario: str
+    fitted: dict[str, float]
+    search_loss: float
+    validation_loss: float
+    history: pd.DataFrame
+    validation: pd.DataFrame
+    facts: pd.DataFrame  # per fact: target, tolerance, mean, sd, min, max, holds
+    wall_time_s: float = 0.0  # of this invocation (a resumed calibration counts only what it computed)
+
+
+def calibrate(cal: CalibrationParams, base: RunParams, folder: Path, backend: str = "local", workers: int = 0,
+              address: str | None = None, progress: bool = True) -> CalibrationResult:
+    """Run the search and the validation into `folder` (resuming what is there)."""
+    scenario = base.scenario.name
+    facts = facts_for(scenario)
+    if not facts:
+        from experiments.facts import FACTS
+
+        covered = sorted({s for f in FACTS for s in f.scenarios})
+        raise ParamError("scenario", f"no published fact covers {scenario!r}; calibrate one of: {', '.join(covered)}")
+    folder = Path(folder)
+    t0 = time.perf_counter()
+    keys = [p.key for p in cal.parameters]
+    box = {p.key: (float(p.low), float(p.high)) for p in cal.parameters}
+    rounds = []
+    for r in range(1, cal.rounds + 1):
+        experiment = ExperimentParams(
+            name=f"{scenario}_calibration_round_{r}", design=DesignKind.lhs, samples=cal.candidates,
+            parameters=tuple(ParameterSpec(k, low=lo, high=hi) for k, (lo, hi) in box.items()),
+            replicates=cal.replicates, root_seed=cal.root_seed * 1000 + r, outcomes=("facts",), keep_every=0)
+        print(f"round {r} of {cal.rounds}: {cal.candidates} candidates x {cal.replicates} replicates")
+        runs = run_sweep(experiment, base, folder / f"round_{r}", backend, workers, address, progress)
+        if not (runs.status == "ok").any():
+            raise RuntimeError(f"every run of round {r} failed; the first error: {runs.error.iloc[0]}")
+        points = runs.groupby("point_id")[keys].first()
+        points["loss"] = loss_of_runs(runs, scenario)
+        points["round"] = r
+        rounds.append(points.reset_index())
+        box = _shrink(points, box, cal)
+        print(f"  best loss so far {pd.concat(rounds).loss.min():.3f}")
+    history = pd.concat(rounds, ignore_index=True)
+    best = history.loc[history.loss.idxmin()]
+    fitted = {k: _typed(base, k, best[k]) for k in keys}
+
+    validation_exp = ExperimentParams(
+        name=f"{scenario}_calibration_validation", design=DesignKind.grid,
+        parameters=tuple(ParameterSpec(k, values=(v,)) for k, v in fitted.items()),
+        replicates=cal.validation_replicates, root_seed=cal.root_seed * 1000 + 999,
+        outcomes=("facts", "capital", "final_share"), keep_every=0)
+    print(f"validation: best point x {cal.validation_replicates} fresh seeds")
+    validation = run_sweep(validation_exp, base, folder / "validation", backend, workers, address, progress)
+    table = fact_table(validation, scenario)
+    means = {row.id: row.mean for row in table.itertuples()}
+    return CalibrationResult(scenario, fitted, float(best.loss), loss(means, scenario), history, validation, table,
+                             time.perf_counter() - t0)
+
+
+def _typed(base: RunParams, key: str, value: float) -> float | int:
+    """The value as the run used it: integer keys (e.g. a city's firms) are rounded, as in apply_overrides."""
+    node = to_dict(base)
+    for part in key.split("."):
+        node = node[part]
+    return int(round(value)) if isinstance(node, int) and not isinstance(node, bool) else float(value)
+
+
+def _shrink(points: pd.DataFrame, box: dict, cal: CalibrationParams) -> dict:
+    """The next round's box: the span of the elite points, padded by 10 % of the current width."""
+    finite = points[np.isfinite(points.loss)]
+    if finite.empty:
+        return box
+    n_elite = max(2, math.ceil(cal.elite_fraction * len(finite)))
+    elite = finite.nsmallest(n_elite, "loss")
+    bounds = {p.key: (float(p.low), float(p.high)) for p in cal.parameters}
+    new = {}
+    for key, (lo, hi) in box.items():
+        pad = 0.1 * (hi - lo)
+        new_lo = max(bounds[key][0], float(elite[key].min()) - pad)
+        new_hi = min(bounds[key][1], float(elite[key].max()) + pad)
+        new[key] = (new_lo, new_hi) if new_lo < new_hi else (lo, hi)
+    return new
+
+
+def fact_table(runs: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    """Target and simulated mean, spread and range of every fact the scenario covers."""
+    ok = runs[runs.status == "ok"]
+    rows = []
+    for f in facts_for(scenario):
+        values = ok[f"fact.{f.id}"].astype(float)
+        mean = float(values.mean())
+        rows.append({"id": f.id, "fact": f.text, "source": f"seed {f.source}", "unit": f.unit, "target": f.target,
+                     "tolerance": f.tolerance, "bound": "below" if f.upper_bound else "within",
+                     "mean": mean, "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+                     "min": float(values.min()), "max": float(values.max()), "replicates": int(len(values)),
+                     "holds": bool(f.holds(mean)), "how": f.reason})
+    return pd.DataFrame(rows)
+
+
+def plot_fit(result: CalibrationResult, path: Path) -> Path:
+    """Normalised miss of each fact over the validation replicates; the shaded band is the tolerance."""
+    facts = facts_for(result.scenario)
+    ok = result.validation[result.validation.status == "ok"]
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(facts) + 1.6), dpi=110)
+    ax.axvspan(-1, 1, color="tab:green", alpha=0.15, label="within tolerance")
+    for i, f in enumerate(facts):
+        misses = np.array([f.error(v) for v in ok[f"fact.{f.id}"].astype(float)])
+        jitter = (np.arange(len(misses)) % 7 - 3) * 0.04
+        ax.scatter(misses, i + jitter, s=8, color="tab:blue", alpha=0.5)
+        ax.plot([misses.mean()], [i], marker="D", color="black", ms=6)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(range(len(facts)), [f.text for f in facts], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("(simulated - target) / tolerance   (dots: replicates, diamond: mean)")
+    ax.set_title(f"{result.scenario}: fit to the published facts, {len(ok)} replicates", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def calibrated_yaml(result: CalibrationResult, command: str) -> str:
+    """The scenario's calibration file: fitted values under their scenario keys, with provenance."""
+    tree: dict = {}
+    for key, value in sorted(result.fitted.items()):
+        node = tree
+        parts = key.split(".")[1:]  # drop "scenario."
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    lines = [
+        f"# Calibrated values for scenario {result.scenario}; loaded by configs/scenario/{result.scenario}.yaml",
+        "# and overriding the scenario's own values. Do not edit by hand: rerun",
+        f"#   {command}",
+        f"# Written {datetime.now(timezone.utc).date()} at git {git_revision()}; loss {result.search_loss:.3f} in the",
+        f"# search, {result.validation_loss:.3f} over {result.facts.replicates.max()} validation replicates"
+        " (docs/calibration.md).",
+    ]
+
+    def emit(node: dict, indent: int) -> None:
+        for k, v in node.items():
+            if isinstance(v, dict):
+                lines.append(" " * indent + f"{k}:")
+                emit(v, indent + 2)
+            else:
+                lines.append(" " * indent + f"{k}: {v if isinstance(v, int) else f'{v:.6g}'}  # calibrated")
+    emit(tree, 0)
+    return "\n".join(lines) + "\n"
+
+
+def result_json(result: CalibrationResult, cal: CalibrationParams, command: str) -> dict:
+    """Machine-readable record of a calibration (published beside docs/calibration.md)."""
+    return {
+        "scenario": result.scenario,
+        "command": command,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git_revision": git_revision(),
+        "method": "iterated Latin-hypercube search (scipy.stats.qmc), elite box shrinking",
+        "search": {"rounds": cal.rounds, "candidates": cal.candidates, "replicates": cal.replicates,
+                   "elite_fraction": cal.elite_fraction, "root_seed": cal.root_seed,
+                   "bounds": {p.key: [p.low, p.high] for p in cal.parameters}},
+        "wall_time_s": round(result.wall_time_s, 1),
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "fitted": result.fitted,
+        "search_loss": result.search_loss,
+        "validation_loss": result.validation_loss,
+        "validation_replicates": int(result.facts.replicates.max()),
+        "capital_probability": result.validation[result.validation.status == "ok"].capital.fillna("none")
+        .value_counts(normalize=True).to_dict(),
+        "facts": result.facts.to_dict(orient="records"),
+    }
+
+
+def write_outputs(result: CalibrationResult, cal: CalibrationParams, folder: Path, command: str) -> dict:
+    """Write calibration.json, fit.png, history.csv and the fitted YAML into the run folder."""
+    folder = Path(folder)
+    record = result_json(result, cal, command)
+    (folder / "calibration.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    result.history.to_csv(folder / "history.csv", index=False)
+    plot_fit(result, folder / "fit.png")
+    (folder / f"{result.scenario}.yaml").write_text(calibrated_yaml(result, command), encoding="utf-8")
+    return record

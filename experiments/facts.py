@@ -1,0 +1,183 @@
+"""The published facts (MODEL-BRIEF's table) and how each is measured in a simulated run.
+
+Every fact of the brief is listed here once: either with a measure on a run
+(city table + params) and a tolerance, for the scenarios that cover it, or
+with the reason it is an input or cannot be matched. The calibration loss,
+the statistical test and docs/calibration.md all read this one registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.params import RunParams
+
+Measure = Callable[[pd.DataFrame, RunParams], float]
+
+CREW_TEAM = 30.0  # people per team used for the cost-per-team-month index (seed 002: 24,000 / 800)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A published fact; `measure` is None when the model cannot reproduce it (then `reason` says why)."""
+
+    id: str
+    text: str
+    source: str
+    target: float | None = None
+    tolerance: float | None = None  # the fact holds when |simulated mean - target| <= tolerance
+    scenarios: tuple[str, ...] = ()
+    measure: Measure | None = None
+    kind: str = "calibrated"  # calibrated | validated | input | not represented
+    unit: str = ""
+    reason: str = ""
+    upper_bound: bool = False  # a qualitative "less than target" fact: holds when simulated < target
+
+    def holds(self, value: float) -> bool:
+        """Whether a simulated value reproduces the fact."""
+        if self.upper_bound:
+            return value < self.target
+        return abs(value - self.target) <= self.tolerance
+
+    def error(self, value: float) -> float:
+        """Normalised miss: 0 when the fact holds exactly, 1 at the edge of its tolerance.
+
+        For a "below the target" fact it is 0 at a full tolerance below the
+        target and 1 at the target itself, so it holds exactly when the error
+        is under 1, as for the others (and the loss rewards a clear margin).
+        """
+        if self.upper_bound:
+            return max(0.0, (value - self.target) / self.tolerance + 1.0)
+        return (value - self.target) / self.tolerance
+
+
+def _year(table: pd.DataFrame, year: int) -> pd.DataFrame:
+    return table[table.date.dt.year == year]
+
+
+def _city(table: pd.DataFrame, city: str) -> pd.DataFrame:
+    return table[table.city == city]
+
+
+def xian_national_share_2025(table: pd.DataFrame, params: RunParams) -> float:
+    """Xi'an's productions in 2025 over the national total (the modelled cities make `coverage` of it)."""
+    t = _year(table, 2025)
+    return float(_city(t, "xian").productions.sum() / max(t.productions.sum(), 1) * params.scenario.market.coverage)
+
+
+def firms_in_2025(city: str) -> Measure:
+    def measure(table: pd.DataFrame, params: RunParams) -> float:
+        return float(_city(_year(table, 2025), city).firms.mean())
+    measure.__doc__ = f"Mean number of production companies in {city} over 2025."
+    return measure
+
+
+def growth_2024(city: str, column: str) -> Measure:
+    def measure(table: pd.DataFrame, params: RunParams) -> float:
+        rows = _city(_year(table, 2024), city).sort_values("step")
+        return float(rows[column].iloc[-1] / max(rows[column].iloc[0], 1e-9) - 1.0)
+    measure.__doc__ = f"Growth of {column} in {city} from January to December 2024."
+    return measure
+
+
+def zhengzhou_cost_ratio(table: pd.DataFrame, params: RunParams) -> float:
+    """Zhengzhou's cost of a team-month (30 crew + a studio slot) over Xi'an's, mean over 2025."""
+    t = _year(table, 2025)
+    cost = {c: float((_city(t, c).wage * CREW_TEAM + _city(t, c).rent).mean()) for c in ("xian", "zhengzhou")}
+    return cost["zhengzhou"] / cost["xian"]
+
+
+def xian_turnover_ratio(table: pd.DataFrame, params: RunParams) -> float:
+    """Xi'an's productions per company over Zhengzhou's, 2025 (below 1: Zhengzhou turns over faster)."""
+    t = _year(table, 2025)
+    per_firm = {c: float(_city(t, c).productions.sum() / max(_city(t, c).firms.sum(), 1)) for c in ("xian", "zhengzhou")}
+    return per_firm["xian"] / max(per_firm["zhengzhou"], 1e-9)
+
+
+def quzhou_h1_2025(column: str) -> Measure:
+    def measure(table: pd.DataFrame, params: RunParams) -> float:
+        t = _city(table[(table.date >= "2025-01-01") & (table.date < "2025-07-01")], "quzhou")
+        value = float(t[column].sum())
+        if column == "revenue":  # the model pays producers their share; the source reports gross revenue
+            value /= params.scenario.market.producer_share
+        return value
+    measure.__doc__ = f"Quzhou's {column} from January to June 2025."
+    return measure
+
+
+FACTS: tuple[Fact, ...] = (
+    Fact("xian_share", "Xi'an share of national micro-short-drama output", "002", 0.60, 0.08,
+         ("xian_vs_zhengzhou",), xian_national_share_2025, unit="share",
+         reason="measured in 2025 as Xi'an's share of the modelled productions times market.coverage"),
+    Fact("xian_firms", "Xi'an companies: 600+", "002", 650.0, 100.0, ("xian_vs_zhengzhou",), firms_in_2025("xian"),
+         unit="companies", reason="'600+' read as 600 to 750; mean over 2025"),
+    Fact("zhengzhou_firm_growth", "Zhengzhou related enterprises: +25.4 % a year", "002", 0.254, 0.10,
+         ("xian_vs_zhengzhou",), growth_2024("zhengzhou", "firms"), unit="per year",
+         reason="growth of production companies over 2024"),
+    Fact("zhengzhou_job_growth", "Zhengzhou employment: +26.6 % a year", "002", 0.266, 0.10,
+         ("xian_vs_zhengzhou",), growth_2024("zhengzhou", "employment"), unit="per year",
+         reason="growth of employment over 2024"),
+    Fact("zhengzhou_lower_cost", "Zhengzhou edge: lower production cost", "002", 1.0, 0.05, ("xian_vs_zhengzhou",),
+         zhengzhou_cost_ratio, unit="Zhengzhou / Xi'an", upper_bound=True,
+         reason="holds when Zhengzhou's team-month cost is below Xi'an's"),
+    Fact("zhengzhou_fast_turnover", "Zhengzhou edge: fast turnover", "002", 1.0, 0.05, ("xian_vs_zhengzhou",),
+         xian_turnover_ratio, unit="Xi'an / Zhengzhou productions per company", upper_bound=True,
+         reason="holds when Zhengzhou's companies make more productions each than Xi'an's"),
+    Fact("zhengzhou_level", "Zhengzhou related enterprises 800+, employment 24,000 (levels)", "002",
+         kind="not represented",
+         reason="the model counts production companies and their crews; 'related enterprises' and their jobs "
+                "include services the model does not represent, so only the growth rates are matched"),
+    Fact("hengdian_firms", "Hengdian enterprises: 300+", "004", 325.0, 75.0, ("zhejiang",), firms_in_2025("hengdian"),
+         unit="companies", reason="mean over 2025"),
+    Fact("quzhou_firms", "Quzhou enterprises: ~40", "004", 40.0, 15.0, ("zhejiang",), firms_in_2025("quzhou"),
+         unit="companies", reason="mean over 2025"),
+    Fact("quzhou_dramas", "Quzhou factory: 150 dramas in H1 2025", "004", 150.0, 50.0, ("zhejiang",),
+         quzhou_h1_2025("productions"), unit="dramas", reason="all Quzhou productions, January to June 2025"),
+    Fact("quzhou_revenue", "Quzhou factory: > 500 M yuan revenue in H1 2025", "004", 500e6, 250e6, ("zhejiang",),
+         quzhou_h1_2025("revenue"), unit="yuan",
+         reason="producers' revenue divided by market.producer_share, to compare with gross revenue"),
+    Fact("quzhou_teams", "Quzhou factory: 30 teams", "004", kind="input",
+         reason="configs/city/quzhou.yaml studio_capacity: 30"),
+    Fact("market", "National market 50.4 B yuan (2024), ~63.4 B (2025)", "000, 002, 004", kind="input",
+         reason="scenario.market.revenue_2024 and revenue_2025 drive the producer pool"),
+    Fact("national_jobs", "National enterprises / jobs: 84,900 / ~647,000 (219 k direct)", "004, 000",
+         kind="not represented",
+         reason="the scenarios hold production companies of the named cities only, not the whole country's "
+                "related enterprises; the national scenario's crews are reported for comparison"),
+    Fact("users", "Users: 576 M (2023) -> 662 M -> 696 M (mid-2025)", "003, 001, 004", kind="not represented",
+         reason="there are no viewers in the model: demand is the exogenous market pool"),
+    Fact("zhejiang_filings", "Zhejiang H1 2025: 251 key projects filed, 52 approved", "004", kind="not represented",
+         reason="the model has no filing and approval process; approval is an efficiency index"),
+    Fact("sihong_tourism", "Sihong tourism after a hit drama: 8.713 M visitors, 8.12 B yuan, +8.9 % / +11.5 %", "001",
+         kind="input",
+         reason="sets economy.tourism_per_culture_production in the jiangsu scenario (with an assumed hit rate); "
+                "visitors are not represented"),
+)
+
+
+def facts_for(scenario: str) -> tuple[Fact, ...]:
+    """The measurable facts a scenario covers."""
+    return tuple(f for f in FACTS if f.measure is not None and scenario in f.scenarios)
+
+
+def measure_facts(table: pd.DataFrame, params: RunParams) -> dict[str, float]:
+    """Every fact the run's scenario covers, measured on its city table."""
+    return {f.id: f.measure(table, params) for f in facts_for(params.scenario.name)}
+
+
+def loss(values: dict[str, float], scenario: str) -> float:
+    """Sum of squared normalised misses over the scenario's facts (0: every fact hit exactly)."""
+    return float(sum(f.error(values[f.id]) ** 2 for f in facts_for(scenario)))
+
+
+def loss_of_runs(runs: pd.DataFrame, scenario: str, by: str = "point_id") -> pd.Series:
+    """Loss of each design point, from the mean of its ok replicates' fact columns."""
+    facts = facts_for(scenario)
+    ok = runs[runs.status == "ok"]
+    means = ok.groupby(by)[[f"fact.{f.id}" for f in facts]].mean()
+    values = means.apply(lambda row: loss({f.id: row[f"fact.{f.id}"] for f in facts}, scenario), axis=1)
+    return values.reindex(runs[by].unique()).fillna(np.inf)

@@ -1,0 +1,82 @@
+"""Calibration: the engine end to end, the published report, and the calibrated scenario against its facts."""
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+from experiments import calibration_docs
+from experiments.facts import FACTS, facts_for, measure_facts
+from sim import ContestModel, load_config
+
+from conftest import PYTHON, ROOT
+
+DOCS = ROOT / "docs"
+SEEDS = range(1000, 1020)  # fixed seeds, apart from those the calibration searched and validated on
+
+
+def calibrate(*args):
+    return subprocess.run([PYTHON, "-m", "experiments.calibrate", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.mark.slow
+def test_calibrated_xian_vs_zhengzhou_reproduces_its_facts_on_fixed_seeds():
+    record = json.loads((DOCS / "calibration" / "xian_vs_zhengzhou.json").read_text())
+    stated = {row["id"]: row for row in record["facts"]}
+    values = {f.id: [] for f in facts_for("xian_vs_zhengzhou")}
+    for seed in SEEDS:
+        params = load_config("xian_vs_zhengzhou", ["steps=24", f"seed={seed}"])
+        for k, v in measure_facts(ContestModel(params).run().city_table(), params).items():
+            values[k].append(v)
+    for fact in facts_for("xian_vs_zhengzhou"):
+        x = np.array(values[fact.id])
+        mean, half_width = x.mean(), 2.09 * x.std(ddof=1) / np.sqrt(len(x))  # t(0.975, 19)
+        if stated[fact.id]["holds"]:
+            assert fact.holds(mean), f"{fact.text}: mean {mean:.4g} misses {fact.target} +- {fact.tolerance}"
+            # and not by luck: the 95 % interval of the mean is inside the tolerance band too
+            assert fact.holds(mean + half_width) and fact.holds(mean - half_width), fact.text
+        else:  # a fact the page admits missing must still be missed (the page would be stale otherwise)
+            assert not fact.holds(mean), f"{fact.text} now holds: rerun the calibration to update the page"
+
+
+def test_calibration_page_is_the_render_of_the_published_records():
+    assert (DOCS / "calibration.md").read_text() == calibration_docs.render(DOCS)
+
+
+def test_no_fact_of_the_brief_is_dropped():
+    page = (DOCS / "calibration.md").read_text()
+    for fact in FACTS:
+        assert fact.text in page, fact.text
+    assert (DOCS / "img" / "calibration_xian_vs_zhengzhou.png").is_file()
+
+
+@pytest.mark.slow
+def test_calibrate_command_end_to_end_and_resume(tmp_path):
+    folder = tmp_path / "cal"
+    args = ["scenario=zhejiang", "calibration.rounds=2", "calibration.candidates=4", "calibration.replicates=1",
+            "calibration.validation_replicates=3", "publish=false", "workers=2", f"hydra.run.dir={folder}"]
+    first = calibrate(*args)
+    assert first.returncode == 0, first.stderr
+    for name in ("calibration.json", "fit.png", "history.csv", "zhejiang.yaml"):
+        assert (folder / name).is_file(), name
+    record = json.loads((folder / "calibration.json").read_text())
+    assert set(record["fitted"]) == {"scenario.behaviour.agglomeration", "scenario.behaviour.logit_scale",
+                                     "scenario.behaviour.moving_cost", "scenario.firms.entry_rate",
+                                     "scenario.market.producer_share", "scenario.market.coverage"}
+    assert record["validation_replicates"] == 3 and len(record["facts"]) == len(facts_for("zhejiang"))
+    fitted_yaml = (folder / "zhejiang.yaml").read_text()
+    assert "agglomeration" in fitted_yaml and "# calibrated" in fitted_yaml
+    again = calibrate(*args)  # the same folder: every round is resumed, nothing recomputed
+    assert again.returncode == 0, again.stderr
+    for part in ("round_1", "round_2", "validation"):
+        assert json.loads((folder / part / "manifest.json").read_text())["computed_this_time"] == 0
+    assert json.loads((folder / "calibration.json").read_text())["fitted"] == record["fitted"]
+
+
+def test_calibrating_a_scenario_without_facts_is_refused():
+    result = calibrate("scenario=symmetric", "publish=false", "hydra.run.dir=/tmp/never")
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: scenario: no published fact covers 'symmetric'; "
+                                     "calibrate one of: xian_vs_zhengzhou, zhejiang")

@@ -1,0 +1,1 @@
+"""The browser view: Mesa's SolaraViz with a map, charts and the city accounts (`make serve`)."""

@@ -1,0 +1,181 @@
+"""Page components: capital banner, map, charts and the accounts table.
+
+Each takes the model, reads Mesa's `update_counter` so it redraws after
+every step, and draws with matplotlib (rendered on the server: the page
+needs no chart library from outside).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import solara  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+from mesa.visualization.utils import update_counter  # noqa: E402
+
+from sim.model import ContestModel  # noqa: E402
+
+CHINA = Path(__file__).parent / "data" / "china.geojson"
+COLORS = plt.get_cmap("tab20").colors
+
+
+@lru_cache(maxsize=1)
+def china_rings() -> list[np.ndarray]:
+    """China's outline as lon/lat rings (Natural Earth via world-atlas; see tools/extract_china.mjs)."""
+    geometry = json.loads(CHINA.read_text())["features"][0]["geometry"]
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    return [np.asarray(ring) for polygon in polygons for ring in polygon]
+
+
+def city_names(model: ContestModel) -> dict[str, str]:
+    return {c.city_id: c.name for c in model.cities}
+
+
+def capital_text(model: ContestModel) -> str:
+    """'Capital: X since YYYY-MM' or 'No capital yet'."""
+    tracker = model.capital
+    if tracker.current is None:
+        return f"No capital yet (no city holds {model.params.capital_threshold:.0%} of the last 12 months' output)"
+    year, month = model.year_month(tracker.since - 1)
+    return f"Capital: {city_names(model)[tracker.current]} since {year}-{month:02d} (step {tracker.since})"
+
+
+@solara.component
+def CapitalBanner(model: ContestModel):
+    """Who is the capital now, and since when."""
+    update_counter.get()
+    text = capital_text(model)
+    if model.capital.current is None:
+        solara.Info(text, dense=True)
+    else:
+        solara.Success(text, dense=True)
+
+
+def map_figure(model: ContestModel) -> Figure:
+    """Cities on China's outline: circle area by firms, colour by last month's share."""
+    fig = Figure(figsize=(5.4, 3.8), dpi=80)
+    ax = fig.subplots()
+    for ring in china_rings():
+        ax.fill(ring[:, 0], ring[:, 1], facecolor="#f2efe6", edgecolor="#8a8a8a", lw=0.6)
+    cs = model.city_state
+    lon = np.array([c.lon for c in model.cities])
+    lat = np.array([c.lat for c in model.cities])
+    firms = cs.firms
+    sizes = 30 + 1500 * firms / max(firms.max(), 1.0)
+    points = ax.scatter(lon, lat, s=sizes, c=cs.share, cmap="viridis", vmin=0, vmax=1, edgecolors="black",
+                        linewidths=0.6, alpha=0.85, zorder=3)
+    for c, x, y, n in zip(model.cities, lon, lat, firms):
+        ax.annotate(f"{c.name} ({n:.0f})", (x, y), xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=4)
+    fig.colorbar(points, ax=ax, fraction=0.035, label="share of last month's productions")
+    ax.set_xlim(73, 136)
+    ax.set_ylim(17, 54)
+    ax.set_aspect(1.2)
+    ax.set_title(f"Production companies by city, month {model.steps}", fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+@solara.component
+def CityMap(model: ContestModel):
+    """The capital banner above the map (circle area: firms; colour: share)."""
+    update_counter.get()
+    CapitalBanner(model)
+    solara.FigureMatplotlib(map_figure(model), format="png")
+
+
+def charts_figure(model: ContestModel) -> Figure:
+    """Six panels over time: share (with the capital threshold), firms, subsidies, budget left, jobs, cost per job."""
+    fig = Figure(figsize=(7.0, 7.6), dpi=80)
+    axes = fig.subplots(3, 2, sharex=True).ravel()
+    table = model.city_table()
+    names = city_names(model)
+    panels = [("trailing_share", "share of productions (12-month)"), ("firms", "firms"),
+              ("subsidy_paid", "subsidies paid, M¥ a month"), ("budget_left", "budget left, M¥"),
+              ("employment", "employment (jobs)"), ("cost_per_job", "outlay per job, ¥")]
+    scale = {"subsidy_paid": 1e6, "budget_left": 1e6}
+    for ax, (column, title) in zip(axes, panels):
+        for i, (city, rows) in enumerate(table.groupby("city", sort=False)):
+            ax.plot(rows.step, rows[column] / scale.get(column, 1.0), color=COLORS[i % 20], lw=1.4,
+                    label=names[city])
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[0].axhline(model.params.capital_threshold, color="black", ls="--", lw=1, label="capital threshold")
+    axes[0].set_ylim(0, 1)
+    for ax in axes[4:]:
+        ax.set_xlabel("month", fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(labels) // 6), 1, 1))
+    return fig
+
+
+@solara.component
+def Charts(model: ContestModel):
+    """Time series of the contest."""
+    update_counter.get()
+    if model.steps == 0:
+        solara.Text("Press Step or Play to run the model.")
+        return
+    solara.FigureMatplotlib(charts_figure(model), format="png")
+
+
+ACCOUNT_COLUMNS = [("firms", "firms", "{:,.0f}"), ("share", "share", "{:.1%}"),
+                   ("trailing_share", "12-month share", "{:.1%}"), ("employment", "jobs", "{:,.0f}"),
+                   ("reward_rate", "reward rate", "{:.2f}"), ("subsidy_total", "subsidies, M¥", "{:,.1f}"),
+                   ("budget_left", "budget left, M¥", "{:,.1f}"), ("tax", "tax, M¥/mo", "{:,.1f}"),
+                   ("tourism", "tourism, M¥/mo", "{:,.1f}"), ("cost_per_job", "outlay per job, ¥", "{:,.0f}")]
+MILLIONS = {"subsidy_total", "budget_left", "tax", "tourism"}
+
+
+def accounts_html(model: ContestModel) -> str:
+    """The current city accounts as an HTML table (one row per city)."""
+    header = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in ACCOUNT_COLUMNS)
+    rows = []
+    cs = model.city_state
+    last = model.city_table().query(f"step == {model.steps}").set_index("city") if model.steps else None
+    for j, city in enumerate(model.cities):
+        cells = []
+        for column, _, fmt in ACCOUNT_COLUMNS:
+            if last is not None:
+                value = last.loc[city.city_id, column]
+            elif column == "reward_rate":
+                value = model.policy.reward_rate[j]
+            elif column == "firms":
+                value = cs.firms[j]
+            elif column == "budget_left":  # opens in the first month
+                p = model.scenario_params.cities[j].policy
+                value = p.annual_budget * p.budget_period_years
+            else:
+                value = float("nan")
+            if column in MILLIONS:
+                value = value / 1e6
+            cells.append("<td>-</td>" if value != value else f"<td>{fmt.format(value)}</td>")
+        rows.append(f"<tr data-city='{city.city_id}'><th>{html.escape(city.name)}</th>{''.join(cells)}</tr>")
+    return (f"<table class='accounts'><thead><tr><th>city</th>{header}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+TABLE_STYLE = ("table.accounts{border-collapse:collapse;font-size:11px}"
+               "table.accounts td,table.accounts th{border-bottom:1px solid #ddd;padding:2px 8px;text-align:right}"
+               "table.accounts tbody th{text-align:left}")
+
+
+@solara.component
+def AccountsTable(model: ContestModel):
+    """City accounts this month."""
+    update_counter.get()
+    solara.Style(TABLE_STYLE)
+    solara.HTML(tag="div", unsafe_innerHTML=accounts_html(model))
