@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST  ?= 127.0.0.1
 PORT  ?= 8765
 
-.PHONY: setup run test serve chromium clean
+.PHONY: setup run test serve bench chromium clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,10 @@ serve: $(STAMP)
 	@echo "Drama Capital: http://$(HOST):$(PORT)  (Ctrl-C stops it)"
 	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false $(VENV)/bin/solara run viz/app.py \
 		--production --no-check-version --host $(HOST) --port $(PORT)
+
+# Speed figures and ratios (no thresholds: machines here are shared and noisy).
+bench: $(STAMP)
+	$(PY) tools/bench.py
 
 # The browser test drives Debian's chromium (never a downloaded browser).
 chromium:

@@ -8,6 +8,7 @@ needs no chart library from outside).
 from __future__ import annotations
 
 import html
+import io
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,17 @@ from sim.model import ContestModel  # noqa: E402
 
 CHINA = Path(__file__).parent / "data" / "china.geojson"
 COLORS = plt.get_cmap("tab20").colors
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes.
+
+    The views reuse one Figure per model, so the bytes, not the figure
+    object, are what the image element compares to know it must redraw.
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
 
 
 @lru_cache(maxsize=1)
@@ -60,30 +72,44 @@ def CapitalBanner(model: ContestModel):
         solara.Success(text, dense=True)
 
 
+class MapView:
+    """The map figure of one model, drawn once; each step moves only the circles and labels."""
+
+    def __init__(self, model: ContestModel):
+        self.fig = Figure(figsize=(5.4, 3.8), dpi=80)
+        ax = self.ax = self.fig.subplots()
+        for ring in china_rings():
+            ax.fill(ring[:, 0], ring[:, 1], facecolor="#f2efe6", edgecolor="#8a8a8a", lw=0.6)
+        lon = np.array([c.lon for c in model.cities])
+        lat = np.array([c.lat for c in model.cities])
+        self.points = ax.scatter(lon, lat, s=np.full(len(lon), 30.0), c=np.zeros(len(lon)), cmap="viridis", vmin=0,
+                                 vmax=1, edgecolors="black", linewidths=0.6, alpha=0.85, zorder=3)
+        self.labels = [ax.annotate(c.name, (x, y), xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=4)
+                       for c, x, y in zip(model.cities, lon, lat)]
+        self.fig.colorbar(self.points, ax=ax, fraction=0.035, label="share of last month's productions")
+        ax.set_xlim(73, 136)
+        ax.set_ylim(17, 54)
+        ax.set_aspect(1.2)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        self.title = ax.set_title("", fontsize=10)
+        self.fig.tight_layout()
+
+    def update(self, model: ContestModel) -> Figure:
+        firms = model.city_state.firms
+        self.points.set_sizes(30 + 1500 * firms / max(firms.max(), 1.0))
+        self.points.set_array(model.city_state.share.copy())
+        for label, city, n in zip(self.labels, model.cities, firms):
+            label.set_text(f"{city.name} ({n:.0f})")
+        self.title.set_text(f"Production companies by city, month {model.steps}")
+        return self.fig
+
+
 def map_figure(model: ContestModel) -> Figure:
     """Cities on China's outline: circle area by firms, colour by last month's share."""
-    fig = Figure(figsize=(5.4, 3.8), dpi=80)
-    ax = fig.subplots()
-    for ring in china_rings():
-        ax.fill(ring[:, 0], ring[:, 1], facecolor="#f2efe6", edgecolor="#8a8a8a", lw=0.6)
-    cs = model.city_state
-    lon = np.array([c.lon for c in model.cities])
-    lat = np.array([c.lat for c in model.cities])
-    firms = cs.firms
-    sizes = 30 + 1500 * firms / max(firms.max(), 1.0)
-    points = ax.scatter(lon, lat, s=sizes, c=cs.share, cmap="viridis", vmin=0, vmax=1, edgecolors="black",
-                        linewidths=0.6, alpha=0.85, zorder=3)
-    for c, x, y, n in zip(model.cities, lon, lat, firms):
-        ax.annotate(f"{c.name} ({n:.0f})", (x, y), xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=4)
-    fig.colorbar(points, ax=ax, fraction=0.035, label="share of last month's productions")
-    ax.set_xlim(73, 136)
-    ax.set_ylim(17, 54)
-    ax.set_aspect(1.2)
-    ax.set_title(f"Production companies by city, month {model.steps}", fontsize=10)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    fig.tight_layout()
-    return fig
+    if model.__dict__.get("_map_view") is None:  # one view per model: the outline is drawn once
+        model.__dict__["_map_view"] = MapView(model)
+    return model.__dict__["_map_view"].update(model)
 
 
 @solara.component
@@ -91,35 +117,58 @@ def CityMap(model: ContestModel):
     """The capital banner above the map (circle area: firms; colour: share)."""
     update_counter.get()
     CapitalBanner(model)
-    solara.FigureMatplotlib(map_figure(model), format="png")
+    solara.Image(png(map_figure(model)))
+
+
+PANELS = [("trailing_share", "share of productions (12-month)", 1.0), ("firms", "firms", 1.0),
+          ("subsidy_paid", "subsidies paid, M¥ a month", 1e6), ("budget_left", "budget left, M¥", 1e6),
+          ("employment", "employment (jobs)", 1.0), ("cost_per_job", "outlay per job, ¥", 1.0)]
+
+
+class ChartsView:
+    """The six time-series panels of one model, laid out once; each step only replaces the line data."""
+
+    def __init__(self, model: ContestModel):
+        self.fig = Figure(figsize=(7.0, 7.6), dpi=80)
+        self.axes = self.fig.subplots(3, 2, sharex=True).ravel()
+        self.lines: list[list] = []
+        names = [c.name for c in model.cities]
+        for ax, (_, title, _) in zip(self.axes, PANELS):
+            self.lines.append([ax.plot([], [], color=COLORS[i % 20], lw=1.4, label=name)[0]
+                               for i, name in enumerate(names)])
+            ax.set_title(title, fontsize=9)
+            ax.tick_params(labelsize=7)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.grid(alpha=0.3)
+        self.axes[0].axhline(model.params.capital_threshold, color="black", ls="--", lw=1, label="capital threshold")
+        self.axes[0].set_ylim(0, 1)
+        for ax in self.axes[4:]:
+            ax.set_xlabel("month", fontsize=8)
+        handles, labels = self.axes[0].get_legend_handles_labels()
+        self.fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=7, frameon=False)
+        self.fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(labels) // 6), 1, 1))
+
+    def update(self, model: ContestModel) -> Figure:
+        table = model.city_table()
+        steps = table.step.to_numpy().reshape(-1, model.n_cities)[:, 0]
+        for p, (column, _, scale) in enumerate(PANELS):
+            values = table[column].to_numpy(dtype=float).reshape(-1, model.n_cities) / scale
+            for j, line in enumerate(self.lines[p]):
+                line.set_data(steps, values[:, j])
+            ax = self.axes[p]
+            ax.set_xlim(steps[0] - 0.5, steps[-1] + 0.5)
+            if p > 0:
+                finite = values[np.isfinite(values)]
+                top = float(finite.max()) if finite.size else 1.0
+                ax.set_ylim(0, top * 1.05 if top > 0 else 1.0)
+        return self.fig
 
 
 def charts_figure(model: ContestModel) -> Figure:
     """Six panels over time: share (with the capital threshold), firms, subsidies, budget left, jobs, cost per job."""
-    fig = Figure(figsize=(7.0, 7.6), dpi=80)
-    axes = fig.subplots(3, 2, sharex=True).ravel()
-    table = model.city_table()
-    names = city_names(model)
-    panels = [("trailing_share", "share of productions (12-month)"), ("firms", "firms"),
-              ("subsidy_paid", "subsidies paid, M¥ a month"), ("budget_left", "budget left, M¥"),
-              ("employment", "employment (jobs)"), ("cost_per_job", "outlay per job, ¥")]
-    scale = {"subsidy_paid": 1e6, "budget_left": 1e6}
-    for ax, (column, title) in zip(axes, panels):
-        for i, (city, rows) in enumerate(table.groupby("city", sort=False)):
-            ax.plot(rows.step, rows[column] / scale.get(column, 1.0), color=COLORS[i % 20], lw=1.4,
-                    label=names[city])
-        ax.set_title(title, fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-    axes[0].axhline(model.params.capital_threshold, color="black", ls="--", lw=1, label="capital threshold")
-    axes[0].set_ylim(0, 1)
-    for ax in axes[4:]:
-        ax.set_xlabel("month", fontsize=8)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(labels) // 6), 1, 1))
-    return fig
+    if model.__dict__.get("_charts_view") is None:
+        model.__dict__["_charts_view"] = ChartsView(model)
+    return model.__dict__["_charts_view"].update(model)
 
 
 @solara.component
@@ -129,7 +178,7 @@ def Charts(model: ContestModel):
     if model.steps == 0:
         solara.Text("Press Step or Play to run the model.")
         return
-    solara.FigureMatplotlib(charts_figure(model), format="png")
+    solara.Image(png(charts_figure(model)))
 
 
 ACCOUNT_COLUMNS = [("firms", "firms", "{:,.0f}"), ("share", "share", "{:.1%}"),
