@@ -21,7 +21,15 @@ _worker: dict = {}
 
 def _init_worker(base: Mapping, outcomes: tuple[str, ...], keep_every: int) -> None:
     os.environ.update(BLAS_ENV)
+    one_blas_thread()
     _worker.update(base=base, outcomes=outcomes, keep_every=keep_every)
+
+
+def one_blas_thread() -> None:
+    """Limit every BLAS loaded in this process to one thread (some ignore OPENBLAS_NUM_THREADS)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
 
 
 def _evaluate_in_worker(task: RunTask) -> RunResult:
