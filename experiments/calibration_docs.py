@@ -98,11 +98,12 @@ def render(docs_dir: Path) -> str:
         out.append(f"\nCapital at the end of the calibration horizon over the validation replicates: {probs}.\n")
         out.append(f"![fit of {scenario}](img/calibration_{scenario}.png)\n")
         missed = [r for r in record["facts"] if not r["holds"]]
-        if missed:
-            out.append("Facts this calibration does not match: " + "; ".join(
-                f"{r['fact']} (simulated {_fmt(r['mean'], r['unit'])} against {_fmt(r['target'], r['unit'])})"
-                for r in missed) + ". The search could not bring them within tolerance together with the other facts "
-                "using the free parameters above; see docs/ODD.md, Known limitations.\n")
+        why = {f.id: f.if_missed for f in FACTS}
+        for r in missed:
+            out.append(f"**Not matched: {r['fact']}** (simulated {_fmt(r['mean'], r['unit'])} against "
+                       f"{_fmt(r['target'], r['unit'])} +- {_fmt(r['tolerance'], r['unit'])}). The search could not "
+                       "bring it within tolerance together with the other facts using the free parameters above"
+                       + (f": {why[r['id']]}." if why.get(r["id"]) else ".") + "\n")
     return "\n".join(out)
 
 

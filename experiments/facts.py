@@ -36,6 +36,7 @@ class Fact:
     unit: str = ""
     reason: str = ""
     upper_bound: bool = False  # a qualitative "less than target" fact: holds when simulated < target
+    if_missed: str = ""  # why the model may not reach it together with the others (shown when it is missed)
 
     def holds(self, value: float) -> bool:
         """Whether a simulated value reproduces the fact."""
@@ -112,7 +113,11 @@ def quzhou_h1_2025(column: str) -> Measure:
 FACTS: tuple[Fact, ...] = (
     Fact("xian_share", "Xi'an share of national micro-short-drama output", "002", 0.60, 0.08,
          ("xian_vs_zhengzhou",), xian_national_share_2025, unit="share",
-         reason="measured in 2025 as Xi'an's share of the modelled productions times market.coverage"),
+         reason="measured in 2025 as Xi'an's share of the modelled productions times market.coverage",
+         if_missed="Xi'an's ~60 % needs its ~600 companies to out-produce Zhengzhou's, while the 'fast turnover' "
+                   "fact needs each Zhengzhou company to make more productions than each Xi'an one, and the "
+                   "modelled cities cannot make more than the whole market (coverage <= 1); the fit trades these "
+                   "against each other"),
     Fact("xian_firms", "Xi'an companies: 600+", "002", 650.0, 100.0, ("xian_vs_zhengzhou",), firms_in_2025("xian"),
          unit="companies", reason="'600+' read as 600 to 750; mean over 2025"),
     Fact("zhengzhou_firm_growth", "Zhengzhou related enterprises: +25.4 % a year", "002", 0.254, 0.10,
