@@ -30,13 +30,9 @@ from experiments.calibration import CalibrationParams, calibrate, write_outputs
 from experiments.config import Backend, ParameterSchema
 from experiments.design import ParameterSpec
 from experiments.engine import SweepInterrupted
-from sim.config import (CONFIG_DIR, PROJECT_ROOT, compose_run, describe_error, register_resolvers, register_schemas,
+from sim.config import (CONFIG_DIR, PROJECT_ROOT, check_overrides, fail, register_resolvers, register_schemas,
                         results_dir, schema_of, to_params)
 from sim.params import ParamError, RunParams, apply_overrides, to_dict
-
-_NOT_A_SINGLE_RUN = {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info",
-                     "-p", "--package", "-sc", "--shell-completion", "--version"}
-
 
 @dataclass
 class CalibrationSchema:
@@ -79,23 +75,12 @@ def command_line(argv: list[str]) -> str:
     return " ".join(["python -m experiments.calibrate", *keep])
 
 
-def check_overrides(argv: list[str]) -> None:
-    if _NOT_A_SINGLE_RUN.intersection(argv):
-        return
-    overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+~").startswith("hydra")]
-    try:
-        cfg = compose_run(overrides, config_name="calibrate")
-        cal = to_calibration(cfg)
-        base = to_dict(to_params(cfg))
-        for p in cal.parameters:
-            apply_overrides(base, {p.key: p.low})
-    except Exception as err:  # noqa: BLE001 - every composition/validation error becomes one line
-        fail(describe_error(err))
-
-
-def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(2)
+def validate(cfg: DictConfig) -> None:
+    """The checks made before Hydra creates a folder: run keys, calibration settings, fitted keys."""
+    cal = to_calibration(cfg)
+    base = to_params(cfg)
+    for p in cal.parameters:
+        check_keys_for(p, base)
 
 
 def latest_unfinished(scenario: str) -> Path | None:
@@ -172,7 +157,7 @@ def main() -> None:
     register_schemas()
     ConfigStore.instance().store(name="calibrate_schema", node=CalibrateSchema)
     register_resolvers()
-    check_overrides(sys.argv[1:])
+    check_overrides(sys.argv[1:], "calibrate", validate)
     app()
 
 

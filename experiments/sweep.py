@@ -25,29 +25,14 @@ from omegaconf import DictConfig, OmegaConf
 from experiments.config import register_sweep_schemas, to_experiment
 from experiments.engine import SweepInterrupted, check_keys, resolved_config_text, run_sweep
 from experiments.report import capital_probability
-from sim.config import CONFIG_DIR, compose_run, describe_error, register_resolvers, register_schemas, results_dir, to_params
+from sim.config import (CONFIG_DIR, check_overrides, fail, register_resolvers, register_schemas, results_dir,
+                        to_params)
 from sim.params import ParamError, to_dict
 
-_NOT_A_SINGLE_RUN = {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info",
-                     "-p", "--package", "-sc", "--shell-completion", "--version"}
-
-
-def check_overrides(argv: list[str]) -> None:
-    """Compose and validate before Hydra creates a folder; exit 2 with one line on bad input."""
-    if _NOT_A_SINGLE_RUN.intersection(argv):
-        return
-    overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+~").startswith("hydra")]
-    try:
-        cfg = compose_run(overrides, config_name="sweep")
-        experiment, _ = to_experiment(cfg)
-        check_keys(experiment, to_dict(to_params(cfg)))
-    except Exception as err:  # noqa: BLE001 - every composition/validation error becomes one line
-        fail(describe_error(err))
-
-
-def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(2)
+def validate(cfg: DictConfig) -> None:
+    """The checks made before Hydra creates a folder: run keys, experiment, varied keys."""
+    experiment, _ = to_experiment(cfg)
+    check_keys(experiment, to_dict(to_params(cfg)))
 
 
 def latest_unfinished(name: str) -> Path | None:
@@ -109,7 +94,7 @@ def main() -> None:
     register_schemas()
     register_sweep_schemas()
     register_resolvers()
-    check_overrides(sys.argv[1:])
+    check_overrides(sys.argv[1:], "sweep", validate)
     app()
 
 

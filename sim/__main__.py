@@ -20,32 +20,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim.config import CONFIG_DIR, compose_run, describe_error, register_resolvers, register_schemas, to_params
+from sim.config import CONFIG_DIR, check_overrides, fail, register_resolvers, register_schemas, to_params
 from sim.params import ParamError
 from sim.runner import OUTPUT_FILES, format_outcome, run_to_folder
-
-# Flags after which Hydra does not run the task, or runs many jobs; the
-# up-front check of a single run's overrides does not apply to them.
-_NOT_A_SINGLE_RUN = {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info",
-                     "-p", "--package", "-sc", "--shell-completion", "--version"}
-
-
-def check_overrides(argv: list[str]) -> None:
-    """Compose and validate a single run's config before Hydra creates any folder; exit 2 on bad input."""
-    if _NOT_A_SINGLE_RUN.intersection(argv):
-        return
-    overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+~").startswith("hydra")]
-    try:
-        to_params(compose_run(overrides))
-    except Exception as err:  # noqa: BLE001 - every composition/validation error becomes one line
-        fail(describe_error(err))
-
-
-def fail(message: str) -> None:
-    """Print a one-line error and exit with code 2."""
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="run")
 def app(cfg: DictConfig) -> None:
@@ -68,7 +45,7 @@ def main() -> None:
     """Entry point of `python -m sim`."""
     register_schemas()
     register_resolvers()
-    check_overrides(sys.argv[1:])
+    check_overrides(sys.argv[1:], "run", to_params)
     app()
 
 

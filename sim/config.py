@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Dict, get_type_hints  # noqa: UP035  (OmegaConf needs typing.Dict)
 
@@ -99,6 +101,34 @@ def compose_run(overrides: list[str] | None = None, config_name: str = "run") ->
 def load_config(scenario: str = "xian_vs_zhengzhou", overrides: list[str] | None = None) -> RunParams:
     """Validated RunParams for `scenario` with Hydra-style `overrides` (e.g. ["seed=3"])."""
     return to_params(compose_run([f"scenario={scenario}", *(overrides or [])]))
+
+
+# --------------------------------------------------------------------------- entry points
+
+# Flags after which Hydra does not run the task, or runs many jobs: the
+# up-front check of a single run's overrides does not apply to them.
+NOT_A_SINGLE_RUN = {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info",
+                    "-p", "--package", "-sc", "--shell-completion", "--version"}
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit with code 2 (bad input)."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def check_overrides(argv: list[str], config_name: str, validate: Callable[[DictConfig], object]) -> None:
+    """Compose `config_name` with the command line's overrides and validate it before Hydra makes a folder.
+
+    Any composition or validation error exits 2 with one line naming the key.
+    """
+    if NOT_A_SINGLE_RUN.intersection(argv):
+        return
+    overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+~").startswith("hydra")]
+    try:
+        validate(compose_run(overrides, config_name=config_name))
+    except Exception as err:  # noqa: BLE001 - every composition/validation error becomes one line
+        fail(describe_error(err))
 
 
 # --------------------------------------------------------------------------- errors
