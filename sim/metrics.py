@@ -12,7 +12,11 @@ if TYPE_CHECKING:
 
 
 class CapitalTracker:
-    """Which city holds at least `threshold` of productions over a trailing window, and since when."""
+    """Which city holds at least `threshold` of productions over a trailing window, and since when.
+
+    No city is named before the window is full (the first `window - 1` months
+    of a run): a share over a month or two is not "the trailing 12 months".
+    """
 
     def __init__(self, city_ids: list[str], threshold: float, window: int):
         self.city_ids = city_ids
@@ -28,7 +32,8 @@ class CapitalTracker:
         grand = totals.sum()
         trailing = totals / grand if grand > 0 else np.zeros_like(totals)
         leader = int(np.argmax(trailing))
-        capital = self.city_ids[leader] if grand > 0 and trailing[leader] >= self.threshold else None
+        full = len(self._window) == self._window.maxlen  # a capital needs a whole window of record
+        capital = self.city_ids[leader] if full and grand > 0 and trailing[leader] >= self.threshold else None
         if capital != self.current:
             self.current, self.since = capital, (step if capital is not None else None)
         return trailing

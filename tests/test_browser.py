@@ -134,7 +134,7 @@ def test_step_map_charts_scenario_slider_reset_offline(server, browser):
     # another scenario, a slider, Reset: the model is rebuilt with the new value
     page.locator(".v-select").filter(has_text="scenario").first.click()
     page.get_by_role("option", name="symmetric").click()
-    east_rate = page.locator("tr[data-city='east'] td").nth(4)
+    east_rate = page.locator("tr[data-city='east'] td[data-col='reward_rate']")
     expect(east_rate).to_have_text("0.10", timeout=30_000)
     slider = page.locator(".v-input").filter(has_text="East: reward rate").get_by_role("slider")
     slider.focus()
@@ -144,7 +144,7 @@ def test_step_map_charts_scenario_slider_reset_offline(server, browser):
     expect(east_rate).to_have_text("0.10")  # sliders apply on Reset only
     page.get_by_role("button", name=re.compile("^reset$", re.I)).click()
     expect(east_rate).to_have_text("0.15", timeout=30_000)
-    expect(page.locator("tr[data-city='west'] td").nth(4)).to_have_text("0.10")
+    expect(page.locator("tr[data-city='west'] td[data-col='reward_rate']")).to_have_text("0.10")
     expect(page.get_by_text("Time: 0.0")).to_be_visible()
     step(page, 1)
     expect(page.get_by_text("Time: 1.0")).to_be_visible()

@@ -191,3 +191,19 @@ def test_revenue_paid_equals_the_producer_pool_when_anything_is_produced():
     by_step = table.groupby("step").revenue.sum()
     assert by_step.loc[1:12].to_numpy() == pytest.approx(np.full(12, pool_2024))
     assert by_step.loc[13:14].to_numpy() == pytest.approx(np.full(2, pool_2025))
+
+
+def test_capital_needs_a_full_window_then_holds_the_threshold():
+    from sim.metrics import CapitalTracker
+
+    tracker = CapitalTracker(["a", "b"], threshold=0.6, window=3)
+    tracker.update(1, [10, 0])
+    tracker.update(2, [10, 0])
+    assert tracker.current is None  # two months of record are not a 3-month window
+    tracker.update(3, [10, 0])
+    assert (tracker.current, tracker.since) == ("a", 3)
+    tracker.update(4, [0, 10])
+    tracker.update(5, [0, 10])  # b holds 2/3 of the window from month 5
+    assert (tracker.current, tracker.since) == ("b", 5)
+    trailing = tracker.update(6, [5, 5])
+    assert trailing == pytest.approx([5 / 30, 25 / 30]) and tracker.current == "b" and tracker.since == 5

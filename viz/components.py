@@ -56,7 +56,10 @@ def capital_text(model: ContestModel) -> str:
     """'Capital: X since YYYY-MM' or 'No capital yet'."""
     tracker = model.capital
     if tracker.current is None:
-        return f"No capital yet (no city holds {model.params.capital_threshold:.0%} of the last 12 months' output)"
+        window = model.params.capital_window
+        if model.steps < window:
+            return f"No capital yet: a capital needs {window} months of record (month {model.steps} of {window})"
+        return f"No capital yet (no city holds {model.params.capital_threshold:.0%} of the last {window} months' output)"
     year, month = model.year_month(tracker.since - 1)
     return f"Capital: {city_names(model)[tracker.current]} since {year}-{month:02d} (step {tracker.since})"
 
@@ -155,6 +158,7 @@ class ChartsView:
             values = table[column].to_numpy(dtype=float).reshape(-1, model.n_cities) / scale
             for j, line in enumerate(self.lines[p]):
                 line.set_data(steps, values[:, j])
+                line.set_marker("o" if len(steps) < 3 else "")  # one or two months: show the points
             ax = self.axes[p]
             ax.set_xlim(steps[0] - 0.5, steps[-1] + 0.5)
             if p > 0:
@@ -181,11 +185,11 @@ def Charts(model: ContestModel):
     solara.Image(png(charts_figure(model)))
 
 
-ACCOUNT_COLUMNS = [("firms", "firms", "{:,.0f}"), ("share", "share", "{:.1%}"),
-                   ("trailing_share", "12-month share", "{:.1%}"), ("employment", "jobs", "{:,.0f}"),
-                   ("reward_rate", "reward rate", "{:.2f}"), ("subsidy_total", "subsidies, M¥", "{:,.1f}"),
-                   ("budget_left", "budget left, M¥", "{:,.1f}"), ("tax", "tax, M¥/mo", "{:,.1f}"),
-                   ("tourism", "tourism, M¥/mo", "{:,.1f}"), ("cost_per_job", "outlay per job, ¥", "{:,.0f}")]
+ACCOUNT_COLUMNS = [("firms", "firms", "{:,.0f}"), ("productions", "dramas", "{:,.0f}"),
+                   ("trailing_share", "12-mo share", "{:.1%}"), ("employment", "jobs", "{:,.0f}"),
+                   ("reward_rate", "reward", "{:.2f}"), ("subsidy_total", "paid M¥", "{:,.1f}"),
+                   ("budget_left", "left M¥", "{:,.1f}"), ("tax", "tax M¥/mo", "{:,.1f}"),
+                   ("tourism", "tourism M¥/mo", "{:,.1f}"), ("cost_per_job", "¥ per job", "{:,.0f}")]
 MILLIONS = {"subsidy_total", "budget_left", "tax", "tourism"}
 
 
@@ -211,14 +215,16 @@ def accounts_html(model: ContestModel) -> str:
                 value = float("nan")
             if column in MILLIONS:
                 value = value / 1e6
-            cells.append("<td>-</td>" if value != value else f"<td>{fmt.format(value)}</td>")
+            text = "-" if value != value else fmt.format(value)
+            cells.append(f"<td data-col='{column}'>{text}</td>")
         rows.append(f"<tr data-city='{city.city_id}'><th>{html.escape(city.name)}</th>{''.join(cells)}</tr>")
     return (f"<table class='accounts'><thead><tr><th>city</th>{header}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-TABLE_STYLE = ("table.accounts{border-collapse:collapse;font-size:11px}"
-               "table.accounts td,table.accounts th{border-bottom:1px solid #ddd;padding:2px 8px;text-align:right}"
+TABLE_STYLE = ("div.accounts-wrap{overflow-x:auto}"
+               "table.accounts{border-collapse:collapse;font-size:11px}"
+               "table.accounts td,table.accounts th{border-bottom:1px solid #ddd;padding:2px 5px;text-align:right}"
                "table.accounts tbody th{text-align:left}")
 
 
@@ -227,4 +233,4 @@ def AccountsTable(model: ContestModel):
     """City accounts this month."""
     update_counter.get()
     solara.Style(TABLE_STYLE)
-    solara.HTML(tag="div", unsafe_innerHTML=accounts_html(model))
+    solara.HTML(tag="div", unsafe_innerHTML=accounts_html(model), classes=["accounts-wrap"])
