@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import List  # noqa: UP035
 
 import hydra
+import yaml
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, SCMode
 
 from experiments import calibration_docs
-from experiments.calibration import CalibrationParams, calibrate, write_outputs
+from experiments.calibration import CalibrationParams, calibrate, calibration_fingerprint, write_outputs
 from experiments.config import Backend, ParameterSchema
 from experiments.design import ParameterSpec
 from experiments.engine import SweepInterrupted
@@ -83,13 +84,21 @@ def validate(cfg: DictConfig) -> None:
         check_keys_for(p, base)
 
 
-def latest_unfinished(scenario: str) -> Path | None:
-    """The newest calibration folder of `scenario` without a calibration.json."""
-    folders = sorted(Path(results_dir(), "calibration").glob(f"*/*_{scenario}"), key=lambda p: (p.parent.name, p.name))
-    for folder in reversed(folders):
-        if not (folder / "calibration.json").exists() and (folder / "round_1").exists():
+def latest_unfinished(scenario: str, tag: str) -> Path | None:
+    """The newest unfinished calibration folder of `scenario` holding this very calibration (same fingerprint)."""
+    folders = [p for p in Path(results_dir(), "calibration").glob(f"*/*_{scenario}")
+               if p.name.split("_", 1)[1] == scenario]
+    for folder in sorted(folders, key=lambda p: (p.parent.name, p.name), reverse=True):
+        stamp = folder / "fingerprint"
+        if not (folder / "calibration.json").exists() and stamp.exists() and stamp.read_text().strip() == tag:
             return folder
     return None
+
+
+def previous_calibration(scenario: str) -> dict | None:
+    """The calibration file the scenario loads now (part of the base the search runs on), as plain data."""
+    path = CONFIG_DIR / "calibration" / f"{scenario}.yaml"
+    return yaml.safe_load(path.read_text()) if path.exists() else None
 
 
 def publish(record: dict, folder: Path, scenario: str) -> None:
@@ -122,7 +131,7 @@ def app(cfg: DictConfig) -> None:
         fail(str(err))
     folder = out
     if cfg.resume and not (out / "round_1").exists():
-        previous = latest_unfinished(base.scenario.name)
+        previous = latest_unfinished(base.scenario.name, calibration_fingerprint(cal, base))
         if previous is not None and previous != out:
             shutil.rmtree(out, ignore_errors=True)
             folder = previous
@@ -136,7 +145,7 @@ def app(cfg: DictConfig) -> None:
     except SweepInterrupted as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(1) from None
-    record = write_outputs(result, cal, folder, command)
+    record = write_outputs(result, cal, folder, command, previous_calibration(result.scenario))
     if cfg.publish:
         publish(record, folder, result.scenario)
     print(result.facts[["fact", "target", "tolerance", "mean", "sd", "holds"]].to_string(index=False))

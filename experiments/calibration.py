@@ -15,6 +15,9 @@ Loss: sum over the scenario's facts of ((simulated mean - target) / tolerance)^2
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -30,7 +33,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from experiments.design import DesignKind, ExperimentParams, ParameterSpec  # noqa: E402
+from experiments.design import DesignKind, ExperimentParams, ParameterSpec, code_fingerprint  # noqa: E402
 from experiments.engine import run_sweep  # noqa: E402
 from experiments.facts import facts_for, loss, loss_of_runs  # noqa: E402
 from sim.params import ParamError, RunParams, to_dict  # noqa: E402
@@ -94,6 +97,12 @@ def calibrate(cal: CalibrationParams, base: RunParams, folder: Path, backend: st
         covered = sorted({s for f in FACTS for s in f.scenarios})
         raise ParamError("scenario", f"no published fact covers {scenario!r}; calibrate one of: {', '.join(covered)}")
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tag = calibration_fingerprint(cal, base)
+    stamp = folder / "fingerprint"
+    if stamp.exists() and stamp.read_text().strip() != tag:
+        raise ParamError("hydra.run.dir", f"{folder} holds a different calibration; pick another folder")
+    stamp.write_text(tag + "\n")
     t0 = time.perf_counter()
     keys = [p.key for p in cal.parameters]
     box = {p.key: (float(p.low), float(p.high)) for p in cal.parameters}
@@ -128,6 +137,13 @@ def calibrate(cal: CalibrationParams, base: RunParams, folder: Path, backend: st
     means = {row.id: row.mean for row in table.itertuples()}
     return CalibrationResult(scenario, fitted, float(best.loss), loss(means, scenario), history, validation, table,
                              time.perf_counter() - t0)
+
+
+def calibration_fingerprint(cal: CalibrationParams, base: RunParams) -> str:
+    """Hash of the search settings, the base run (without its seed) and the code: what decides the result."""
+    settings = json.dumps({"cal": dataclasses.asdict(cal), "base": {k: v for k, v in to_dict(base).items() if k != "seed"},
+                           "code": code_fingerprint()}, sort_keys=True, default=str)
+    return hashlib.sha256(settings.encode()).hexdigest()[:16]
 
 
 def _typed(base: RunParams, key: str, value: float) -> float | int:
@@ -193,9 +209,14 @@ def plot_fit(result: CalibrationResult, path: Path) -> Path:
     return path
 
 
-def calibrated_yaml(result: CalibrationResult, command: str) -> str:
-    """The scenario's calibration file: fitted values under their scenario keys, with provenance."""
-    tree: dict = {}
+def calibrated_yaml(result: CalibrationResult, command: str, previous: dict | None = None) -> str:
+    """The scenario's calibration file: fitted values under their scenario keys, with provenance.
+
+    `previous` is the calibration file the search ran with (it was part of
+    the base); its values that were not refitted are kept, so the published
+    scenario is exactly the one that was fitted.
+    """
+    tree: dict = copy.deepcopy(previous or {})
     for key, value in sorted(result.fitted.items()):
         node = tree
         parts = key.split(".")[1:]  # drop "scenario."
@@ -245,12 +266,13 @@ def result_json(result: CalibrationResult, cal: CalibrationParams, command: str)
     }
 
 
-def write_outputs(result: CalibrationResult, cal: CalibrationParams, folder: Path, command: str) -> dict:
+def write_outputs(result: CalibrationResult, cal: CalibrationParams, folder: Path, command: str,
+                  previous: dict | None = None) -> dict:
     """Write calibration.json, fit.png, history.csv and the fitted YAML into the run folder."""
     folder = Path(folder)
     record = result_json(result, cal, command)
     (folder / "calibration.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     result.history.to_csv(folder / "history.csv", index=False)
     plot_fit(result, folder / "fit.png")
-    (folder / f"{result.scenario}.yaml").write_text(calibrated_yaml(result, command), encoding="utf-8")
+    (folder / f"{result.scenario}.yaml").write_text(calibrated_yaml(result, command, previous), encoding="utf-8")
     return record

@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -147,9 +148,27 @@ def _to_seed(seq: np.random.SeedSequence) -> int:
 
 
 def fingerprint(exp: ExperimentParams, base: dict) -> str:
-    """Hash of everything that decides a sweep's results (to refuse resuming a different sweep)."""
-    payload = json.dumps({"experiment": _plain(exp), "base": base}, sort_keys=True, default=str)
+    """Hash of everything that decides a sweep's results, and nothing else.
+
+    Resuming is refused when it differs: other settings, another base
+    scenario, or other model code. The experiment's name and description
+    and the base's own seed (runs get spawned seeds) do not count.
+    """
+    experiment = {k: v for k, v in _plain(exp).items() if k not in ("name", "description")}
+    base = {k: v for k, v in base.items() if k != "seed"}
+    payload = json.dumps({"experiment": experiment, "base": base, "code": code_fingerprint()}, sort_keys=True,
+                         default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def code_fingerprint() -> str:
+    """Hash of the model's and the experiment engine's source (results depend on it)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted([*root.joinpath("sim").glob("*.py"), *root.joinpath("experiments").glob("*.py")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _plain(obj: Any) -> Any:
@@ -162,5 +181,5 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["DesignKind", "ExperimentParams", "OUTCOMES", "ParameterSpec", "design_points", "fingerprint",
-           "run_table"]
+__all__ = ["DesignKind", "ExperimentParams", "OUTCOMES", "ParameterSpec", "code_fingerprint", "design_points",
+           "fingerprint", "run_table"]

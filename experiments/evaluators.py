@@ -58,11 +58,14 @@ class LocalEvaluator:
         # spawn: fresh interpreters that read the BLAS settings at numpy import
         for key, value in BLAS_ENV.items():
             os.environ.setdefault(key, value)
-        with ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_init_worker,
-                                 initargs=(self.base, self.outcomes, self.keep_every)) as pool:
+        pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_init_worker,
+                                   initargs=(self.base, self.outcomes, self.keep_every))
+        try:
             futures = [pool.submit(_evaluate_in_worker, t) for t in tasks]
             for future in as_completed(futures):
                 yield future.result()
+        finally:  # on any stop (an error, Ctrl-C, the consumer giving up): drop the runs not started
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def describe(self) -> str:
         return f"local process pool, {self.workers} workers"
@@ -94,8 +97,8 @@ class DaskEvaluator:
             client = Client(cluster)
         try:
             base = client.scatter(dict(self.base), broadcast=True)
-            futures = [client.submit(evaluate, t, base, self.outcomes, self.keep_every, key=f"run-{t.run_id}",
-                                     pure=False) for t in tasks]
+            # pure=False: Dask makes a unique key per task, so sweeps sharing a cluster never share results
+            futures = [client.submit(evaluate, t, base, self.outcomes, self.keep_every, pure=False) for t in tasks]
             for future in dask_completed(futures):
                 yield future.result()
                 future.release()

@@ -22,6 +22,11 @@ from experiments.evaluate import RunResult
 _PART = re.compile(r"runs-(\d+)\.parquet$")
 
 
+def _run_id(path: Path) -> int:
+    """The run id in a part's file name (runs-0000012.parquet, cities-0000012.parquet)."""
+    return int(re.search(r"-(\d+)\.parquet$", path.name).group(1))
+
+
 class ResultStore:
     """Reads and writes one sweep folder."""
 
@@ -66,12 +71,20 @@ class ResultStore:
         _atomic(lambda p: row.to_parquet(p, index=False), self.parts / f"runs-{result.run_id:07d}.parquet")
 
     def merge(self, design: pd.DataFrame) -> pd.DataFrame:
-        """Write runs.parquet (design columns + outcomes, by run_id) and cities.parquet; drop the parts."""
-        frames = [pd.read_parquet(p) for p in sorted(self.parts.glob("runs-*.parquet"))]
+        """Write runs.parquet (design columns + outcomes, by run_id) and cities.parquet; drop the parts.
+
+        Parts of runs already in an earlier merge (left behind when a merge
+        was stopped before it removed them) are skipped, so nothing doubles.
+        """
         merged_path = self.folder / "runs.parquet"
+        merged_ids: set[int] = set()
+        frames = []
         if merged_path.exists():
             old = pd.read_parquet(merged_path)
-            frames.insert(0, old[[c for c in old.columns if c not in design.columns or c == "run_id"]])
+            merged_ids = set(old.run_id.tolist())
+            frames.append(old[[c for c in old.columns if c not in design.columns or c == "run_id"]])
+        frames += [pd.read_parquet(p) for p in sorted(self.parts.glob("runs-*.parquet"))
+                   if _run_id(p) not in merged_ids]
         results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"run_id": []})
         runs = design.merge(results, on="run_id", how="inner").sort_values("run_id").reset_index(drop=True)
         _atomic(lambda p: runs.to_parquet(p, index=False), merged_path)
@@ -80,9 +93,10 @@ class ResultStore:
         return runs
 
     def _merge_cities(self) -> None:
-        """Stream every city part (and any earlier merge) into one cities.parquet, ordered by run."""
+        """Every city part not in cities.parquet yet, with what is there, into one cities.parquet ordered by run."""
         target = self.folder / "cities.parquet"
-        sources = sorted(self.parts.glob("cities-*.parquet"))
+        merged = set(pq.read_table(target, columns=["run_id"]).column("run_id").to_pylist()) if target.exists() else set()
+        sources = [p for p in sorted(self.parts.glob("cities-*.parquet")) if _run_id(p) not in merged]
         if target.exists():
             sources = [target, *sources]
         if not sources:

@@ -23,7 +23,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import register_sweep_schemas, to_experiment
+from experiments.design import fingerprint
 from experiments.engine import SweepInterrupted, check_keys, resolved_config_text, run_sweep
+from experiments.store import ResultStore
 from experiments.report import capital_probability
 from sim.config import (CONFIG_DIR, check_overrides, fail, register_resolvers, register_schemas, results_dir,
                         to_params)
@@ -35,13 +37,15 @@ def validate(cfg: DictConfig) -> None:
     check_keys(experiment, to_dict(to_params(cfg)))
 
 
-def latest_unfinished(name: str) -> Path | None:
-    """The newest sweep folder of experiment `name` whose manifest is not complete."""
-    candidates = sorted(Path(results_dir(), "sweeps").glob(f"*/*_{name}"), key=lambda p: p.name, reverse=True)
+def latest_unfinished(name: str, tag: str) -> Path | None:
+    """The newest unfinished sweep folder of experiment `name` holding this very sweep (same fingerprint)."""
+    candidates = [p for p in Path(results_dir(), "sweeps").glob(f"*/*_{name}") if p.name.split("_", 1)[1] == name]
     for folder in sorted(candidates, key=lambda p: (p.parent.name, p.name), reverse=True):
+        store = ResultStore(folder)
         manifest = folder / "manifest.json"
-        if (folder / "design.parquet").exists() and (
-                not manifest.exists() or json.loads(manifest.read_text()).get("status") != "complete"):
+        if not store.has_design() or store.design()[1] != tag:
+            continue
+        if not manifest.exists() or json.loads(manifest.read_text()).get("status") != "complete":
             return folder
     return None
 
@@ -60,7 +64,7 @@ def app(cfg: DictConfig) -> None:
         fail(str(err))
     folder = out
     if settings.resume and not (out / "design.parquet").exists():
-        previous = latest_unfinished(experiment.name)
+        previous = latest_unfinished(experiment.name, fingerprint(experiment, to_dict(base)))
         if previous is not None and previous != out:
             shutil.rmtree(out, ignore_errors=True)  # only Hydra's .hydra/ is in it yet
             folder = previous

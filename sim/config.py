@@ -10,6 +10,7 @@ the composed config is converted, once, by `to_params`.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import sys
 from collections.abc import Callable
@@ -105,10 +106,11 @@ def load_config(scenario: str = "xian_vs_zhengzhou", overrides: list[str] | None
 
 # --------------------------------------------------------------------------- entry points
 
-# Flags after which Hydra does not run the task, or runs many jobs: the
-# up-front check of a single run's overrides does not apply to them.
-NOT_A_SINGLE_RUN = {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info",
-                    "-p", "--package", "-sc", "--shell-completion", "--version"}
+# Flags after which Hydra does not run the task: nothing to check up front.
+NOT_A_RUN = {"-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info", "-p", "--package", "-sc",
+             "--shell-completion", "--version"}
+MULTIRUN = {"-m", "--multirun"}
+MAX_CHECKED_JOBS = 256
 
 
 def fail(message: str) -> None:
@@ -120,15 +122,43 @@ def fail(message: str) -> None:
 def check_overrides(argv: list[str], config_name: str, validate: Callable[[DictConfig], object]) -> None:
     """Compose `config_name` with the command line's overrides and validate it before Hydra makes a folder.
 
-    Any composition or validation error exits 2 with one line naming the key.
+    With -m every job of the sweep is checked (up to MAX_CHECKED_JOBS; past
+    that, each swept value once). Any composition or validation error exits 2
+    with one line naming the key.
     """
-    if NOT_A_SINGLE_RUN.intersection(argv):
+    if NOT_A_RUN.intersection(argv):
         return
     overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+~").startswith("hydra")]
+    jobs = _sweep_jobs(overrides) if MULTIRUN.intersection(argv) else [overrides]
+    for job in jobs:
+        try:
+            validate(compose_run(job, config_name=config_name))
+        except Exception as err:  # noqa: BLE001 - every composition/validation error becomes one line
+            where = f" (in the job {' '.join(job)})" if len(jobs) > 1 else ""
+            fail(describe_error(err) + where)
+
+
+def _sweep_jobs(overrides: list[str]) -> list[list[str]]:
+    """The override lists of a multirun's jobs (a, b = 1,2 -> four jobs)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
     try:
-        validate(compose_run(overrides, config_name=config_name))
-    except Exception as err:  # noqa: BLE001 - every composition/validation error becomes one line
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as err:  # noqa: BLE001
         fail(describe_error(err))
+    choices = []
+    for o in parsed:
+        if o.is_sweep_override():
+            choices.append([f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()])
+        else:
+            choices.append([o.input_line])
+    n_jobs = 1
+    for c in choices:
+        n_jobs *= len(c)
+    if n_jobs <= MAX_CHECKED_JOBS:
+        return [list(job) for job in itertools.product(*choices)]
+    firsts = [c[0] for c in choices]  # too many to compose each: check every value once
+    return [firsts[:i] + [v] + firsts[i + 1:] for i, c in enumerate(choices) for v in c]
 
 
 # --------------------------------------------------------------------------- errors
@@ -189,8 +219,8 @@ def _unknown_key(key: str) -> str:
             break
         if getattr(hint, "__origin__", None) is tuple:  # cities: the next part is a city id
             if i + 1 == len(parts) - 1:
-                return (f"{key}: unknown city {parts[-1]!r}; use a city of the scenario "
-                        f"(add one with +{key}.<field>=...)")
+                return (f"{key}: unknown city {parts[-1]!r}; use a city of the scenario, or add a city "
+                        f"file from configs/city/ with +city@{key}=<file name>")
             cls, i = hint.__args__[0], i + 2
         else:
             cls, i = hint, i + 1

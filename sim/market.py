@@ -26,7 +26,7 @@ def producer_pool(market: MarketParams, year: int) -> float:
 
 
 def tier_weights(market: MarketParams, years_elapsed: float) -> np.ndarray:
-    """Attention per production by tier [traffic, premium]; premium gains as quality pays more."""
+    """Attention per production by tier [traffic, premium], `years_elapsed` after 2024-01; premium gains as quality pays more."""
     return np.array([1.0, market.premium_weight * (1.0 + market.quality_shift) ** years_elapsed])
 
 

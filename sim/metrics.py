@@ -63,6 +63,7 @@ def summarise(model: ContestModel) -> dict:
         "capital": model.capital.current,
         "capital_step": model.capital.since,
         "capital_threshold": model.params.capital_threshold,
+        "capital_window": model.params.capital_window,
         "final_share": final_share,
         "subsidy_total": {c: float(cs.subsidy_total[j]) for j, c in enumerate(model.city_ids)},
         "outlay_total": {c: float(cs.outlay_total[j]) for j, c in enumerate(model.city_ids)},

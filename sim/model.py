@@ -459,8 +459,9 @@ class ContestModel(mesa.Model):
         return market.producer_pool(sc.market, year) / max(weights.sum(), 1e-9)
 
     def _tier_weights(self, m: int | None = None) -> np.ndarray:
-        m = self.month_index() if m is None else m
-        return market.tier_weights(self.scenario_params.market, m / 12.0)
+        """Attention per production by tier in month index m; the quality shift counts from 2024-01."""
+        year, month = self.year_month(m)
+        return market.tier_weights(self.scenario_params.market, max((year - 2024) + (month - 1) / 12.0, 0.0))
 
     def _category_probabilities(self, tier: np.ndarray, city: np.ndarray) -> np.ndarray:
         fp = self.scenario_params.firms

@@ -60,10 +60,26 @@ def _range_text(lo: float | None, hi: float | None) -> str:
 
 
 class Validated:
-    """Mixin: range-check every field after construction."""
+    """Mixin: float fields hold floats (an int given for one is converted), then every range is checked."""
 
     def __post_init__(self) -> None:
+        for name in _float_fields(type(self)):
+            value = getattr(self, name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                # Frozen dataclass: set once, here. A float key must stay a float in plain
+                # dicts too, or overrides applied to them would round it like an int key.
+                object.__setattr__(self, name, float(value))
         _check_ranges(self)
+
+
+_FLOAT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _float_fields(cls: type) -> tuple[str, ...]:
+    if cls not in _FLOAT_FIELDS:
+        hints = get_type_hints(cls)
+        _FLOAT_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if hints[f.name] is float)
+    return _FLOAT_FIELDS[cls]
 
 
 class Stacking(enum.Enum):

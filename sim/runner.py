@@ -123,6 +123,7 @@ def format_outcome(summary: dict) -> str:
             f"{summary['final_employment'][c]:>8,.0f}  {summary['subsidy_total'][c] / 1e6:>10,.1f}  "
             f"{'-' if cpj is None else f'{cpj:,.0f}':>10}")
     cap = summary["capital"]
+    window = summary.get("capital_window", 12)
     lines.append(f"capital: {cap} since step {summary['capital_step']}" if cap else "capital: none "
-                 f"(no city holds {summary['capital_threshold']:.0%} of the trailing 12 months)")
+                 f"(no city holds {summary['capital_threshold']:.0%} of the trailing {window} months)")
     return "\n".join(lines)
