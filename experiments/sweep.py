@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import hydra
+import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
@@ -80,17 +81,11 @@ def app(cfg: DictConfig) -> None:
     keys = [p.key for p in experiment.parameters]
     cities = [c.id for c in base.scenario.cities]
     table = capital_probability(runs, keys, cities)
-    with_pd_options(lambda: print(table.to_string(index=False, max_rows=40, float_format=lambda v: f"{v:.2f}")))
+    with pd.option_context("display.width", 200, "display.max_columns", 50):
+        print(table.to_string(index=False, max_rows=40, float_format=lambda v: f"{v:.2f}"))
     n_failed = int((runs.status == "failed").sum())
     print(f"outputs: {folder}")
     print(f"{len(runs)} runs: {len(runs) - n_failed} ok, {n_failed} failed")
-
-
-def with_pd_options(fn) -> None:
-    import pandas as pd
-
-    with pd.option_context("display.width", 200, "display.max_columns", 50):
-        fn()
 
 
 def main() -> None:

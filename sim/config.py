@@ -227,8 +227,3 @@ def _unknown_key(key: str) -> str:
     allowed = sorted(f.name for f in dataclasses.fields(cls) if not (cls is CityParams and f.name == "id")) \
         if dataclasses.is_dataclass(cls) else []
     return f"{key}: unknown key; allowed here: {', '.join(allowed)}"
-
-
-def as_plain(cfg: Any) -> Any:
-    """Plain containers from a DictConfig (for writing)."""
-    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
