@@ -135,3 +135,20 @@ def test_bad_sweep_input_exits_2_with_one_line(tmp_path, override, key):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {key}"), result.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def test_resume_true_skips_a_folder_of_a_different_sweep(tmp_path):
+    env = {**os.environ, "DRAMA_RESULTS_DIR": str(tmp_path)}
+
+    def run(*args):
+        return subprocess.run([PYTHON, "-m", "experiments.sweep", "experiment=smoke", "workers=1", *args], cwd=ROOT,
+                              capture_output=True, text=True, env=env, timeout=600)
+
+    first = run("steps=6")
+    assert first.returncode == 0, first.stderr
+    folder = next((tmp_path / "sweeps").glob("*/*_smoke"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "status": "interrupted"}))
+    other = run("steps=12", "resume=true")  # not the same sweep: a new folder, not an error
+    assert other.returncode == 0, other.stderr
+    assert len(list((tmp_path / "sweeps").glob("*/*_smoke"))) == 2
