@@ -31,8 +31,8 @@ from experiments.calibration import CalibrationParams, calibrate, calibration_fi
 from experiments.config import Backend, ParameterSchema
 from experiments.design import ParameterSpec
 from experiments.engine import SweepInterrupted
-from sim.config import (CONFIG_DIR, PROJECT_ROOT, check_overrides, fail, register_resolvers, register_schemas,
-                        results_dir, schema_of, to_params)
+from sim.config import (CONFIG_DIR, PROJECT_ROOT, check_overrides, fail, quiet_library_logs, register_resolvers,
+                        register_schemas, results_dir, schema_of, to_params)
 from sim.params import ParamError, RunParams, apply_overrides, to_dict
 
 @dataclass
@@ -116,10 +116,7 @@ def publish(record: dict, folder: Path, scenario: str) -> None:
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="calibrate")
 def app(cfg: DictConfig) -> None:
     """Hydra task: validate, search, validate the best point, write and publish."""
-    import logging
-
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    logging.getLogger("distributed").setLevel(logging.WARNING)
+    quiet_library_logs()
     out = Path(HydraConfig.get().runtime.output_dir)
     try:
         base = to_params(cfg)

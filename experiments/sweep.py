@@ -13,7 +13,6 @@ Bad input exits with code 2 and a one-line error naming the key.
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import sys
 from pathlib import Path
@@ -28,8 +27,8 @@ from experiments.design import fingerprint
 from experiments.engine import SweepInterrupted, check_keys, resolved_config_text, run_sweep
 from experiments.store import ResultStore
 from experiments.report import capital_probability
-from sim.config import (CONFIG_DIR, check_overrides, fail, register_resolvers, register_schemas, results_dir,
-                        to_params)
+from sim.config import (CONFIG_DIR, check_overrides, fail, quiet_library_logs, register_resolvers, register_schemas,
+                        results_dir, to_params)
 from sim.params import ParamError, to_dict
 
 def validate(cfg: DictConfig) -> None:
@@ -54,8 +53,7 @@ def latest_unfinished(name: str, tag: str) -> Path | None:
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="sweep")
 def app(cfg: DictConfig) -> None:
     """Hydra task: validate, pick the folder (new or resumed), run the design, print the summary."""
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    logging.getLogger("distributed").setLevel(logging.WARNING)
+    quiet_library_logs()
     out = Path(HydraConfig.get().runtime.output_dir)
     try:
         base = to_params(cfg)

@@ -11,7 +11,6 @@ Bad input exits with code 2 and a one-line error naming the key.
 
 from __future__ import annotations
 
-import logging
 import shutil
 import sys
 from pathlib import Path
@@ -20,7 +19,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim.config import CONFIG_DIR, check_overrides, fail, register_resolvers, register_schemas, to_params
+from sim.config import (CONFIG_DIR, check_overrides, fail, quiet_library_logs, register_resolvers, register_schemas,
+                        to_params)
 from sim.params import ParamError
 from sim.runner import OUTPUT_FILES, format_outcome, run_to_folder
 
@@ -28,7 +28,7 @@ from sim.runner import OUTPUT_FILES, format_outcome, run_to_folder
 def app(cfg: DictConfig) -> None:
     """Hydra task: validate, run, write the run folder, print the outcome."""
     out_dir = Path(HydraConfig.get().runtime.output_dir)
-    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    quiet_library_logs()
     try:
         params = to_params(cfg)
     except ParamError as err:

@@ -113,6 +113,14 @@ MULTIRUN = {"-m", "--multirun"}
 MAX_CHECKED_JOBS = 256
 
 
+def quiet_library_logs() -> None:
+    """Keep Mesa (a line per step at INFO) and Dask's chatter off the console of the entry points."""
+    import logging
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+
+
 def fail(message: str) -> None:
     """Print a one-line error and exit with code 2 (bad input)."""
     print(f"error: {message}", file=sys.stderr)
