@@ -28,21 +28,24 @@ from omegaconf import DictConfig, OmegaConf, SCMode
 
 from experiments import calibration_docs
 from experiments.calibration import CalibrationParams, calibrate, calibration_fingerprint, write_outputs
-from experiments.config import Backend, ParameterSchema
+from experiments.config import Backend, ParameterSchema, default_of
 from experiments.design import ParameterSpec
 from experiments.engine import SweepInterrupted
 from sim.config import (CONFIG_DIR, PROJECT_ROOT, check_overrides, fail, quiet_library_logs, register_resolvers,
                         register_schemas, results_dir, schema_of, to_params)
 from sim.params import ParamError, RunParams, apply_overrides, to_dict
 
+_C = CalibrationParams
+
+
 @dataclass
 class CalibrationSchema:
-    rounds: int = 4
-    candidates: int = 48
-    replicates: int = 4
-    elite_fraction: float = 0.2
-    validation_replicates: int = 40
-    root_seed: int = 7
+    rounds: int = default_of(_C, "rounds")
+    candidates: int = default_of(_C, "candidates")
+    replicates: int = default_of(_C, "replicates")
+    elite_fraction: float = default_of(_C, "elite_fraction")
+    validation_replicates: int = default_of(_C, "validation_replicates")
+    root_seed: int = default_of(_C, "root_seed")
     parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006
     extra_parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006  (per scenario)
 

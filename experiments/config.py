@@ -34,19 +34,26 @@ class ParameterSchema:
     high: Optional[float] = None  # noqa: UP045
 
 
+def default_of(cls: type, name: str) -> Any:
+    """The default of field `name` of dataclass `cls`: schemas take their defaults from the params, never copy them."""
+    return next(f.default for f in dataclasses.fields(cls) if f.name == name)
+
+
+_E = ExperimentParams
+
+
 @dataclass
 class ExperimentSchema:
     name: str = MISSING
-    description: str = ""
-    design: DesignKind = DesignKind.grid
-    samples: int = 16
-    morris_levels: int = 4
-    replicates: int = 10
-    root_seed: int = 20240101
-    common_random_numbers: bool = True
-    outcomes: List[str] = field(  # noqa: UP006
-        default_factory=lambda: ["capital", "capital_step", "final_share", "subsidy_total", "cost_per_job"])
-    keep_every: int = 1
+    description: str = default_of(_E, "description")
+    design: DesignKind = default_of(_E, "design")
+    samples: int = default_of(_E, "samples")
+    morris_levels: int = default_of(_E, "morris_levels")
+    replicates: int = default_of(_E, "replicates")
+    root_seed: int = default_of(_E, "root_seed")
+    common_random_numbers: bool = default_of(_E, "common_random_numbers")
+    outcomes: List[str] = field(default_factory=lambda: list(default_of(_E, "outcomes")))  # noqa: UP006
+    keep_every: int = default_of(_E, "keep_every")
     parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006
 
 
