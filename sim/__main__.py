@@ -38,7 +38,8 @@ def app(cfg: DictConfig) -> None:
     print(format_outcome(summary))
     print(f"outputs: {out_dir}")
     for name in OUTPUT_FILES:
-        print(f"  {out_dir / name}")
+        if (out_dir / name).exists():
+            print(f"  {out_dir / name}")
 
 
 def main() -> None:

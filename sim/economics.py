@@ -1,25 +1,38 @@
-"""Firm economics: productivity with agglomeration, congestion prices, costs.
+"""Firm economics: productivity with agglomeration, congestion prices, costs, expected profit and location utility.
 
 Pure functions over arrays; the model calls them once per phase for all
-firms (n) or all cities (J).
+firms (n) or all places (L: the cities, then the rest of the country when
+it is modelled). Money is in yuan, utilities in million yuan.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.params import BehaviourParams
+from sim.policy import PolicyArrays, category_probabilities, expected_claim
+
+WAGE_FLOOR = 0.8  # crews' reservation wage as a share of the city's wage (assumption: a shrinking city cannot cut pay much)
+RENT_FLOOR = 0.5  # empty studios rent at no less than half the listed rent (assumption)
+EARTH_RADIUS_KM = 6371.0
 
 
-def productivity(firms_in_city: np.ndarray, approval: np.ndarray, b: BehaviourParams) -> np.ndarray:
-    """Output multiplier per city: ((1 + N) / (1 + N_ref))^elasticity x approval uplift."""
-    cluster = ((1.0 + firms_in_city) / (1.0 + b.cluster_ref)) ** b.agglomeration
+def productivity(cluster_size: np.ndarray, approval: np.ndarray, b: BehaviourParams) -> np.ndarray:
+    """Output multiplier per place: ((N + N_ref) / (2 N_ref))^elasticity x approval uplift.
+
+    Every city has a local base worth `cluster_ref` firms (crews, equipment
+    hire, locations), so a small cluster loses at most a factor 2^elasticity
+    against one of reference size, while large clusters gain without bound.
+    """
+    cluster = ((cluster_size + b.cluster_ref) / (2.0 * b.cluster_ref)) ** b.agglomeration
     return cluster * (1.0 + b.approval_uplift * approval)
 
 
 def utilisation(firms_in_city: np.ndarray, crew_in_city: np.ndarray, capacity: np.ndarray,
                 talent: np.ndarray) -> np.ndarray:
-    """Share of its time a firm can shoot, per city, when studios or crews are short.
+    """Share of its time a firm can shoot, per place, when studios or crews are short.
 
     Studio slots are shared first (one team per firm); the crews those slots
     need are then rationed by the talent pool.
@@ -31,28 +44,36 @@ def utilisation(firms_in_city: np.ndarray, crew_in_city: np.ndarray, capacity: n
     return slots * crews
 
 
-def rent_level(base_rent: np.ndarray, firms_in_city: np.ndarray, capacity: np.ndarray,
+def rent_level(base_rent: np.ndarray, firms_in_city: np.ndarray, endowed_capacity: np.ndarray,
                b: BehaviourParams) -> np.ndarray:
-    """Rent per team-month: rises with occupancy (firms / studio capacity).
+    """Rent per team-month: rises with occupancy of the city's endowed (and publicly built) studios.
 
-    The listed rent holds at `reference_occupancy`; empty studios rent at no
-    less than half of it.
+    Private conversions add slots but not at the listed rent: the listed rent
+    holds at `reference_occupancy` of the endowed space; empty studios rent
+    at no less than RENT_FLOOR of it.
     """
-    occupancy = firms_in_city / np.maximum(capacity, 1e-9)
-    factor = (np.maximum(occupancy, 1e-9) / b.reference_occupancy) ** b.rent_elasticity
-    return base_rent * np.maximum(factor, 0.5)
+    occupancy = firms_in_city / np.maximum(endowed_capacity, 1e-9)
+    factor = np.maximum(occupancy / b.reference_occupancy, RENT_FLOOR) ** b.rent_elasticity
+    return base_rent * factor
 
 
-def wage_level(base_wage: np.ndarray, crew_demand: np.ndarray, talent: np.ndarray,
+def wage_level(base_wage: np.ndarray, crew_demand: np.ndarray, endowed_talent: np.ndarray,
                b: BehaviourParams) -> np.ndarray:
-    """Wage per crew member-month: the base wage, bid up when demand exceeds the pool."""
-    pressure = np.where(talent > 0, crew_demand / np.maximum(talent, 1e-9), np.where(crew_demand > 0, 1e9, 0.0))
-    return base_wage * np.maximum(1.0, pressure) ** b.wage_elasticity
+    """Wage per crew member-month: the city's wage at its endowed pool, bid up as demand outgrows it.
+
+    Crews who move in to fill a shortage must be paid to come, so the wage
+    follows demand over the endowed pool (grown by talent programmes), not
+    over the crews present; it falls no lower than WAGE_FLOOR of the base.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        pressure = np.where(endowed_talent > 0, crew_demand / np.maximum(endowed_talent, 1e-9),
+                            np.where(crew_demand > 0, 1e6, 1.0))
+    return base_wage * np.maximum(pressure, WAGE_FLOOR) ** b.wage_elasticity
 
 
 def next_talent(talent: np.ndarray, crew_demand: np.ndarray, trained: np.ndarray,
                 b: BehaviourParams) -> np.ndarray:
-    """Next month's talent pool: crews move in to fill part of a shortage, idle crews drift away, programmes train more."""
+    """Next month's crews present: crews move in to fill part of a shortage, idle crews drift away, programmes train more."""
     gap = crew_demand - talent
     change = np.where(gap > 0, b.talent_migration * gap, b.talent_attrition * gap)
     return np.maximum(talent + change + trained, 0.0)
@@ -70,13 +91,84 @@ def shooting_cost(wage: np.ndarray, rent: np.ndarray, crew: np.ndarray, util: np
     return util * (wage * crew + rent)
 
 
-def monthly_cost(wage: np.ndarray, rent: np.ndarray, crew: np.ndarray, util: np.ndarray,
-                 overhead: float, aigc: np.ndarray | float = 0.0) -> np.ndarray:
-    """What a firm pays in a month: shooting cost less the AIGC support share, plus overhead."""
-    return shooting_cost(wage, rent, crew, util) * (1.0 - aigc) + overhead
+def monthly_cost(wage: np.ndarray, rent: np.ndarray, crew: np.ndarray, util: np.ndarray, overhead: float,
+                 aigc: np.ndarray | float, spend: np.ndarray | float, productions: np.ndarray | float) -> np.ndarray:
+    """What a firm pays in a month: shooting cost less the AIGC support share, overhead, and each production's own spend."""
+    return shooting_cost(wage, rent, crew, util) * (1.0 - aigc) + overhead + spend * productions
 
 
 def cost_per_production(wage: np.ndarray, rent: np.ndarray, crew: np.ndarray, rate: np.ndarray,
-                        overhead: float, aigc: np.ndarray | float = 0.0) -> np.ndarray:
-    """A production's cost (its investment): a month of full costs, net of AIGC support, over a month's output."""
-    return ((wage * crew + rent) * (1.0 - aigc) + overhead) / np.maximum(rate, 1e-9)
+                        overhead: float, aigc: np.ndarray | float, spend: np.ndarray) -> np.ndarray:
+    """A production's cost (its investment): crews, studio and overhead for the time it takes, net of AIGC support, plus its spend."""
+    return ((wage * crew + rent) * (1.0 - aigc) + overhead) / np.maximum(rate, 1e-9) + spend
+
+
+def distances_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Great-circle distances between places, km (haversine)."""
+    lon, lat = np.radians(lon), np.radians(lat)
+    dlon = lon[:, None] - lon[None, :]
+    dlat = lat[:, None] - lat[None, :]
+    h = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def moving_costs(distance: np.ndarray, b: BehaviourParams) -> np.ndarray:
+    """Yuan for a move from place i (row) to place j (column): a fixed part plus a part per km; staying is free."""
+    cost = b.moving_cost + b.moving_cost_per_km * distance
+    np.fill_diagonal(cost, 0.0)
+    return cost
+
+
+@dataclass
+class Places:
+    """What a firm choosing a place sees of every place this month (arrays of length L)."""
+
+    wage: np.ndarray
+    rent: np.ndarray
+    util: np.ndarray
+    productivity: np.ndarray
+    revenue_uplift: np.ndarray  # 1 + ecommerce uplift
+    outlook: np.ndarray  # share of claims a place is expected to pay
+    pull: np.ndarray  # million yuan: cluster, spare talent and spare studios
+    p_culture: np.ndarray  # chance a production made here has a local-culture theme
+
+
+@dataclass
+class FirmKinds:
+    """The choosers: one row per firm (or would-be entrant)."""
+
+    crew: np.ndarray
+    rate: np.ndarray  # base productions per month
+    spend: np.ndarray  # yuan per production
+    weight: np.ndarray  # expected revenue weight per production (tier)
+    p_award: np.ndarray  # chance one of its productions wins an award
+
+
+def expected_profit(kinds: FirmKinds, places: Places, pol: PolicyArrays, revenue_per_weight: float,
+                    overhead: float) -> np.ndarray:
+    """Expected monthly profit (n, L) of each chooser in each place, yuan.
+
+    Market income by tier at last month's revenue per unit of attention,
+    plus the subsidy the place's announced rules promise, discounted by the
+    share of claims its fund is expected to pay, less wages, rent, overhead
+    and spend, with output raised by the cluster and cut by rationing.
+    """
+    n, L = len(kinds.crew), len(places.wage)
+    rate = kinds.rate[:, None] * places.productivity[None, :]  # (n, L)
+    output = rate * places.util[None, :]
+    aigc = pol.aigc_support[None, :]
+    income = revenue_per_weight * kinds.weight[:, None] * places.revenue_uplift[None, :]
+    per_production = cost_per_production(places.wage[None, :], places.rent[None, :], kinds.crew[:, None], rate,
+                                         overhead, aigc, kinds.spend[:, None])
+    place = np.broadcast_to(np.arange(L), (n, L)).ravel()
+    probs = category_probabilities(np.repeat(kinds.p_award, L), places.p_culture[place])
+    claim = expected_claim(per_production.ravel(), place, probs, pol).reshape(n, L)
+    cost = monthly_cost(places.wage[None, :], places.rent[None, :], kinds.crew[:, None], places.util[None, :],
+                        overhead, aigc, kinds.spend[:, None], output)
+    return output * (income + claim * places.outlook[None, :]) - cost
+
+
+def location_utility(profit: np.ndarray, horizon_months: float, move_cost: np.ndarray | float,
+                     pull: np.ndarray) -> np.ndarray:
+    """Deterministic utility (n, L), million yuan: profit over the horizon, less the move, plus the place's pull."""
+    return (horizon_months * profit - move_cost) / 1e6 + pull[None, :]

@@ -15,8 +15,10 @@ _COLUMNS = {
     "crew": np.float64,  # people
     "tier": np.int8,  # TRAFFIC or PREMIUM
     "rate": np.float64,  # base productions per month
+    "spend": np.float64,  # yuan per production beyond crews and studio (cast, post-production, equipment)
     "capital": np.float64,  # yuan
-    "loss_streak": np.int64,  # consecutive months with a loss
+    "profit_trend": np.float64,  # smoothed monthly profit (exponential average over about `exit_patience` months), yuan
+    "loss_streak": np.int64,  # consecutive months with a negative profit trend
     "profit": np.float64,  # last month's profit, yuan
     "productions": np.int64,  # last month's productions
     "alive": np.bool_,
@@ -39,7 +41,7 @@ class FirmTable:
         """Rows of the firms alive now."""
         return np.flatnonzero(self.alive[: self._n])
 
-    def add(self, city: np.ndarray, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray,
+    def add(self, city: np.ndarray, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray, spend: np.ndarray,
             capital: np.ndarray) -> np.ndarray:
         """Append firms; returns their row indices."""
         k = len(city)
@@ -49,8 +51,10 @@ class FirmTable:
         self.crew[rows] = crew
         self.tier[rows] = tier
         self.rate[rows] = rate
+        self.spend[rows] = spend
         self.capital[rows] = capital
         self.loss_streak[rows] = 0
+        self.profit_trend[rows] = 0.0
         self.profit[rows] = 0.0
         self.productions[rows] = 0
         self.alive[rows] = True

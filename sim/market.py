@@ -2,32 +2,55 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from sim.params import MarketParams
 
 
+@lru_cache(maxsize=256)
 def annual_revenue(market: MarketParams, year: int) -> float:
     """National micro-short-drama revenue in `year`, yuan.
 
-    2024 and 2025 are the published figures; later years grow at
-    `growth_after`; years before 2024 are taken at the 2024 level.
+    2024 and 2025 are the published figures; from 2026 the market grows
+    logistically toward `saturation`: the 2025-26 growth is `growth_after`,
+    and growth slows in proportion to the room left below the ceiling.
+    Years before 2024 are taken at the 2024 level.
     """
     if year <= 2024:
         return market.revenue_2024
     if year == 2025:
         return market.revenue_2025
-    return market.revenue_2025 * (1.0 + market.growth_after) ** (year - 2025)
+    room_2025 = 1.0 - market.revenue_2025 / market.saturation
+    previous = annual_revenue(market, year - 1)
+    if room_2025 <= 0.0:  # already at (or above) the ceiling: no growth either way
+        return previous
+    growth = market.growth_after * max(1.0 - previous / market.saturation, 0.0) / room_2025
+    return previous * (1.0 + growth)
 
 
 def producer_pool(market: MarketParams, year: int) -> float:
-    """Yuan a month left for the modelled cities' producers after the platforms' cut."""
+    """Yuan a month left for the modelled places' producers after the platforms' cut."""
     return annual_revenue(market, year) / 12.0 * market.producer_share * market.coverage
 
 
 def tier_weights(market: MarketParams, years_elapsed: float) -> np.ndarray:
-    """Attention per production by tier [traffic, premium], `years_elapsed` after 2024-01; premium gains as quality pays more."""
-    return np.array([1.0, market.premium_weight * (1.0 + market.quality_shift) ** years_elapsed])
+    """Revenue weight per production by tier [traffic, premium], `years_elapsed` after 2024-01; premium gains as quality pays more."""
+    years = min(years_elapsed, market.quality_shift_years)
+    return np.array([1.0, market.premium_weight * (1.0 + market.quality_shift) ** years])
+
+
+def hit_factors(productions: np.ndarray, spread: float, rng: np.random.Generator) -> np.ndarray:
+    """Each firm's month of hits and flops: the mean of its productions' log-normal revenue factors (mean 1).
+
+    The mean of k independent factors is drawn as one log-normal with the
+    same mean and variance (Fenton-Wilkinson), so a firm with many
+    productions a month varies less than one with a single work.
+    """
+    k = np.maximum(productions, 1)
+    sigma2 = np.log1p(np.expm1(spread**2) / k)
+    return rng.lognormal(-0.5 * sigma2, np.sqrt(sigma2))
 
 
 def share_by_attention(pool: float, weights: np.ndarray) -> np.ndarray:

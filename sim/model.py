@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-
 import mesa
 import numpy as np
 import pandas as pd
@@ -11,77 +9,20 @@ import pandas as pd
 from sim import economics, market
 from sim.agents import City, Firm
 from sim.choice import logit_choice
+from sim.cities import TABLE_COLUMNS, CityRecorder, CityState
+from sim.economics import FirmKinds, Places
 from sim.firms import PREMIUM, FirmTable
-from sim.metrics import CapitalTracker, cost_per_job
-from sim.params import CityParams, RunParams, ScenarioParams
+from sim.metrics import CapitalTracker
+from sim.params import OUTSIDE_ID, STRATEGY_LEVERS, RunParams, ScenarioParams
+from sim.policy import (Funds, PolicyArrays, category_probabilities, claim_per_production, expected_claim,
+                        monthly_programmes, outlay, payout_outlook)
 from sim.strategies import REVISERS, StrategyContext, is_review_month
-from sim.subsidy import PolicyArrays, category_probabilities, claim_per_production, ration
 
-TABLE_COLUMNS = [
-    "step", "date", "city", "firms", "productions", "share", "trailing_share", "employment",
-    "subsidy_paid", "subsidy_total", "budget_left", "wage", "rent", "talent", "capacity",
-    "reward_rate", "revenue", "tax", "tourism", "aigc_spent", "outlay_total", "cost_per_job",
-    "jobs_created", "cost_per_job_created",
-    "entered", "exited", "moved_in", "moved_out", "is_capital",
-]
+__all__ = ["ContestModel", "TABLE_COLUMNS"]
 
-
-@dataclass
-class CityState:
-    """Per-city state columns (length J); `City` agents are views on one column."""
-
-    base_wage: np.ndarray
-    base_rent: np.ndarray
-    culture: np.ndarray
-    ecommerce: np.ndarray
-    approval: np.ndarray
-    wage: np.ndarray
-    rent: np.ndarray
-    talent: np.ndarray
-    capacity: np.ndarray
-    budget_left: np.ndarray
-    firms: np.ndarray
-    util: np.ndarray
-    productions: np.ndarray
-    share: np.ndarray
-    employment: np.ndarray
-    revenue: np.ndarray
-    claims: np.ndarray
-    subsidy_paid: np.ndarray
-    subsidy_total: np.ndarray
-    talent_spent: np.ndarray
-    studio_spent: np.ndarray
-    aigc_spent: np.ndarray
-    outlay_total: np.ndarray
-    tax: np.ndarray
-    tourism: np.ndarray
-    entered: np.ndarray
-    exited: np.ndarray
-    moved_in: np.ndarray
-    moved_out: np.ndarray
-
-    @classmethod
-    def initial(cls, cities: tuple[CityParams, ...]) -> CityState:
-        """Endowments from the params; flows and counts start at zero."""
-        col = lambda name: np.array([float(getattr(c, name)) for c in cities])  # noqa: E731
-        zeros = lambda: np.zeros(len(cities))  # noqa: E731
-        state = {f.name: zeros() for f in fields(cls)}
-        state.update(
-            base_wage=col("wage"), base_rent=col("rent"), wage=col("wage"), rent=col("rent"),
-            culture=col("culture"), ecommerce=col("ecommerce"), approval=col("approval"),
-            talent=col("talent"), capacity=col("studio_capacity"), util=np.ones(len(cities)),
-        )
-        return cls(**state)
-
-    def reset_flows(self) -> None:
-        """Zero this month's flows before a step."""
-        for name in ("productions", "revenue", "claims", "subsidy_paid", "talent_spent", "studio_spent", "aigc_spent",
-                     "tax", "tourism", "entered", "exited", "moved_in", "moved_out", "employment"):
-            getattr(self, name)[:] = 0.0
-
-
-def _nan_if_none(value: float | None) -> float:
-    return np.nan if value is None else value
+# Each random phase draws from its own stream, seeded by (run root, month, phase): a change in one
+# phase's draws (or in a counterfactual's policy) leaves the other phases' numbers where they were.
+PHASES = {"produce": 1, "relocate": 2, "enter": 3}
 
 
 class StudioProject:
@@ -92,7 +33,9 @@ class StudioProject:
 
     def complete(self) -> None:
         """Add the space and forget the project."""
-        self.model.city_state.capacity[self.city] += self.teams
+        cs = self.model.city_state
+        cs.capacity[self.city] += self.teams
+        cs.endowed_capacity[self.city] += self.teams
         self.model._building.remove(self)
 
 
@@ -100,7 +43,10 @@ class ContestModel(mesa.Model):
     """Cities compete with subsidies and endowments; production companies choose where to work.
 
     `params` is a validated `RunParams` (see `sim.load_config` for building
-    one from the YAML scenarios). Each `step()` is one month.
+    one from the YAML scenarios). Each `step()` is one month. Places are
+    the scenario's cities and, when the scenario models it, the rest of the
+    country (`place_ids[-1] == "rest"`), which firms may choose but which
+    has no policy and cannot become the capital.
     """
 
     def __init__(self, params: RunParams):
@@ -111,25 +57,33 @@ class ContestModel(mesa.Model):
         self.start_year, self.start_month = (int(x) for x in params.start.split("-"))
         self.city_ids = [c.id for c in sc.cities]
         self.n_cities = len(sc.cities)
-        self.policy = PolicyArrays.from_params([c.policy for c in sc.cities])
-        self.city_state = CityState.initial(sc.cities)
+        outside = sc.outside if sc.outside.enabled else None
+        self.place_ids = self.city_ids + ([OUTSIDE_ID] if outside else [])
+        self.n_places = len(self.place_ids)
+        self.policy = PolicyArrays.from_params([c.policy for c in sc.cities], no_policy=self.n_places - self.n_cities)
+        self.announced = self.policy.copy()
+        self.funds = Funds.empty(self.n_places)
+        self.city_state = CityState.initial(sc.cities, outside)
         self.cities = [City(self, j, c.id, c.name, c.lon, c.lat) for j, c in enumerate(sc.cities)]
-        self.firms = FirmTable(capacity=2 * sum(c.firms for c in sc.cities) + 64)
+        self.move_cost = economics.moving_costs(self._distances(), sc.behaviour)
+        self.firms = FirmTable(capacity=2 * (sum(c.firms for c in sc.cities) + (outside.firms if outside else 0)) + 64)
         self._firm_agents: list[Firm | None] = []
         self._building: list[StudioProject] = []  # strong refs: Mesa events hold weak ones
-        self._search_direction = np.ones(self.n_cities)
-        self._share_history: list[np.ndarray] = []
+        self._root = int(self.rng.integers(2**63))
+        self._search_direction = np.ones((self.n_places, len(STRATEGY_LEVERS)))
+        self._search_turn = np.zeros(self.n_places, dtype=int)
         self._objective_history: list[np.ndarray] = []
-        self._records: list[dict] = []
-        self.capital = CapitalTracker(self.city_ids, params.capital_threshold, params.capital_window)
+        self.recorder = CityRecorder(self.place_ids)
+        self.capital = CapitalTracker(self.place_ids, params.capital_threshold, params.capital_window,
+                                      eligible=~self.city_state.outside)
         self.firms_at_start = 0
         self.entered_total = 0
         self.exited_total = 0
         self.moved_total = 0
         self.employment_at_start: np.ndarray | None = None  # jobs in the first month, the base for jobs created
         self._month: dict[str, np.ndarray] = {}
-        self._place_initial_firms()
-        self._rev_per_weight = self._expected_revenue_per_weight()
+        self._rev_per_weight = 0.0
+        self._place_initial_firms(outside.firms if outside else 0)
 
     # ------------------------------------------------------------------ calendar
     def month_index(self) -> int:
@@ -142,10 +96,13 @@ class ContestModel(mesa.Model):
         total = self.start_month - 1 + m
         return self.start_year + total // 12, total % 12 + 1
 
+    def _phase_rng(self, phase: str) -> np.random.Generator:
+        """This month's generator for one phase (derived from the model's own generator at start)."""
+        return np.random.default_rng([self._root, self.steps, PHASES[phase]])
+
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
         """One month, in named phases."""
-        self.city_state.reset_flows()
         self.open_budgets()
         self.set_policies()
         self.produce_and_earn()
@@ -157,278 +114,281 @@ class ContestModel(mesa.Model):
         self.collect()
 
     def open_budgets(self) -> None:
-        """Refill each city's fund at the start of its budget period (the first month, then Januaries)."""
+        """Zero the month's flows; open the funds whose period starts now and release a month's money."""
+        self.city_state.reset_flows()
         year, month = self.year_month()
-        for j, c in enumerate(self.scenario_params.cities):
-            period = c.policy.budget_period_years
-            if self.month_index() == 0 or (month == 1 and (year - self.start_year) % period == 0):
-                self.city_state.budget_left[j] = c.policy.annual_budget * period
+        self.funds.open_and_release(self.policy, self.month_index(), year - self.start_year, month)
 
     def set_policies(self) -> None:
         """Cities review their policy by their strategy."""
         done = self.month_index()
         if done == 0:
             return
+        rec = self.recorder
         ctx = StrategyContext(
-            share=np.array(self._share_history), objective=np.array(self._objective_history),
-            budget_left=self.city_state.budget_left, policy=self.policy, direction=self._search_direction,
+            share=rec.column("share"), objective=np.array(self._objective_history),
+            claims=rec.column("claims"), paid=rec.column("subsidy_paid"), policy=self.policy,
+            announced=self.announced, direction=self._search_direction, turn=self._search_turn,
         )
         for j, c in enumerate(self.scenario_params.cities):
             if is_review_month(done, c.strategy):
                 REVISERS[c.strategy.kind](j, c.strategy, ctx)
 
     def produce_and_earn(self) -> None:
-        """Firms shoot with the studio space and crews they get and earn from the national market."""
-        sc, cs, f = self.scenario_params, self.city_state, self.firms
+        """Firms shoot with the studio space and crews they get, earn from the national market and file claims."""
+        sc, cs, f, pol = self.scenario_params, self.city_state, self.firms, self.policy
+        rng = self._phase_rng("produce")
         idx = f.idx
         c = f.city[idx]
-        crew, rate, tier = f.crew[idx], f.rate[idx], f.tier[idx]
+        crew, rate, tier, spend = f.crew[idx], f.rate[idx], f.tier[idx], f.spend[idx]
         n_j, crew_j = self._cluster_sizes()
         cs.util[:] = economics.utilisation(n_j, crew_j, cs.capacity, cs.talent)
-        prod_j = economics.productivity(n_j, cs.approval, sc.behaviour)
-        effective_rate = rate * prod_j[c]
-        productions = self.rng.poisson(effective_rate * cs.util[c])
+        effective_rate = rate * self._productivity(n_j)[c]
+        productions = rng.poisson(effective_rate * cs.util[c])
 
         year, _ = self.year_month()
-        weights = (productions * self._tier_weights()[tier]
-                   * (1.0 + sc.behaviour.ecommerce_uplift * cs.ecommerce[c]))
+        weights = productions * self._tier_weights()[tier] * (1.0 + sc.behaviour.ecommerce_uplift * cs.ecommerce[c])
         pool = market.producer_pool(sc.market, year)
-        revenue = market.share_by_attention(pool, weights)
+        hits = market.hit_factors(productions, sc.market.hit_spread, rng)
+        revenue = market.share_by_attention(pool, weights * hits)
         if weights.sum() > 0:
             self._rev_per_weight = pool / weights.sum()
 
-        aigc = self.policy.aigc_support[c]
+        aigc = pol.aigc_support[c]
         shooting = economics.shooting_cost(cs.wage[c], cs.rent[c], crew, cs.util[c])
-        cost = shooting * (1.0 - aigc) + sc.firms.overhead
-        cs.aigc_spent[:] = np.bincount(c, weights=shooting * aigc, minlength=self.n_cities)
+        cost = shooting * (1.0 - aigc) + sc.firms.overhead + spend * productions
+        cs.aigc_spent[:] = np.bincount(c, weights=shooting * aigc, minlength=self.n_places)
         per_production = economics.cost_per_production(cs.wage[c], cs.rent[c], crew, effective_rate,
-                                                       sc.firms.overhead, aigc)
-        categories = self.rng.multinomial(productions, self._category_probabilities(tier, c))
-        claims = (categories * claim_per_production(per_production, c, self.policy)).sum(axis=1)
+                                                       sc.firms.overhead, aigc, spend)
+        # The city's review passes some productions; those claim by category (award, local theme).
+        eligible = rng.binomial(productions, pol.eligible_share[c])
+        probs = self._category_probabilities(tier, c)
+        categories = rng.multinomial(eligible, probs)
+        claims = (categories * claim_per_production(per_production, c, pol)).sum(axis=1)
+        culture_made = categories[:, 2] + categories[:, 3] + rng.binomial(productions - eligible, probs[:, 2] + probs[:, 3])
 
         self._month = {"idx": idx, "city": c, "productions": productions, "revenue": revenue,
                        "cost": cost, "claims": claims}
-        cs.productions[:] = np.bincount(c, weights=productions, minlength=self.n_cities)
+        cs.productions[:] = np.bincount(c, weights=productions, minlength=self.n_places)
         cs.employment[:] = crew_j * cs.util
-        cs.revenue[:] = np.bincount(c, weights=revenue, minlength=self.n_cities)
+        cs.revenue[:] = np.bincount(c, weights=revenue, minlength=self.n_places)
         cs.tax[:] = sc.economy.tax_rate * cs.revenue
-        culture_made = np.bincount(c, weights=categories[:, 2] + categories[:, 3], minlength=self.n_cities)
-        cs.tourism[:] = sc.economy.tourism_per_culture_production * culture_made
+        cs.tourism[:] = sc.economy.tourism_per_culture_production * np.bincount(
+            c, weights=culture_made, minlength=self.n_places)
         total = cs.productions.sum()
         cs.share[:] = cs.productions / total if total > 0 else 0.0
 
     def pay_subsidies(self) -> None:
-        """Cities pay the month's claims while their budget lasts (pro rata when it runs short)."""
+        """Each city pays the month's claims from the money its fund has released (pro rata when short)."""
         cs, mo = self.city_state, self._month
-        cs.claims[:] = np.bincount(mo["city"], weights=mo["claims"], minlength=self.n_cities)
-        ratio = ration(cs.claims, cs.budget_left)
+        cs.claims[:] = np.bincount(mo["city"], weights=mo["claims"], minlength=self.n_places)
+        ratio = self.funds.pay(cs.claims)
         mo["paid"] = mo["claims"] * ratio[mo["city"]]
-        cs.subsidy_paid[:] = np.bincount(mo["city"], weights=mo["paid"], minlength=self.n_cities)
-        cs.budget_left[:] = np.maximum(cs.budget_left - cs.subsidy_paid, 0.0)
+        cs.subsidy_paid[:] = cs.claims * ratio
         cs.subsidy_total += cs.subsidy_paid
 
     def settle_accounts(self) -> None:
         """Profits update capital; firms with sustained losses or no capital exit."""
-        f, mo, fp = self.firms, self._month, self.scenario_params.firms
+        f, mo, fp, cs = self.firms, self._month, self.scenario_params.firms, self.city_state
         idx = mo["idx"]
         profit = mo["revenue"] + mo["paid"] - mo["cost"]
         f.profit[idx] = profit
         f.productions[idx] = mo["productions"]
         f.capital[idx] += profit
-        f.loss_streak[idx] = np.where(profit < 0, f.loss_streak[idx] + 1, 0)
+        # Works arrive in lumps (a premium drama takes months): judge the trend, not a single month.
+        f.profit_trend[idx] += (profit - f.profit_trend[idx]) / fp.exit_patience
+        f.loss_streak[idx] = np.where(f.profit_trend[idx] < 0, f.loss_streak[idx] + 1, 0)
+        cs.profit[:] = np.bincount(mo["city"], weights=profit, minlength=self.n_places)
         leaving = idx[(f.loss_streak[idx] >= fp.exit_patience) | (f.capital[idx] < 0)]
-        self._month["margin"] = profit.sum() / max(mo["cost"].sum(), 1.0)
-        self.city_state.exited[:] = np.bincount(f.city[leaving], minlength=self.n_cities)
+        cs.exited[:] = np.bincount(f.city[leaving], minlength=self.n_places)
         self._remove_firms(leaving)
 
     def relocate_firms(self) -> None:
-        """A random share of firms compare all cities and move by a logit choice."""
+        """A random share of firms compare every place and move by a logit choice, paying the move."""
         f, b = self.firms, self.scenario_params.behaviour
+        rng = self._phase_rng("relocate")
+        places = self._places()
         idx = f.idx
-        rows = idx[self.rng.random(len(idx)) < b.reconsider_rate]
+        rows = idx[rng.random(len(idx)) < b.reconsider_rate]
         if len(rows) == 0:
             return
         here = f.city[rows]
-        utility = self.location_utility(f.crew[rows], f.tier[rows], f.rate[rows], here)
-        there = logit_choice(utility, b.logit_scale, self.rng)
+        profit = economics.expected_profit(self._kinds(rows), places, self.policy, self._rev_per_weight,
+                                           self.scenario_params.firms.overhead)
+        utility = economics.location_utility(profit, b.horizon_months, self.move_cost[here], places.pull)
+        there = logit_choice(utility, b.logit_scale, rng)
         moving = there != here
         movers = rows[moving]
-        f.capital[movers] -= b.moving_cost
-        self.city_state.moved_out[:] = np.bincount(here[moving], minlength=self.n_cities)
-        self.city_state.moved_in[:] = np.bincount(there[moving], minlength=self.n_cities)
+        f.capital[movers] -= self.move_cost[here[moving], there[moving]]
+        self.city_state.moved_out[:] = np.bincount(here[moving], minlength=self.n_places)
+        self.city_state.moved_in[:] = np.bincount(there[moving], minlength=self.n_places)
         f.city[movers] = there[moving]
         self.moved_total += int(moving.sum())
 
     def enter_firms(self) -> None:
-        """New firms enter while the market pays; they choose a city as movers do."""
+        """Would-be entrants weigh every place against staying out; they enter where they expect to recover the entry cost."""
         sc = self.scenario_params
-        fp = sc.firms
-        margin = self._entry_margin()
-        if margin <= 0:
-            return
-        n_firms = len(self.firms.idx)
-        k = int(self.rng.poisson(fp.entry_rate * n_firms * min(margin, 1.0) + fp.entry_floor))
+        fp, b = sc.firms, sc.behaviour
+        rng = self._phase_rng("enter")
+        k = int(rng.poisson(fp.entry_rate * len(self.firms.idx) + fp.entry_floor))
         if k == 0:
             return
-        crew, tier, rate = self._draw_firms(k)
-        utility = self.location_utility(crew, tier, rate, np.full(k, -1))
-        city = logit_choice(utility, sc.behaviour.logit_scale, self.rng)
-        self._add_firms(city, crew, tier, rate)
-        self.city_state.entered[:] = np.bincount(city, minlength=self.n_cities)
-        self.entered_total += k
+        crew, tier, rate, spend = self._draw_firms(k, rng)
+        places = self._places()
+        kinds = FirmKinds(crew, rate, spend, self._tier_weights()[tier], self._award_probability(tier))
+        profit = economics.expected_profit(kinds, places, self.policy, self._rev_per_weight, fp.overhead)
+        utility = economics.location_utility(profit, b.horizon_months, fp.entry_cost, places.pull)
+        choice = logit_choice(np.hstack([utility, np.zeros((k, 1))]), b.logit_scale, rng)  # last column: stay out
+        enter = choice < self.n_places
+        city = choice[enter]
+        self._add_firms(city, crew[enter], tier[enter], rate[enter], spend[enter])
+        self.city_state.entered[:] = np.bincount(city, minlength=self.n_places)
+        self.entered_total += int(enter.sum())
 
     def update_cities(self) -> None:
-        """Crews move in to fill shortages and programmes train more, studios get built, rents and wages follow demand."""
-        sc, cs = self.scenario_params, self.city_state
+        """Programmes train crews and build studios; crews move in to fill shortages; rents and wages follow demand."""
+        sc, cs, pol = self.scenario_params, self.city_state, self.policy
         b = sc.behaviour
         n_j, crew_j = self._cluster_sizes()
-        for j, c in enumerate(sc.cities):
-            p = c.policy
-            cs.talent_spent[j] = p.talent_programme / 12.0
-            cs.studio_spent[j] = p.studio_investment / 12.0
-            if cs.studio_spent[j] > 0:
-                project = StudioProject(self, j, cs.studio_spent[j] / p.studio_cost_per_team)
-                self._building.append(project)
-                # Due half a month before the step `lag` months on, so it is usable in that month.
-                self.schedule_event(project.complete, after=p.studio_lag_months - 0.5)
-        cs.talent[:] = economics.next_talent(cs.talent, crew_j, cs.talent_spent / b.trainee_cost, b)
-        cs.capacity[:] = economics.next_private_capacity(cs.capacity, n_j, b)
-        cs.wage[:] = economics.wage_level(cs.base_wage, crew_j, cs.talent, b)
-        cs.rent[:] = economics.rent_level(cs.base_rent, n_j, cs.capacity, b)
+        cs.talent_spent[:], cs.studio_spent[:] = monthly_programmes(pol)
+        for j in np.flatnonzero(cs.studio_spent > 0):
+            project = StudioProject(self, int(j), cs.studio_spent[j] / pol.studio_cost_per_team[j])
+            self._building.append(project)
+            # Due half a month before the step `lag` months on, so it is usable in that month.
+            self.schedule_event(project.complete, after=float(pol.studio_lag_months[j]) - 0.5)
+        trained = cs.talent_spent / b.trainee_cost
+        city = ~cs.outside
+        cs.endowed_talent[city] += trained[city]
+        cs.talent[city] = economics.next_talent(cs.talent, crew_j, trained, b)[city]
+        cs.capacity[city] = economics.next_private_capacity(cs.capacity, n_j, b)[city]
+        cs.wage[city] = economics.wage_level(cs.base_wage, crew_j, cs.endowed_talent, b)[city]
+        cs.rent[city] = economics.rent_level(cs.base_rent, n_j, cs.endowed_capacity, b)[city]
         cs.firms[:] = n_j
         cs.outlay_total += self._outlay()
 
     def collect(self) -> None:
         """Record the month's city accounts and update the capital test."""
         cs = self.city_state
-        self._share_history.append(cs.share.copy())
-        value = np.array([c.strategy.job_value for c in self.scenario_params.cities])
-        self._objective_history.append(
-            value * cs.employment + cs.tax + cs.tourism - self._outlay())
+        value = np.array([c.strategy.job_value for c in self.scenario_params.cities] + [0.0] * (self.n_places - self.n_cities))
+        self._objective_history.append(value * cs.employment + cs.tax + cs.tourism - self._outlay())
         trailing = self.capital.update(self.steps, cs.productions)
         if self.employment_at_start is None:
             self.employment_at_start = cs.employment.copy()
         created = cs.employment - self.employment_at_start
         year, month = self.year_month()
-        date = pd.Timestamp(year=year, month=month, day=1)
-        for j, city_id in enumerate(self.city_ids):
-            employment = float(cs.employment[j])
-            self._records.append({
-                "step": self.steps, "date": date, "city": city_id,
-                "firms": int(cs.firms[j]), "productions": int(cs.productions[j]),
-                "share": float(cs.share[j]), "trailing_share": float(trailing[j]),
-                "employment": employment, "subsidy_paid": float(cs.subsidy_paid[j]),
-                "subsidy_total": float(cs.subsidy_total[j]), "budget_left": float(cs.budget_left[j]),
-                "wage": float(cs.wage[j]), "rent": float(cs.rent[j]), "talent": float(cs.talent[j]),
-                "capacity": float(cs.capacity[j]), "reward_rate": float(self.policy.reward_rate[j]),
-                "revenue": float(cs.revenue[j]), "tax": float(cs.tax[j]), "tourism": float(cs.tourism[j]),
-                "outlay_total": float(cs.outlay_total[j]),
-                "aigc_spent": float(cs.aigc_spent[j]),
-                "cost_per_job": _nan_if_none(cost_per_job(cs.outlay_total[j], employment)),
-                "jobs_created": float(created[j]),
-                "cost_per_job_created": _nan_if_none(cost_per_job(cs.outlay_total[j], created[j])),
-                "entered": int(cs.entered[j]), "exited": int(cs.exited[j]),
-                "moved_in": int(cs.moved_in[j]), "moved_out": int(cs.moved_out[j]),
-                "is_capital": self.capital.current == city_id,
-            })
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_job = np.where(cs.employment >= 1.0, cs.outlay_total / cs.employment, np.nan)
+            per_created = np.where(created >= 1.0, cs.outlay_total / created, np.nan)
+        capital = np.array([pid == self.capital.current for pid in self.place_ids])
+        self.recorder.record(pd.Timestamp(year=year, month=month, day=1), {
+            "firms": cs.firms, "productions": cs.productions, "share": cs.share, "trailing_share": trailing,
+            "employment": cs.employment, "claims": cs.claims, "subsidy_paid": cs.subsidy_paid,
+            "subsidy_total": cs.subsidy_total, "budget_left": self.funds.budget_left(self.policy),
+            "annual_budget": self.policy.annual_budget, "payout_outlook": cs.outlook,
+            "wage": cs.wage, "rent": cs.rent, "talent": np.where(cs.outside, np.nan, cs.talent),
+            "capacity": np.where(cs.outside, np.nan, cs.capacity), "reward_rate": self.policy.reward_rate,
+            "revenue": cs.revenue, "profit": cs.profit, "tax": cs.tax, "tourism": cs.tourism,
+            "aigc_spent": cs.aigc_spent, "outlay_total": cs.outlay_total, "cost_per_job": per_job,
+            "jobs_created": created, "cost_per_job_created": per_created,
+            "entered": cs.entered, "exited": cs.exited, "moved_in": cs.moved_in, "moved_out": cs.moved_out,
+            "is_capital": capital,
+        })
 
-    # ------------------------------------------------------------------ choice
-    def location_utility(self, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray,
-                         current: np.ndarray) -> np.ndarray:
-        """Deterministic utility of every city (columns) for each chooser (rows), million yuan.
-
-        Expected profit over the planning horizon (market income by tier,
-        expected subsidy given the budget left, wages and rent there), minus
-        the moving cost for a city other than `current` (-1: entrant), plus
-        the pull of the cluster, of spare talent and of spare studio space.
-        """
+    # ------------------------------------------------------------------ what choosers see
+    def _places(self) -> Places:
+        """Every place as a chooser sees it now, with the payout outlook of each fund under its announced rules."""
         sc, cs = self.scenario_params, self.city_state
         b = sc.behaviour
         n_j, crew_j = self._cluster_sizes()
-        profit = self._expected_profit(crew, tier, rate, n_j)
-        utility = (b.horizon_months * profit - b.moving_cost * (np.arange(self.n_cities)[None, :] != current[:, None])) / 1e6
-        spare_talent = np.maximum(cs.talent - crew_j, 0.0) / sc.firms.crew_mean
-        spare_slots = np.maximum(cs.capacity - n_j, 0.0)
-        utility += (b.cluster_pull * np.log1p(n_j) + b.talent_pull * np.log1p(spare_talent)
-                    + b.facility_pull * np.log1p(spare_slots))[None, :]
-        return utility
+        cs.expected_claims[:] = self._expected_claims_at_home(n_j)
+        cs.outlook[:] = payout_outlook(self.funds, self.policy, cs.expected_claims)
+        cluster = self._cluster_for_output(n_j)
+        spare_talent = np.where(cs.outside, 0.0, np.maximum(cs.talent - crew_j, 0.0) / sc.firms.crew_mean)
+        spare_slots = np.where(cs.outside, 0.0, np.maximum(cs.capacity - n_j, 0.0))
+        pull = (b.cluster_pull * np.log1p(cluster) + b.talent_pull * np.log1p(spare_talent)
+                + b.facility_pull * np.log1p(spare_slots))
+        # The rest of the country is many places at once: its logsum (McFadden 1978) over `places` alike ones.
+        pull = pull + np.where(cs.outside, b.logit_scale * np.log(sc.outside.places), 0.0)
+        util = economics.utilisation(n_j, crew_j, cs.capacity, cs.talent)
+        return Places(wage=cs.wage, rent=cs.rent, util=util, productivity=self._productivity(n_j),
+                      revenue_uplift=1.0 + b.ecommerce_uplift * cs.ecommerce, outlook=cs.outlook, pull=pull,
+                      p_culture=sc.firms.culture_theme_max * cs.culture)
 
-    def _expected_profit(self, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray,
-                         n_j: np.ndarray) -> np.ndarray:
-        """Expected monthly profit (n, J) for firms of these kinds in each city."""
-        sc, cs = self.scenario_params, self.city_state
-        n, J = len(crew), self.n_cities
-        effective_rate = rate[:, None] * economics.productivity(n_j, cs.approval, sc.behaviour)[None, :]
-        output = effective_rate * cs.util[None, :]
-        income = (self._rev_per_weight * self._tier_weights()[tier][:, None]
-                  * (1.0 + sc.behaviour.ecommerce_uplift * cs.ecommerce)[None, :])
-        aigc = self.policy.aigc_support[None, :]
-        per_production = economics.cost_per_production(cs.wage[None, :], cs.rent[None, :], crew[:, None],
-                                                       effective_rate, sc.firms.overhead, aigc)
-        city = np.broadcast_to(np.arange(J), (n, J)).ravel()
-        claims = claim_per_production(per_production.ravel(), city, self.policy)
-        probs = self._category_probabilities(np.repeat(tier, J), city)
-        expected_claim = (claims * probs).sum(axis=1).reshape(n, J)
-        cost = economics.monthly_cost(cs.wage[None, :], cs.rent[None, :], crew[:, None], cs.util[None, :],
-                                      sc.firms.overhead, aigc)
-        return output * (income + expected_claim * self._payout_outlook()[None, :]) - cost
+    def _kinds(self, rows: np.ndarray) -> FirmKinds:
+        f = self.firms
+        tier = f.tier[rows]
+        return FirmKinds(f.crew[rows], f.rate[rows], f.spend[rows], self._tier_weights()[tier],
+                         self._award_probability(tier))
 
-    def _payout_outlook(self) -> np.ndarray:
-        """Share of claims a city is expected to pay: its budget left over the claims still to come this period."""
-        cs = self.city_state
-        year, month = self.year_month()
-        months_left = np.array([
-            12 * (c.policy.budget_period_years - (year - self.start_year) % c.policy.budget_period_years) - (month - 1)
-            for c in self.scenario_params.cities], dtype=float)
-        upcoming = cs.claims * months_left
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # results are clipped
-            outlook = np.where(upcoming > 0, cs.budget_left / upcoming, (cs.budget_left > 0).astype(float))
-        return np.clip(outlook, 0.0, 1.0)
+    def _expected_claims_at_home(self, n_j: np.ndarray) -> np.ndarray:
+        """Yuan a month each city's rules draw from its current firms, in expectation."""
+        sc, cs, f = self.scenario_params, self.city_state, self.firms
+        idx = f.idx
+        c = f.city[idx]
+        util = economics.utilisation(n_j, self._cluster_sizes()[1], cs.capacity, cs.talent)
+        rate = f.rate[idx] * self._productivity(n_j)[c]
+        per_production = economics.cost_per_production(cs.wage[c], cs.rent[c], f.crew[idx], rate, sc.firms.overhead,
+                                                       self.policy.aigc_support[c], f.spend[idx])
+        claim = expected_claim(per_production, c, self._category_probabilities(f.tier[idx], c), self.policy)
+        return np.bincount(c, weights=claim * rate * util[c], minlength=self.n_places)
 
-    def _entry_margin(self) -> float:
-        """Profit margin that draws entrants: the incumbents' realised margin this month.
+    def _cluster_for_output(self, n_j: np.ndarray) -> np.ndarray:
+        """Cluster size behind agglomeration: the firms of a city; the rest of the country is many clusters of its typical size."""
+        return np.where(self.city_state.outside, self.scenario_params.outside.cluster, n_j)
 
-        With no incumbents, the expected margin of a typical new traffic firm
-        in its best city.
-        """
-        if len(self._month.get("idx", ())) > 0:
-            return float(self._month["margin"])
-        fp = self.scenario_params.firms
-        crew, tier, rate = np.array([fp.crew_mean]), np.array([0]), np.array([fp.rate_traffic])
-        n_j, _ = self._cluster_sizes()
-        profit = self._expected_profit(crew, tier, rate, n_j)[0]
-        cs = self.city_state
-        cost = economics.monthly_cost(cs.wage, cs.rent, crew[0], cs.util, fp.overhead, self.policy.aigc_support)
-        return float(np.max(profit / cost))
+    def _productivity(self, n_j: np.ndarray) -> np.ndarray:
+        return economics.productivity(self._cluster_for_output(n_j), self.city_state.approval, self.scenario_params.behaviour)
+
+    def _distances(self) -> np.ndarray:
+        """Km between places; the rest of the country sits at its typical distance from every city."""
+        sc = self.scenario_params
+        lon = np.array([c.lon for c in sc.cities])
+        lat = np.array([c.lat for c in sc.cities])
+        d = np.full((self.n_places, self.n_places), sc.outside.distance_km)
+        d[: self.n_cities, : self.n_cities] = economics.distances_km(lon, lat)
+        np.fill_diagonal(d, 0.0)
+        return d
 
     # ------------------------------------------------------------------ firms
     def _outlay(self) -> np.ndarray:
-        """The month's treasury spending per city: subsidies, AIGC support, talent and studio programmes."""
+        """The month's treasury spending per place."""
         cs = self.city_state
-        return cs.subsidy_paid + cs.aigc_spent + cs.talent_spent + cs.studio_spent
+        return outlay(cs.subsidy_paid, cs.aigc_spent, cs.talent_spent, cs.studio_spent)
 
     def _cluster_sizes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Live firms and their crews per city now."""
+        """Live firms and their crews per place now."""
         f = self.firms
         idx = f.idx
-        n_j = np.bincount(f.city[idx], minlength=self.n_cities).astype(float)
-        crew_j = np.bincount(f.city[idx], weights=f.crew[idx], minlength=self.n_cities)
+        n_j = np.bincount(f.city[idx], minlength=self.n_places).astype(float)
+        crew_j = np.bincount(f.city[idx], weights=f.crew[idx], minlength=self.n_places)
         return n_j, crew_j
 
-    def _draw_firms(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Crew, tier and base rate of k new firms."""
+    def _draw_firms(self, k: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        """Crew, tier, base rate and spend per production of k firms."""
         fp = self.scenario_params.firms
-        tier = (self.rng.random(k) < fp.premium_share).astype(np.int8)
-        sigma = fp.crew_spread
-        crew = np.maximum(1.0, fp.crew_mean * self.rng.lognormal(-0.5 * sigma**2, sigma, size=k))
-        rate = np.where(tier == PREMIUM, fp.rate_premium, fp.rate_traffic)
-        return crew, tier, rate
+        tier = (rng.random(k) < fp.premium_share).astype(np.int8)
+        crew = np.maximum(1.0, fp.crew_mean * rng.lognormal(-0.5 * fp.crew_spread**2, fp.crew_spread, size=k))
+        factor = rng.lognormal(-0.5 * fp.spend_spread**2, fp.spend_spread, size=k)
+        return crew, tier, self._base_rate(tier), factor * self._base_spend(tier)
 
-    def _add_firms(self, city: np.ndarray, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray) -> None:
+    def _base_rate(self, tier: np.ndarray) -> np.ndarray:
+        fp = self.scenario_params.firms
+        return np.where(tier == PREMIUM, fp.rate_premium, fp.rate_traffic)
+
+    def _base_spend(self, tier: np.ndarray) -> np.ndarray:
+        fp = self.scenario_params.firms
+        return np.where(tier == PREMIUM, fp.spend_premium, fp.spend_traffic)
+
+    def _add_firms(self, city: np.ndarray, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray,
+                   spend: np.ndarray) -> None:
         fp, cs = self.scenario_params.firms, self.city_state
         start_cost = economics.monthly_cost(cs.wage[city], cs.rent[city], crew, 1.0, fp.overhead,
-                                            self.policy.aigc_support[city])
-        rows = self.firms.add(city, crew, tier, rate, capital=fp.start_capital_months * start_cost)
+                                            self.policy.aigc_support[city], spend, rate)
+        rows = self.firms.add(city, crew, tier, rate, spend, capital=fp.start_capital_months * start_cost)
+        # A new firm's profit trend starts at what it expected where it settled, not at zero.
+        kinds = self._kinds(rows)
+        profit = economics.expected_profit(kinds, self._places(), self.policy, self._rev_per_weight, fp.overhead)
+        self.firms.profit_trend[rows] = profit[np.arange(len(rows)), city]
         self._firm_agents.extend(Firm(self, int(r)) for r in rows)
 
     def _remove_firms(self, rows: np.ndarray) -> None:
@@ -438,11 +398,15 @@ class ContestModel(mesa.Model):
             self._firm_agents[r] = None
         self.exited_total += len(rows)
 
-    def _place_initial_firms(self) -> None:
-        counts = [c.firms for c in self.scenario_params.cities]
-        city = np.repeat(np.arange(self.n_cities), counts)
-        crew, tier, rate = self._draw_firms(len(city))
-        self._add_firms(city, crew, tier, rate)
+    def _place_initial_firms(self, outside_firms: int) -> None:
+        counts = [c.firms for c in self.scenario_params.cities] + ([outside_firms] if self.n_places > self.n_cities else [])
+        city = np.repeat(np.arange(self.n_places), counts)
+        crew, tier, rate, spend = self._draw_firms(len(city), self.rng)
+        rows = self.firms.add(city, crew, tier, rate, spend, capital=np.zeros(len(city)))
+        self._rev_per_weight = self._expected_revenue_per_weight()
+        self.firms.alive[rows] = False  # placed again below, with their starting capital and profit trend
+        self.firms._n -= len(rows)
+        self._add_firms(city, crew, tier, rate, spend)
         self.firms_at_start = len(city)
         self.city_state.firms[:] = counts
 
@@ -453,21 +417,23 @@ class ContestModel(mesa.Model):
         c = f.city[idx]
         n_j, crew_j = self._cluster_sizes()
         util = economics.utilisation(n_j, crew_j, cs.capacity, cs.talent)
-        output = f.rate[idx] * economics.productivity(n_j, cs.approval, sc.behaviour)[c] * util[c]
+        output = f.rate[idx] * self._productivity(n_j)[c] * util[c]
         weights = output * self._tier_weights(0)[f.tier[idx]] * (1.0 + sc.behaviour.ecommerce_uplift * cs.ecommerce[c])
         year, _ = self.year_month(0)
         return market.producer_pool(sc.market, year) / max(weights.sum(), 1e-9)
 
     def _tier_weights(self, m: int | None = None) -> np.ndarray:
-        """Attention per production by tier in month index m; the quality shift counts from 2024-01."""
+        """Revenue weight per production by tier in month index m; the quality shift counts from 2024-01."""
         year, month = self.year_month(m)
         return market.tier_weights(self.scenario_params.market, max((year - 2024) + (month - 1) / 12.0, 0.0))
 
-    def _category_probabilities(self, tier: np.ndarray, city: np.ndarray) -> np.ndarray:
+    def _award_probability(self, tier: np.ndarray) -> np.ndarray:
         fp = self.scenario_params.firms
-        p_award = np.where(tier == PREMIUM, fp.award_prob_premium, fp.award_prob_traffic)
-        p_culture = fp.culture_theme_max * self.city_state.culture[city]
-        return category_probabilities(p_award, p_culture)
+        return np.where(tier == PREMIUM, fp.award_prob_premium, fp.award_prob_traffic)
+
+    def _category_probabilities(self, tier: np.ndarray, city: np.ndarray) -> np.ndarray:
+        p_culture = self.scenario_params.firms.culture_theme_max * self.city_state.culture[city]
+        return category_probabilities(self._award_probability(tier), p_culture)
 
     # ------------------------------------------------------------------ results
     @property
@@ -487,8 +453,8 @@ class ContestModel(mesa.Model):
         return self
 
     def city_table(self) -> pd.DataFrame:
-        """One row per step per city (the columns of cities.parquet)."""
-        return pd.DataFrame.from_records(self._records, columns=TABLE_COLUMNS)
+        """One row per month per place (the columns of cities.parquet)."""
+        return self.recorder.table()
 
     def summary(self) -> dict:
         """The outcome so far (the keys of summary.json)."""

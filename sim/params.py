@@ -90,44 +90,74 @@ class Stacking(enum.Enum):
 
 
 class StrategyKind(enum.Enum):
-    """How a city revises its reward over time."""
+    """How a city revises its policy over time."""
 
     fixed = "fixed"
-    reactive = "reactive"  # raises its reward when its share falls
-    imitate = "imitate"  # moves its reward toward the leader's
-    objective = "objective"  # hill-climbs its own jobs + tax + tourism - outlay
+    reactive = "reactive"  # escalates when its share falls, de-escalates when it recovers or the fund overruns
+    imitate = "imitate"  # moves its reward, cap and budget toward the leader's
+    objective = "objective"  # hill-climbs its own jobs + tax + tourism - outlay over the levers it declares
+
+
+# Instruments a strategy may move (PolicyArrays columns); `objective` names a subset in `levers`.
+STRATEGY_LEVERS = ("reward_rate", "annual_budget", "reward_cap", "culture_rate", "aigc_support",
+                   "talent_programme", "studio_investment")
 
 
 @dataclass(frozen=True)
 class PolicyParams(Validated):
-    """A city's policy instruments (all seen in seeds 002 and 003)."""
+    """A city's policy instruments (all seen in seeds 002 and 003).
+
+    Rewards are shares of a production's cost, each "up to" a cap in yuan, as
+    the cities announce them; a production may claim only if it passes the
+    city's review (`eligible_share`) and costs at least `min_investment`.
+    """
 
     reward_rate: float = spec(0.1, 0.0, 1.0, doc="cash reward as a share of a production's cost (default: MODEL-BRIEF planner example 'from 10 %')")
-    reward_cap: float = spec(3.0e6, 0.0, doc="most paid for one production, yuan (seed 002: Shanghai, Shenzhen 3 M)")
+    reward_cap: float = spec(3.0e6, 0.0, 1.0e9, doc="most paid for one production, all rewards together, yuan (seed 002: Shanghai, Shenzhen 3 M)")
     stacking: Stacking = Stacking.stack
-    min_investment: float = spec(0.0, 0.0, doc="production cost needed to qualify for the reward, yuan (seed 003: Wujin 5 M)")
+    min_investment: float = spec(0.0, 0.0, 1.0e9, doc="production cost needed to qualify for any reward, yuan (seed 003: Wujin 5 M)")
+    eligible_share: float = spec(0.1, 0.0, 1.0, doc="share of productions that pass the city's review for a reward (assumption: seed 004 Zhejiang approved 52 of 251 filed key projects, 21 %, and about half of productions are filed)")
     award_bonus: float = spec(0.0, 0.0, 5.0, doc="extra reward for award-winning works, share of the reward (seed 002: Xi'an +20 %)")
-    culture_bonus: float = spec(0.0, 0.0, doc="yuan per local-culture production (seed 002: Zhengzhou up to 300 k)")
+    culture_rate: float = spec(0.0, 0.0, 1.0, doc="local-culture bonus as a share of a production's cost (assumption: seed 002 gives only Zhengzhou's cap; scenarios set 10 %, the common reward rate)")
+    culture_cap: float = spec(0.0, 0.0, 1.0e9, doc="most paid as local-culture bonus for one production, yuan (seed 002: Zhengzhou 'up to 300,000 yuan')")
     aigc_support: float = spec(0.0, 0.0, 0.9, doc="share of crew and studio cost that AIGC/technology support saves firms, paid by the city (seed 002: Changzhou)")
-    annual_budget: float = spec(50.0e6, 0.0, doc="subsidy money per year, yuan (seed 002: Shanghai 50 M for 2025)")
-    budget_period_years: int = spec(1, 1, 10, doc="years one fund covers; the budget refills at each period start (seed 002: Fujian 30 M over 3 years)")
-    talent_programme: float = spec(0.0, 0.0, doc="yuan per year on training and housing that grows the talent pool (default 0: none unless a scenario sets one)")
-    studio_investment: float = spec(0.0, 0.0, doc="yuan per year spent building studios (default 0: none unless a scenario sets one)")
-    studio_cost_per_team: float = spec(2.0e6, 1.0, doc="yuan to build space for one more team (assumption: no cost figure in the seeds)")
+    annual_budget: float = spec(50.0e6, 0.0, 1.0e11, doc="reward money per year, yuan, released in equal monthly parts (seed 002: Shanghai 50 M for 2025)")
+    budget_period_years: int = spec(1, 1, 10, doc="years one fund covers; money left at the period's end lapses (seed 002: Fujian 30 M over 3 years)")
+    talent_programme: float = spec(0.0, 0.0, 1.0e10, doc="yuan per year on training and housing that grows the talent pool (default 0: none unless a scenario sets one)")
+    studio_investment: float = spec(0.0, 0.0, 1.0e10, doc="yuan per year spent building studios (default 0: none unless a scenario sets one)")
+    studio_cost_per_team: float = spec(2.0e6, 1.0, 1.0e9, doc="yuan to build space for one more team (assumption: no cost figure in the seeds)")
     studio_lag_months: int = spec(12, 1, 120, doc="months from spending to usable studio space (assumption: a park takes about a year)")
 
 
 @dataclass(frozen=True)
 class StrategyParams(Validated):
-    """How and how often a city revises its policy."""
+    """How and how often a city revises its policy, and the bounds it keeps to."""
 
     kind: StrategyKind = StrategyKind.fixed  # default: the announced policy stays (assumption)
     review_months: int = spec(3, 1, 60, doc="months between policy reviews (assumption: quarterly)")
     rate_step: float = spec(0.02, 0.0, 1.0, doc="change of reward_rate at one review (assumption)")
+    min_reward_rate: float = spec(0.0, 0.0, 1.0, doc="lowest reward_rate the city will offer (assumption: it may withdraw the reward)")
     max_reward_rate: float = spec(0.5, 0.0, 1.0, doc="highest reward_rate the city will offer (assumption)")
+    budget_step: float = spec(0.25, 0.0, 10.0, doc="relative change of the annual budget at one review (assumption)")
+    max_budget_multiple: float = spec(4.0, 1.0, 100.0, doc="highest annual budget as a multiple of the announced one (assumption: a war chest of four years' funds)")
     imitation_speed: float = spec(0.25, 0.0, 1.0, doc="share of the gap to the leader's policy closed per review (assumption)")
-    share_tolerance: float = spec(0.005, 0.0, 1.0, doc="fall in share that a reactive city ignores (assumption)")
-    job_value: float = spec(10_000.0, 0.0, doc="yuan a month the objective credits per job (assumption: about one month's wage)")
+    share_tolerance: float = spec(0.005, 0.0, 1.0, doc="change in share that a reactive city ignores (assumption)")
+    job_value: float = spec(10_000.0, 0.0, 1.0e7, doc="yuan a month the objective credits per job (assumption: about one month's wage)")
+    levers: str = "reward_rate,annual_budget"  # objective: comma-separated instruments it may move (STRATEGY_LEVERS)
+
+    def __post_init__(self) -> None:
+        names = [x.strip() for x in self.levers.split(",") if x.strip()]
+        bad = [x for x in names if x not in STRATEGY_LEVERS]
+        if bad or not names:
+            raise ParamError("levers", f"{self.levers!r}: choose a comma-separated list of {', '.join(STRATEGY_LEVERS)}")
+        if self.min_reward_rate > self.max_reward_rate:
+            raise ParamError("min_reward_rate", f"{self.min_reward_rate} is above max_reward_rate {self.max_reward_rate}")
+        super().__post_init__()
+
+    @property
+    def lever_names(self) -> tuple[str, ...]:
+        """The instruments the objective strategy moves."""
+        return tuple(x.strip() for x in self.levers.split(",") if x.strip())
 
 
 @dataclass(frozen=True)
@@ -139,10 +169,10 @@ class CityParams(Validated):
     lon: float = spec(110.0, 70.0, 140.0, doc="longitude, degrees east (default: assumption, central China; scenarios give each city's own)")
     lat: float = spec(32.0, 15.0, 55.0, doc="latitude, degrees north (default: assumption, central China; scenarios give each city's own)")
     firms: int = spec(100, 0, 1_000_000, doc="production companies at the start (default: assumption, a placeholder city; scenarios set their own)")
-    wage: float = spec(9000.0, 1.0, doc="yuan per crew member per month when crews are not short (default: assumption, no wage in the seeds)")
-    rent: float = spec(60_000.0, 0.0, doc="yuan per team per month for studio space at reference occupancy (default: assumption, no rent in the seeds)")
-    studio_capacity: float = spec(150.0, 0.0, doc="teams the studios can host at once (seed 004: Quzhou factory 30 teams)")
-    talent: float = spec(5000.0, 0.0, doc="crew, actors and writers available (default: assumption, a placeholder city)")
+    wage: float = spec(9000.0, 1.0, 1.0e6, doc="yuan per crew member per month at the city's endowed size (default: assumption, no wage in the seeds)")
+    rent: float = spec(60_000.0, 0.0, 1.0e8, doc="yuan per team per month for studio space at reference occupancy (default: assumption, no rent in the seeds)")
+    studio_capacity: float = spec(150.0, 0.0, 1.0e7, doc="teams the studios can host at once (seed 004: Quzhou factory 30 teams)")
+    talent: float = spec(5000.0, 0.0, 1.0e8, doc="crew, actors and writers available (default: assumption, a placeholder city)")
     culture: float = spec(0.5, 0.0, 1.0, doc="cultural-tourism resources, index (default: assumption, middling)")
     ecommerce: float = spec(0.5, 0.0, 1.0, doc="e-commerce ecosystem, index (seed 003: Wujin's 300+ e-commerce firms)")
     approval: float = spec(0.5, 0.0, 1.0, doc="administrative/approval efficiency, index (default: assumption, middling)")
@@ -150,22 +180,49 @@ class CityParams(Validated):
     strategy: StrategyParams = field(default_factory=StrategyParams)
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", self.id):
-            raise ParamError("id", f"{self.id!r} is not a city id; use lowercase ASCII letters, digits, '_' (e.g. 'xian')")
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", self.id) or self.id == OUTSIDE_ID:
+            raise ParamError("id", f"{self.id!r} is not a city id; use lowercase ASCII letters, digits, '_' (e.g. 'xian'; {OUTSIDE_ID!r} is reserved)")
         super().__post_init__()
+
+
+OUTSIDE_ID = "rest"  # the rest of the country, when a scenario enables it
+
+
+@dataclass(frozen=True)
+class OutsideParams(Validated):
+    """The rest of the country: one more place firms can work, with no city policy and no single cluster.
+
+    With it, the modelled cities compete with everyone else, and a city's
+    share is a share of national output.
+    """
+
+    enabled: bool = False  # default off: a closed contest between the scenario's cities (the scenarios switch it on)
+    name: str = "Rest of China"
+    firms: int = spec(0, 0, 1_000_000, doc="production companies elsewhere at the start (assumption: scenarios size it to the modelled cities' published share)")
+    wage: float = spec(8500.0, 1.0, 1.0e6, doc="yuan per crew member-month elsewhere (assumption: between the modelled cities' wages)")
+    rent: float = spec(55_000.0, 0.0, 1.0e8, doc="yuan per team-month elsewhere (assumption: as above)")
+    cluster: float = spec(300.0, 0.0, 1.0e6, doc="firms in the typical cluster elsewhere, for agglomeration (seed 004: Hengdian's 300+, the largest base outside Xi'an and Zhengzhou)")
+    places: int = spec(3, 1, 10_000, doc="alike production bases the rest of the country stands for (assumption: a few large bases such as Hengdian, Hangzhou, Shanghai); adds logit_scale x ln(places) to its utility, the logsum of that many places")
+    distance_km: float = spec(1000.0, 0.0, 5000.0, doc="typical move between a modelled city and elsewhere, km (assumption: about the distance between neighbouring provincial capitals twice over)")
+    culture: float = spec(0.5, 0.0, 1.0, doc="cultural-tourism resources elsewhere, index (assumption: middling)")
+    ecommerce: float = spec(0.5, 0.0, 1.0, doc="e-commerce ecosystem elsewhere, index (assumption: middling)")
+    approval: float = spec(0.5, 0.0, 1.0, doc="approval efficiency elsewhere, index (assumption: middling)")
 
 
 @dataclass(frozen=True)
 class MarketParams(Validated):
     """The national micro-short-drama market."""
 
-    revenue_2024: float = spec(50.4e9, 0.0, doc="yuan, 2024 (seed 002: 504.4亿 in 2024; seed 000: 504亿)")
-    revenue_2025: float = spec(63.43e9, 0.0, doc="yuan, 2025 (seed 002: 634.3亿 in 2025)")
-    growth_after: float = spec(0.256, -0.9, 2.0, doc="yearly growth after 2025 (seed 000: 千亿 = 100 B by 2027, i.e. (100/63.43)^(1/2)-1)")
-    producer_share: float = spec(0.15, 0.0, 1.0, doc="share of revenue left to producers after platforms and paid traffic (assumption: not in the seeds)")
-    coverage: float = spec(1.0, 0.0, 1.0, doc="share of the national market the modelled cities' firms compete for (default: assumption, all of it; scenarios set their own)")
-    premium_weight: float = spec(2.2, 0.0, doc="attention per premium production relative to a traffic one in 2024 (assumption)")
-    quality_shift: float = spec(0.15, 0.0, 2.0, doc="yearly growth of the premium weight (assumption: seeds 001/002 say reward shifts to quality, no figure)")
+    revenue_2024: float = spec(50.4e9, 0.0, 1.0e13, doc="yuan, 2024 (seed 002: 504.4亿 in 2024; seed 000: 504亿)")
+    revenue_2025: float = spec(63.43e9, 0.0, 1.0e13, doc="yuan, 2025 (seed 002: 634.3亿 in 2025)")
+    growth_after: float = spec(0.256, -0.9, 2.0, doc="growth from 2025 to 2026 (seed 000: 千亿 = 100 B by 2027, i.e. (100/63.43)^(1/2)-1)")
+    saturation: float = spec(150.0e9, 1.0, 1.0e13, doc="yuan a year the market tends to (logistic ceiling after 2025; assumption: seed 004's 696 M users are already most of China's internet users, so growth must slow; 1.5 x seed 000's 100 B for 2027)")
+    producer_share: float = spec(0.25, 0.0, 1.0, doc="share of revenue left to producers after platforms and paid traffic (assumption: not in the seeds; about a quarter leaves traffic-tier work near break-even in 2024)")
+    coverage: float = spec(1.0, 0.0, 1.0, doc="share of the national market the modelled places compete for (1 with the rest of the country modelled; a closed contest of a few cities takes its own)")
+    premium_weight: float = spec(5.5, 0.0, 1000.0, doc="revenue per premium production relative to a traffic one in 2024 (assumption: premium works cost about 5.5 times as much and earn alike)")
+    quality_shift: float = spec(0.1, 0.0, 2.0, doc="yearly growth of the premium weight (assumption: seeds 001/002 say reward shifts to quality, no figure)")
+    quality_shift_years: float = spec(10.0, 0.0, 100.0, doc="years the shift to quality lasts (assumption: a decade)")
+    hit_spread: float = spec(0.6, 0.0, 3.0, doc="log-normal sigma of one production's revenue around its expectation (assumption: hits and flops; a few works earn most)")
 
 
 @dataclass(frozen=True)
@@ -174,14 +231,18 @@ class FirmParams(Validated):
 
     crew_mean: float = spec(30.0, 1.0, 10_000.0, doc="people per company (seed 002: Zhengzhou 24,000 jobs / 800 enterprises)")
     crew_spread: float = spec(0.3, 0.0, 3.0, doc="log-normal sigma of crew size (assumption)")
-    premium_share: float = spec(0.2, 0.0, 1.0, doc="share of companies in the premium tier (assumption)")
+    premium_share: float = spec(0.2, 0.0, 1.0, doc="share of companies, and of would-be entrants, in the premium tier (assumption)")
     rate_traffic: float = spec(0.83, 0.0, 30.0, doc="productions per month, traffic tier (seed 004: 150 dramas by 30 teams in 6 months)")
     rate_premium: float = spec(0.4, 0.0, 30.0, doc="productions per month, premium tier (assumption: about twice as long per work)")
-    overhead: float = spec(50_000.0, 0.0, doc="fixed yuan per month a company pays even when idle (assumption)")
+    spend_traffic: float = spec(0.25e6, 0.0, 1.0e9, doc="cast, post-production and equipment per traffic production, yuan (assumption: with crews and studio a traffic drama costs about 0.7 M, a fifth of seed 004's 3.3 M revenue per Quzhou drama)")
+    spend_premium: float = spec(3.0e6, 0.0, 1.0e9, doc="the same per premium production, yuan (assumption: premium works reach seed 003's 5 M investment threshold and seed 002's 3 M cap scale)")
+    spend_spread: float = spec(0.2, 0.0, 3.0, doc="log-normal sigma of a company's spend per production (assumption: some companies shoot for less; the efficient ones survive)")
+    overhead: float = spec(50_000.0, 0.0, 1.0e8, doc="fixed yuan per month a company pays even when idle (assumption)")
     start_capital_months: float = spec(6.0, 0.0, 120.0, doc="starting capital in months of costs (assumption)")
-    exit_patience: int = spec(6, 1, 120, doc="consecutive loss months before a company exits (assumption)")
-    entry_rate: float = spec(0.03, 0.0, 1.0, doc="most entrants per month as a share of companies, reached at a 100 % margin (assumption)")
-    entry_floor: float = spec(1.0, 0.0, 1000.0, doc="expected entrants per month when margins are positive, however few firms (assumption)")
+    exit_patience: int = spec(6, 1, 120, doc="months over which a company averages its profit, and months that average may stay negative before it exits (assumption)")
+    entry_rate: float = spec(0.03, 0.0, 1.0, doc="would-be entrants per month as a share of companies (assumption: up to ~40 % a year, enough to follow a market growing 26 % a year)")
+    entry_floor: float = spec(2.0, 0.0, 1.0e5, doc="would-be entrants per month however few companies there are (assumption)")
+    entry_cost: float = spec(1.0e6, 0.0, 1.0e9, doc="yuan a new company must expect to recover over the planning horizon to enter (assumption: a studio set-up and first production)")
     award_prob_traffic: float = spec(0.01, 0.0, 1.0, doc="chance a traffic production wins an award (assumption)")
     award_prob_premium: float = spec(0.1, 0.0, 1.0, doc="chance a premium production wins an award (assumption)")
     culture_theme_max: float = spec(0.3, 0.0, 1.0, doc="share of local-culture productions where culture = 1 (assumption)")
@@ -193,20 +254,21 @@ class BehaviourParams(Validated):
 
     reconsider_rate: float = spec(0.05, 0.0, 1.0, doc="share of companies that reconsider their city each month (assumption)")
     horizon_months: float = spec(12.0, 1.0, 240.0, doc="months of expected profit weighed against a move (assumption)")
-    moving_cost: float = spec(500_000.0, 0.0, doc="yuan one move costs a company (assumption)")
-    logit_scale: float = spec(1.0, 1e-6, 1e3, doc="scale of the Gumbel taste shock, million yuan (assumption)")
+    moving_cost: float = spec(1.0e6, 0.0, 1.0e9, doc="fixed yuan one move costs a company, however short (assumption: about two months of a traffic company's costs: lost shooting time, new premises, crews to rehire)")
+    moving_cost_per_km: float = spec(1000.0, 0.0, 1.0e6, doc="further yuan per km of the move (assumption: crews and sets travel, ties to the old city are lost; Xi'an-Zhengzhou, 470 km, adds about 0.5 M)")
+    logit_scale: float = spec(0.5, 1e-6, 1e3, doc="scale of the Gumbel taste shock, million yuan (assumption: half the fixed moving cost, so few firms move without reason while entrants still spread over places)")
     agglomeration: float = spec(0.1, 0.0, 2.0, doc="elasticity of output with cluster size (Arthur 1989; assumption)")
-    cluster_ref: float = spec(100.0, 1.0, doc="cluster size at which productivity is 1 (assumption)")
-    cluster_pull: float = spec(0.2, 0.0, 100.0, doc="utility per log firm in the city: shared crews, equipment (assumption)")
-    talent_pull: float = spec(0.1, 0.0, 100.0, doc="utility per log of spare talent (assumption)")
-    facility_pull: float = spec(0.1, 0.0, 100.0, doc="utility per log of spare studio slots (assumption)")
-    rent_elasticity: float = spec(1.0, 0.0, 10.0, doc="elasticity of rent with studio occupancy (assumption)")
+    cluster_ref: float = spec(100.0, 1.0, 1.0e6, doc="cluster size at which productivity is 1 (assumption)")
+    cluster_pull: float = spec(0.05, 0.0, 100.0, doc="utility per log firm in the city beyond output: shared crews, equipment, million yuan (assumption)")
+    talent_pull: float = spec(0.05, 0.0, 100.0, doc="utility per log of spare talent, million yuan (assumption)")
+    facility_pull: float = spec(0.05, 0.0, 100.0, doc="utility per log of spare studio slots, million yuan (assumption)")
+    rent_elasticity: float = spec(0.5, 0.0, 10.0, doc="elasticity of rent with occupancy of the endowed studios (assumption: private conversions make supply partly elastic)")
     reference_occupancy: float = spec(0.8, 0.01, 10.0, doc="occupancy at which rent equals the listed rent (assumption)")
-    wage_elasticity: float = spec(0.5, 0.0, 10.0, doc="elasticity of wage with crew demand over the pool (assumption)")
+    wage_elasticity: float = spec(0.3, 0.0, 10.0, doc="elasticity of wage with crew demand over the city's endowed pool (assumption: crews moving in must be paid to come)")
     talent_migration: float = spec(0.1, 0.0, 1.0, doc="share of a crew shortage filled each month by crews moving in (assumption; seed 000: 647 k jobs nationally to draw from)")
     talent_attrition: float = spec(0.01, 0.0, 1.0, doc="share of idle crews leaving each month (assumption)")
     studio_supply_rate: float = spec(0.05, 0.0, 1.0, doc="monthly growth of private studio space per unit of occupancy above reference (assumption: sets are converted quickly)")
-    trainee_cost: float = spec(20_000.0, 1.0, doc="yuan of talent programme per crew member added (assumption)")
+    trainee_cost: float = spec(20_000.0, 1.0, 1.0e8, doc="yuan of talent programme per crew member added (assumption)")
     ecommerce_uplift: float = spec(0.2, 0.0, 5.0, doc="extra revenue per production where ecommerce = 1 (seed 003 dual stream; size assumed)")
     approval_uplift: float = spec(0.2, 0.0, 5.0, doc="extra output where approval = 1 (assumption)")
 
@@ -216,16 +278,17 @@ class EconomyParams(Validated):
     """What a city earns back from the industry."""
 
     tax_rate: float = spec(0.06, 0.0, 1.0, doc="local tax take on company revenue (assumption)")
-    tourism_per_culture_production: float = spec(1.0e6, 0.0, doc="tourism yuan per local-culture production (assumption scaled from seed 001 Sihong)")
+    tourism_per_culture_production: float = spec(1.0e6, 0.0, 1.0e10, doc="tourism yuan per local-culture production (assumption scaled from seed 001 Sihong)")
 
 
 @dataclass(frozen=True)
 class ScenarioParams(Validated):
-    """A contest: the cities and the shared market and behaviour."""
+    """A contest: the cities, the rest of the country, and the shared market and behaviour."""
 
     name: str = "custom"
     description: str = ""
     cities: tuple[CityParams, ...] = ()
+    outside: OutsideParams = field(default_factory=OutsideParams)
     market: MarketParams = field(default_factory=MarketParams)
     firms: FirmParams = field(default_factory=FirmParams)
     behaviour: BehaviourParams = field(default_factory=BehaviourParams)
@@ -257,6 +320,7 @@ class RunParams(Validated):
     start: str = "2024-01"
     capital_threshold: float = spec(0.5, 0.5, 1.0, doc="trailing-window production share that makes a city the capital (assumption: a majority of output)")
     capital_window: int = spec(12, 1, 120, doc="months in the trailing window for the capital test (assumption: one year evens out seasons)")
+    counterfactual: bool = True  # also run each city without its own policy (same seed) to report what its policy added
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.start):
@@ -326,6 +390,10 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
             raise ParamError(key, f"must be a whole number, got {value!r}")
         return int(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ParamError(key, f"must be true or false, got {value!r}")
+        return value
     if hint is str:
         if not isinstance(value, str):
             raise ParamError(key, f"must be text, got {value!r}")

@@ -21,11 +21,15 @@ from pathlib import Path
 import yaml
 from tqdm.auto import tqdm
 
+import pandas as pd
+
+from sim.counterfactual import added_by_policy
+from sim.metrics import summarise
 from sim.model import ContestModel
 from sim.params import RunParams, to_dict
 from sim.plots import plot_shares
 
-OUTPUT_FILES = ("config.yaml", "cities.parquet", "summary.json", "shares.png", "manifest.json")
+OUTPUT_FILES = ("config.yaml", "cities.parquet", "counterfactual.parquet", "summary.json", "shares.png", "manifest.json")
 PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "matplotlib", "hydra-core", "omegaconf")
 
 
@@ -45,10 +49,13 @@ def run_to_folder(params: RunParams, out_dir: Path, progress: bool = True) -> di
             bar.update()
         bar.close()
         table = model.city_table()
-        summary = model.summary()
-        tmp = out_dir / "cities.parquet.tmp"
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, out_dir / "cities.parquet")
+        added, cf_tables = None, []
+        if params.counterfactual:
+            added = added_by_policy(model, tables=cf_tables)
+            cf = pd.concat(cf_tables, ignore_index=True) if cf_tables else table.iloc[:0][list(CF_COLUMNS)]
+            _atomic_parquet(cf, out_dir / "counterfactual.parquet")
+        summary = summarise(model, added)
+        _atomic_parquet(table, out_dir / "cities.parquet")
         _atomic_write(out_dir / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False))
         plot_shares(table, out_dir / "shares.png", params.capital_threshold,
                     title=f"{params.scenario.name}, seed {params.seed}")
@@ -105,23 +112,43 @@ def git_revision() -> str | None:
     return rev + ("-dirty" if dirty else "")
 
 
+CF_COLUMNS = ("step", "date", "city", "firms", "productions", "share", "employment")
+
+
+def _atomic_parquet(table: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    table.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
 def format_outcome(summary: dict) -> str:
-    """A short plain-text table of a run's outcome."""
-    cities = list(summary["final_share"])
-    width = max(len(c) for c in cities + ["city"])
-    lines = [f"{'city':<{width}}  {'share':>6}  {'firms':>6}  {'jobs':>8}  {'subsidy M¥':>10}  {'¥ per job':>10}"]
-    for c in cities:
-        cpj = summary["cost_per_job"][c]
-        lines.append(
-            f"{c:<{width}}  {summary['final_share'][c]:>6.1%}  {summary['final_firms'][c]:>6d}  "
-            f"{summary['final_employment'][c]:>8,.0f}  {summary['subsidy_total'][c] / 1e6:>10,.1f}  "
-            f"{'-' if cpj is None else f'{cpj:,.0f}':>10}")
+    """A short plain-text table of a run's outcome: per place share, firms, jobs, money and what the policy added."""
+    places = list(summary["final_share"])
+    added = summary.get("added_jobs", {})
+    width = max(len(c) for c in places + ["city"])
+    head = f"{'city':<{width}}  {'share':>6}  {'firms':>6}  {'jobs':>8}  {'outlay M¥':>9}  {'¥ per job':>10}"
+    if added:
+        head += f"  {'added jobs':>10}  {'¥ per added job':>15}"
+    lines = [head]
+    for c in places:
+        line = (f"{c:<{width}}  {summary['final_share'][c]:>6.1%}  {summary['final_firms'][c]:>6d}  "
+                f"{summary['final_employment'][c]:>8,.0f}  {summary['outlay_total'][c] / 1e6:>9,.1f}  "
+                f"{_money(summary['cost_per_job'][c]):>10}")
+        if added:
+            jobs = added.get(c)
+            line += (f"  {'-' if jobs is None else f'{jobs:,.0f}':>10}  "
+                     f"{_money(summary['marginal_cost_per_job'].get(c)):>15}")
+        lines.append(line)
     cap = summary["capital"]
     window = summary.get("capital_window", 12)
     lines.append(f"capital: {cap} since step {summary['capital_step']}" if cap else "capital: none "

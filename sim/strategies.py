@@ -1,8 +1,9 @@
-"""City strategies: how a city revises its reward between months.
+"""City strategies: how a city revises its policy between months.
 
 Each strategy looks at the city's record over its last two review windows
-and edits the city's column of the policy arrays. Cities are few, so this
-runs per city; firms are never looped over here.
+and edits the city's column of the run-time policy arrays, within the
+bounds its `StrategyParams` declare. Cities are few, so this runs per city;
+firms are never looped over here.
 """
 
 from __future__ import annotations
@@ -11,19 +12,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.params import StrategyKind, StrategyParams
-from sim.subsidy import PolicyArrays
+from sim.params import STRATEGY_LEVERS, StrategyKind, StrategyParams
+from sim.policy import PolicyArrays
+
+RATE_LEVERS = ("reward_rate", "culture_rate", "aigc_support")  # shares of cost: moved in absolute steps
+AIGC_MAX = 0.9  # PolicyParams.aigc_support's own upper bound
+BINDING = 0.95  # a fund paying less than this share of its claims is oversubscribed
 
 
 @dataclass
 class StrategyContext:
-    """What strategies may look at: histories are (steps so far, cities)."""
+    """What strategies may look at: histories are (months so far, places)."""
 
-    share: np.ndarray  # monthly production share
+    share: np.ndarray  # monthly share of national productions
     objective: np.ndarray  # jobs x job_value + tax + tourism - outlay, per month
-    budget_left: np.ndarray  # per city, now
-    policy: PolicyArrays
-    direction: np.ndarray  # per city, +1 / -1: the objective strategy's current search direction
+    claims: np.ndarray  # claims made, per month
+    paid: np.ndarray  # rewards paid, per month
+    policy: PolicyArrays  # run-time policy (edited)
+    announced: PolicyArrays  # the policy each city started with (the base of its bounds)
+    direction: np.ndarray  # (places, levers): the objective strategy's search direction, +1 / -1
+    turn: np.ndarray  # (places,): reviews done by the objective strategy (which lever is next)
 
 
 def is_review_month(steps_done: int, s: StrategyParams) -> bool:
@@ -38,44 +46,95 @@ def _windows(history: np.ndarray, j: int, months: int) -> tuple[float, float]:
     return float(recent), float(before)
 
 
+def fund_binds(j: int, s: StrategyParams, ctx: StrategyContext) -> bool:
+    """Whether the city paid clearly less than was claimed over its last window."""
+    claims = ctx.claims[-s.review_months :, j].sum()
+    return bool(claims > 0 and ctx.paid[-s.review_months :, j].sum() < BINDING * claims)
+
+
+def budget_bounds(j: int, s: StrategyParams, ctx: StrategyContext) -> tuple[float, float]:
+    """The annual budget a city keeps to: from its announced budget up to `max_budget_multiple` times it."""
+    announced = float(ctx.announced.annual_budget[j])
+    return announced, announced * s.max_budget_multiple
+
+
 def revise_fixed(j: int, s: StrategyParams, ctx: StrategyContext) -> None:
     """Keep the announced policy."""
 
 
 def revise_reactive(j: int, s: StrategyParams, ctx: StrategyContext) -> None:
-    """Raise the reward by one step when the share fell, if there is budget left to pay it.
+    """Escalate when the share falls, de-escalate when it recovers or the treasury is overdrawn.
 
-    Two reactive cities ratchet each other up: one's loss is the other's
-    gain, so whichever fell answers, and the other answers back (a subsidy war).
+    Escalating raises the reward rate one step, or, when the fund already
+    pays less than it is claimed, the budget (a higher rate would only
+    spread the same money thinner). De-escalating lowers the rate one step,
+    never below the announced rate; a fund that binds at its largest budget
+    lowers the rate too (the city promises more than it can pay), and a
+    fund that stays well under-claimed shrinks back toward the announced
+    budget. Two reactive cities answer each other's gains: a subsidy war.
     """
+    p, a = ctx.policy, ctx.announced
     recent, before = _windows(ctx.share, j, s.review_months)
-    if recent < before - s.share_tolerance and ctx.budget_left[j] > 0.0:
-        rate = ctx.policy.reward_rate
-        rate[j] = max(rate[j], min(s.max_reward_rate, rate[j] + s.rate_step))  # never cuts a higher start
+    binds = fund_binds(j, s, ctx)
+    lo_budget, hi_budget = budget_bounds(j, s, ctx)
+    floor = float(a.reward_rate[j])
+    if recent < before - s.share_tolerance:
+        if binds and p.annual_budget[j] < hi_budget:
+            p.annual_budget[j] = min(hi_budget, p.annual_budget[j] * (1.0 + s.budget_step))
+        elif not binds:
+            p.reward_rate[j] = max(p.reward_rate[j], min(s.max_reward_rate, p.reward_rate[j] + s.rate_step))
+        else:  # overdrawn at its largest budget: the treasury suffers
+            p.reward_rate[j] = max(floor, p.reward_rate[j] - s.rate_step)
+    elif recent > before + s.share_tolerance:
+        p.reward_rate[j] = max(floor, p.reward_rate[j] - s.rate_step)
+        if not binds:
+            p.annual_budget[j] = max(lo_budget, p.annual_budget[j] / (1.0 + s.budget_step))
 
 
 def revise_imitate(j: int, s: StrategyParams, ctx: StrategyContext) -> None:
-    """Close part of the gap to the leader's (highest recent share) reward rate and cap."""
+    """Close part of the gap to the leader's (highest recent share) reward rate, cap and budget."""
     recent = ctx.share[-s.review_months :].mean(axis=0)
     leader = int(np.argmax(recent))
     if leader == j:
         return
     p = ctx.policy
-    p.reward_rate[j] += s.imitation_speed * (min(p.reward_rate[leader], s.max_reward_rate) - p.reward_rate[j])
-    p.reward_cap[j] += s.imitation_speed * (p.reward_cap[leader] - p.reward_cap[j])
+    k = s.imitation_speed
+    p.reward_rate[j] += k * (min(p.reward_rate[leader], s.max_reward_rate) - p.reward_rate[j])
+    p.reward_cap[j] += k * (p.reward_cap[leader] - p.reward_cap[j])
+    _, hi_budget = budget_bounds(j, s, ctx)
+    p.annual_budget[j] += k * (min(p.annual_budget[leader], hi_budget) - p.annual_budget[j])
+
+
+def lever_bounds(lever: str, j: int, s: StrategyParams, ctx: StrategyContext) -> tuple[float, float]:
+    """The range an objective city keeps a lever in: rates in [0, max_reward_rate] (AIGC to 0.9), money up to its multiple."""
+    if lever == "aigc_support":
+        return 0.0, AIGC_MAX
+    if lever in RATE_LEVERS:
+        return 0.0, s.max_reward_rate
+    return 0.0, float(getattr(ctx.announced, lever)[j]) * s.max_budget_multiple
 
 
 def revise_objective(j: int, s: StrategyParams, ctx: StrategyContext) -> None:
-    """Hill-climb the reward rate on the city's own objective.
+    """Hill-climb the city's own objective over the levers it declares, one lever per review.
 
-    Keep moving in the current direction while the objective improves;
-    turn around when it worsens.
+    The lever moved at the last review keeps its direction while the
+    objective improves and turns around when it worsens; then the next lever
+    in turn is moved one step. Rates move by `rate_step`, money levers by the
+    share `budget_step` of their announced level.
     """
+    levers = s.lever_names
+    turn = int(ctx.turn[j])
     recent, before = _windows(ctx.objective, j, s.review_months)
-    if recent < before:
-        ctx.direction[j] = -ctx.direction[j]
-    rate = ctx.policy.reward_rate
-    rate[j] = float(np.clip(rate[j] + ctx.direction[j] * s.rate_step, 0.0, s.max_reward_rate))
+    if turn > 0 and recent < before:
+        last = STRATEGY_LEVERS.index(levers[(turn - 1) % len(levers)])
+        ctx.direction[j, last] = -ctx.direction[j, last]
+    lever = levers[turn % len(levers)]
+    k = STRATEGY_LEVERS.index(lever)
+    values = getattr(ctx.policy, lever)
+    step = s.rate_step if lever in RATE_LEVERS else s.budget_step * float(getattr(ctx.announced, lever)[j])
+    lo, hi = lever_bounds(lever, j, s, ctx)
+    values[j] = float(np.clip(values[j] + ctx.direction[j, k] * step, lo, hi))
+    ctx.turn[j] = turn + 1
 
 
 REVISERS = {

@@ -1,0 +1,81 @@
+"""What a city's policy bought: the same run with that city's own instruments switched off.
+
+For each city, the counterfactual is the run with the same seed (and so
+the same random streams month by month and phase by phase: common random
+numbers) in which that city pays no reward, gives no AIGC support, runs no
+talent or studio programme and keeps that (empty) policy fixed; every
+other city keeps its policy and strategy. The difference in the city's
+jobs, firms and productions is what its policy added; its outlay over the
+jobs added is the marginal cost per job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from sim.metrics import FINAL_MONTHS
+from sim.params import CityParams, RunParams, StrategyKind, StrategyParams
+from sim.policy import has_policy
+
+if TYPE_CHECKING:
+    from sim.model import ContestModel
+
+# Outcomes this module adds to a run's summary (per city).
+ADDED_OUTCOMES = ("added_jobs", "added_firms", "added_productions", "marginal_cost_per_job")
+
+
+def without_policy(params: RunParams, city_id: str) -> RunParams:
+    """The same run with `city_id`'s instruments switched off and its strategy fixed."""
+    sc = params.scenario
+
+    def off(c: CityParams) -> CityParams:
+        if c.id != city_id:
+            return c
+        policy = dataclasses.replace(c.policy, reward_rate=0.0, culture_rate=0.0, aigc_support=0.0, annual_budget=0.0,
+                                     talent_programme=0.0, studio_investment=0.0)
+        strategy = StrategyParams(kind=StrategyKind.fixed)
+        return dataclasses.replace(c, policy=policy, strategy=strategy)
+
+    sc.city(city_id)  # KeyError naming the known cities
+    return dataclasses.replace(params, scenario=dataclasses.replace(sc, cities=tuple(off(c) for c in sc.cities)))
+
+
+def _final(model: ContestModel, column: str, j: int) -> float:
+    return float(model.recorder.column(column)[-FINAL_MONTHS:, j].mean())
+
+
+def added_by_policy(model: ContestModel, cities: list[str] | None = None, force: bool = False,
+                    tables: list | None = None) -> dict[str, dict]:
+    """Per city: jobs, firms and productions its policy added against its counterfactual, and the marginal cost per job.
+
+    model: a finished run. Jobs and firms are means over the last
+    FINAL_MONTHS months, productions are totals over the run. The marginal
+    cost per job is the city's outlay over the whole run over the jobs
+    added, None when the policy added less than one job. A city with no
+    policy to switch off adds exactly nothing; its counterfactual is not
+    run unless `force` (it would be the run itself).
+    """
+    from sim.model import ContestModel
+
+    out: dict[str, dict] = {name: {} for name in ADDED_OUTCOMES}
+    for city in cities if cities is not None else model.city_ids:
+        j = model.city_ids.index(city)
+        if not force and not has_policy(model.params.scenario.city(city).policy):
+            jobs = firms = productions = 0.0
+        else:
+            cf = ContestModel(without_policy(model.params, city)).run(model.steps)
+            if tables is not None:
+                t = cf.city_table()
+                t = t.loc[t.city == city, ["step", "date", "city", "firms", "productions", "share", "employment"]]
+                tables.append(t)
+            jobs = _final(model, "employment", j) - _final(cf, "employment", j)
+            firms = _final(model, "firms", j) - _final(cf, "firms", j)
+            productions = float(model.recorder.column("productions")[:, j].sum() - cf.recorder.column("productions")[:, j].sum())
+        outlay = float(model.city_state.outlay_total[j])
+        out["added_jobs"][city] = jobs
+        out["added_firms"][city] = firms
+        out["added_productions"][city] = productions
+        out["marginal_cost_per_job"][city] = outlay / jobs if jobs >= 1.0 else None
+    return out
+

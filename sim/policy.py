@@ -1,0 +1,188 @@
+"""City policy at run time: every instrument as an array, the reward funds, claims, payout outlook and outlay.
+
+This is the one home of policy behaviour. `PolicyArrays` holds each place's
+current instruments (strategies edit them while the model runs); `Funds`
+opens, releases and pays each city's reward fund; the functions below say
+what a production may claim and what a firm should expect to be paid.
+
+Places are the scenario's cities followed, when the scenario models it, by
+the rest of the country, which has no city policy (all instruments zero).
+
+Claims are computed per production category, because awards and
+local-culture themes are drawn per production:
+0 plain, 1 award-winning, 2 local-culture, 3 both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from sim.params import PolicyParams, Stacking
+
+# Instruments that cost the treasury; with all of them zero a city has no policy (its counterfactual).
+MONEY_INSTRUMENTS = ("reward_rate", "culture_rate", "aigc_support", "annual_budget", "talent_programme",
+                     "studio_investment")
+
+
+@dataclass
+class PolicyArrays:
+    """Each place's current policy as arrays indexed by place (strategies edit them in place)."""
+
+    reward_rate: np.ndarray
+    reward_cap: np.ndarray
+    stack: np.ndarray  # bool: instruments add up (True) or only the largest pays
+    min_investment: np.ndarray
+    eligible_share: np.ndarray
+    award_bonus: np.ndarray
+    culture_rate: np.ndarray
+    culture_cap: np.ndarray
+    aigc_support: np.ndarray
+    annual_budget: np.ndarray
+    budget_period_years: np.ndarray
+    talent_programme: np.ndarray
+    studio_investment: np.ndarray
+    studio_cost_per_team: np.ndarray
+    studio_lag_months: np.ndarray
+
+    @classmethod
+    def from_params(cls, policies: list[PolicyParams], no_policy: int = 0) -> PolicyArrays:
+        """Stack the cities' starting policies, then `no_policy` places without any (the rest of the country)."""
+        none = PolicyParams(reward_rate=0.0, reward_cap=0.0, eligible_share=0.0, annual_budget=0.0)
+        rows = [*policies, *([none] * no_policy)]
+        data = {}
+        for f in fields(cls):
+            if f.name == "stack":
+                data["stack"] = np.array([p.stacking is Stacking.stack for p in rows])
+            else:
+                data[f.name] = np.array([float(getattr(p, f.name)) for p in rows])
+        return cls(**data)
+
+    def copy(self) -> PolicyArrays:
+        """An independent copy (the announced policy kept beside the one strategies edit)."""
+        return PolicyArrays(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
+
+# --------------------------------------------------------------------------- claims
+
+
+def claim_per_production(cost: np.ndarray, place: np.ndarray, pol: PolicyArrays) -> np.ndarray:
+    """Yuan one production that passed the city's review may claim, shape (n, 4) by category.
+
+    cost: the production's cost (its investment), yuan; place: index of the
+    place where it is made. A production qualifies when it costs at least
+    `min_investment`. The reward is reward_rate x cost, raised by award_bonus
+    for award winners; the local-culture bonus is culture_rate x cost, "up to"
+    culture_cap. Stacking adds the two, largest-only pays the bigger; either
+    way the total is capped at reward_cap. (AIGC support is not a claim: it
+    lowers the cost itself, see `sim.economics.monthly_cost`.)
+    """
+    qualifies = cost >= pol.min_investment[place]
+    reward = np.where(qualifies, pol.reward_rate[place] * cost, 0.0)
+    award = reward * (1.0 + pol.award_bonus[place])
+    culture = np.where(qualifies, np.minimum(pol.culture_rate[place] * cost, pol.culture_cap[place]), 0.0)
+    zero = np.zeros_like(culture)
+    rewards = np.stack([reward, award, reward, award], axis=1)
+    cultures = np.stack([zero, zero, culture, culture], axis=1)
+    claim = np.where(pol.stack[place][:, None], rewards + cultures, np.maximum(rewards, cultures))
+    return np.minimum(claim, pol.reward_cap[place][:, None])
+
+
+def category_probabilities(p_award: np.ndarray, p_culture: np.ndarray) -> np.ndarray:
+    """Chance of each category (n, 4), awards and culture themes independent."""
+    a, c = p_award, p_culture
+    return np.stack([(1 - a) * (1 - c), a * (1 - c), (1 - a) * c, a * c], axis=1)
+
+
+def expected_claim(cost: np.ndarray, place: np.ndarray, probs: np.ndarray, pol: PolicyArrays) -> np.ndarray:
+    """Expected yuan claimed per production under the announced rules: review pass rate x category mix x claim."""
+    return pol.eligible_share[place] * (claim_per_production(cost, place, pol) * probs).sum(axis=1)
+
+
+def ration(claims: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """Share of each city's claims it can pay this month (pro rata when the money on hand is short)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # results are clipped
+        ratio = np.where(claims > 0.0, available / claims, 1.0)
+    return np.clip(ratio, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------- funds
+
+
+@dataclass
+class Funds:
+    """Each city's reward fund over its budget period.
+
+    A period opens in the first month and then every `budget_period_years`
+    Januaries. Each month releases one month's worth of the (current) annual
+    budget; money not claimed carries over to later months of the period
+    and lapses at its end. Claims beyond the money on hand are paid pro rata
+    and the rest lapses, so a fund can never be spent in its first month.
+    """
+
+    released: np.ndarray  # released so far this period, yuan
+    paid: np.ndarray  # paid so far this period, yuan
+    months_left: np.ndarray  # releases still to come in this period
+
+    @classmethod
+    def empty(cls, n: int) -> Funds:
+        return cls(np.zeros(n), np.zeros(n), np.zeros(n))
+
+    def open_and_release(self, pol: PolicyArrays, month_index: int, year_offset: int, month: int) -> None:
+        """Open the periods that start this month, then release this month's money."""
+        period = pol.budget_period_years
+        opening = (month_index == 0) | ((month == 1) & (year_offset % period == 0))
+        self.released[opening] = 0.0
+        self.paid[opening] = 0.0
+        # The first period may open mid-year; it still ends at a January.
+        self.months_left[opening] = (12 * period - (month - 1))[opening]
+        self.released += pol.annual_budget / 12.0
+        self.months_left = np.maximum(self.months_left - 1, 0.0)
+
+    @property
+    def on_hand(self) -> np.ndarray:
+        """Money that can be paid this month: released and not yet paid."""
+        return np.maximum(self.released - self.paid, 0.0)
+
+    def budget_left(self, pol: PolicyArrays) -> np.ndarray:
+        """What the period can still pay: money on hand plus the releases still to come (at the current budget)."""
+        return self.on_hand + pol.annual_budget / 12.0 * self.months_left
+
+    def pay(self, claims: np.ndarray) -> np.ndarray:
+        """Pay this month's claims by city from the money on hand; returns the share of each city's claims paid."""
+        ratio = ration(claims, self.on_hand)
+        self.paid += claims * ratio
+        return ratio
+
+
+def payout_outlook(funds: Funds, pol: PolicyArrays, expected_claims: np.ndarray) -> np.ndarray:
+    """Share of claims firms expect a city to pay: the money it can spend per month over the claims its rules draw.
+
+    Firms read the announced rules, not only today's balance: a fund that
+    will be oversubscribed pays each claim in part; one that is spent pays
+    nothing until its next period opens.
+    """
+    # Money per month for the rest of the period; in its last month, the next period's release.
+    per_month = np.where(funds.months_left >= 1, funds.budget_left(pol) / np.maximum(funds.months_left, 1.0),
+                         pol.annual_budget / 12.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # results are clipped
+        outlook = np.where(expected_claims > 0, per_month / expected_claims, (per_month > 0).astype(float))
+    return np.clip(outlook, 0.0, 1.0)
+
+
+def monthly_programmes(pol: PolicyArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Yuan spent this month on talent programmes and on building studios, per place."""
+    return pol.talent_programme / 12.0, pol.studio_investment / 12.0
+
+
+def outlay(subsidy_paid: np.ndarray, aigc_spent: np.ndarray, talent_spent: np.ndarray,
+           studio_spent: np.ndarray) -> np.ndarray:
+    """A month's treasury spending per place: rewards paid, AIGC support, talent and studio programmes."""
+    return subsidy_paid + aigc_spent + talent_spent + studio_spent
+
+
+def has_policy(p: PolicyParams) -> bool:
+    """Whether a city's announced policy can spend anything (if not, its no-policy counterfactual is the run itself)."""
+    pays_rewards = p.annual_budget > 0 and p.eligible_share > 0 and (p.reward_rate > 0 or p.culture_rate > 0)
+    return pays_rewards or p.aigc_support > 0 or p.talent_programme > 0 or p.studio_investment > 0
