@@ -33,7 +33,8 @@ class DesignKind(enum.Enum):
 
 
 OUTCOMES = ("capital", "capital_step", "final_share", "subsidy_total", "cost_per_job", "cost_per_job_created",
-            "outlay_total", "final_firms", "final_employment", "final_reward_rate",
+            "outlay_total", "final_firms", "final_employment", "final_reward_rate", "final_annual_budget",
+            "added_jobs", "added_firms", "added_productions", "marginal_cost_per_job",  # each city's no-policy counterfactual
             "facts")  # facts: the published facts the scenario covers (experiments/facts.py), as fact.<id>
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from sim.counterfactual import ADDED_OUTCOMES, added_by_policy
+from sim.metrics import summarise
 from sim.model import ContestModel
 from sim.params import RunParams, apply_overrides, from_dict, to_dict
 
@@ -32,8 +34,16 @@ class RunResult:
 
 
 def outcomes_of(model: ContestModel, outcomes: tuple[str, ...]) -> dict[str, Any]:
-    """Flatten a run's summary into outcome columns: per-city outcomes become '<name>.<city>', facts 'fact.<id>'."""
-    summary = model.summary()
+    """Flatten a run's summary into outcome columns: per-city outcomes become '<name>.<city>', facts 'fact.<id>'.
+
+    The counterfactual outcomes (added_jobs, added_firms, added_productions,
+    marginal_cost_per_job) run each city's no-policy counterfactual, only
+    when one of them is asked for.
+    """
+    added = None
+    if any(name in ADDED_OUTCOMES for name in outcomes):
+        added = added_by_policy(model)
+    summary = summarise(model, added)
     row: dict[str, Any] = {}
     for name in outcomes:
         if name == "facts":

@@ -89,7 +89,8 @@ class City(mesa.Agent):
 
     @property
     def budget_left(self) -> float:
-        return self._get("budget_left")
+        """What the city's fund can still pay this period (money on hand and releases to come)."""
+        return float(self.model.funds.budget_left(self.model.policy)[self.index])
 
     @property
     def talent(self) -> float:

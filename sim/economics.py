@@ -14,8 +14,11 @@ import numpy as np
 from sim.params import BehaviourParams
 from sim.policy import PolicyArrays, category_probabilities, expected_claim
 
-WAGE_FLOOR = 0.8  # crews' reservation wage as a share of the city's wage (assumption: a shrinking city cannot cut pay much)
-RENT_FLOOR = 0.5  # empty studios rent at no less than half the listed rent (assumption)
+# Floors on the pressure behind prices (assumption): demand counts as no less than 80 % of a city's pool and
+# occupancy as no less than half the reference, so a shrinking city's wage falls at most to 0.8^elasticity of
+# its base (crews' reservation pay) and its rent to 0.5^elasticity of the listed rent.
+WAGE_FLOOR = 0.8
+RENT_FLOOR = 0.5
 EARTH_RADIUS_KM = 6371.0
 
 
@@ -49,8 +52,8 @@ def rent_level(base_rent: np.ndarray, firms_in_city: np.ndarray, endowed_capacit
     """Rent per team-month: rises with occupancy of the city's endowed (and publicly built) studios.
 
     Private conversions add slots but not at the listed rent: the listed rent
-    holds at `reference_occupancy` of the endowed space; empty studios rent
-    at no less than RENT_FLOOR of it.
+    holds at `reference_occupancy` of the endowed space; occupancy counts as
+    no less than RENT_FLOOR of the reference.
     """
     occupancy = firms_in_city / np.maximum(endowed_capacity, 1e-9)
     factor = np.maximum(occupancy / b.reference_occupancy, RENT_FLOOR) ** b.rent_elasticity
@@ -63,7 +66,7 @@ def wage_level(base_wage: np.ndarray, crew_demand: np.ndarray, endowed_talent: n
 
     Crews who move in to fill a shortage must be paid to come, so the wage
     follows demand over the endowed pool (grown by talent programmes), not
-    over the crews present; it falls no lower than WAGE_FLOOR of the base.
+    over the crews present; demand counts as no less than WAGE_FLOOR of the pool.
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         pressure = np.where(endowed_talent > 0, crew_demand / np.maximum(endowed_talent, 1e-9),

@@ -129,6 +129,7 @@ class ContestModel(mesa.Model):
             share=rec.column("share"), objective=np.array(self._objective_history),
             claims=rec.column("claims"), paid=rec.column("subsidy_paid"), policy=self.policy,
             announced=self.announced, direction=self._search_direction, turn=self._search_turn,
+            n_cities=self.n_cities,
         )
         for j, c in enumerate(self.scenario_params.cities):
             if is_review_month(done, c.strategy):
@@ -276,9 +277,10 @@ class ContestModel(mesa.Model):
             self.employment_at_start = cs.employment.copy()
         created = cs.employment - self.employment_at_start
         year, month = self.year_month()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per_job = np.where(cs.employment >= 1.0, cs.outlay_total / cs.employment, np.nan)
-            per_created = np.where(created >= 1.0, cs.outlay_total / created, np.nan)
+        per_job = np.full(self.n_places, np.nan)
+        np.divide(cs.outlay_total, cs.employment, out=per_job, where=cs.employment >= 1.0)
+        per_created = np.full(self.n_places, np.nan)
+        np.divide(cs.outlay_total, created, out=per_created, where=created >= 1.0)
         capital = np.array([pid == self.capital.current for pid in self.place_ids])
         self.recorder.record(pd.Timestamp(year=year, month=month, day=1), {
             "firms": cs.firms, "productions": cs.productions, "share": cs.share, "trailing_share": trailing,

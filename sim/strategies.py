@@ -32,6 +32,7 @@ class StrategyContext:
     announced: PolicyArrays  # the policy each city started with (the base of its bounds)
     direction: np.ndarray  # (places, levers): the objective strategy's search direction, +1 / -1
     turn: np.ndarray  # (places,): reviews done by the objective strategy (which lever is next)
+    n_cities: int | None = None  # places before this index are cities (the rest of the country follows, never a model)
 
 
 def is_review_month(steps_done: int, s: StrategyParams) -> bool:
@@ -93,8 +94,8 @@ def revise_reactive(j: int, s: StrategyParams, ctx: StrategyContext) -> None:
 
 def revise_imitate(j: int, s: StrategyParams, ctx: StrategyContext) -> None:
     """Close part of the gap to the leader's (highest recent share) reward rate, cap and budget."""
-    recent = ctx.share[-s.review_months :].mean(axis=0)
-    leader = int(np.argmax(recent))
+    recent = ctx.share[-s.review_months :, : ctx.n_cities].mean(axis=0)
+    leader = int(np.argmax(recent))  # among the cities: the rest of the country has no policy to copy
     if leader == j:
         return
     p = ctx.policy
@@ -109,6 +110,8 @@ def lever_bounds(lever: str, j: int, s: StrategyParams, ctx: StrategyContext) ->
     """The range an objective city keeps a lever in: rates in [0, max_reward_rate] (AIGC to 0.9), money up to its multiple."""
     if lever == "aigc_support":
         return 0.0, AIGC_MAX
+    if lever == "reward_rate":
+        return s.min_reward_rate, s.max_reward_rate
     if lever in RATE_LEVERS:
         return 0.0, s.max_reward_rate
     return 0.0, float(getattr(ctx.announced, lever)[j]) * s.max_budget_multiple

@@ -32,7 +32,7 @@ def deep_update(base: dict, extra: dict) -> dict:
 
 def make_params(cities: dict[str, dict] | None = None, steps: int = 24, seed: int = 1,
                 **scenario: dict) -> RunParams:
-    """Two identical cities `east` and `west` (coverage sized to keep them viable), with overrides.
+    """Two identical cities `east` and `west` in a closed contest (coverage sized to keep them viable), with overrides.
 
     cities: per-city overrides merged into BASE_CITY; scenario: group overrides,
     e.g. behaviour={"agglomeration": 0.5}.
@@ -41,7 +41,7 @@ def make_params(cities: dict[str, dict] | None = None, steps: int = 24, seed: in
     data = {
         "name": "test",
         "cities": {cid: deep_update(BASE_CITY, extra) for cid, extra in cities.items()},
-        "market": {"coverage": 0.075 * len(cities) / 2},
+        "market": {"coverage": 0.1 * len(cities) / 2},
     }
     data = deep_update(data, scenario)
     return from_dict(RunParams, {"scenario": data, "steps": steps, "seed": seed})

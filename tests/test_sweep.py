@@ -45,7 +45,7 @@ def test_smoke_local_writes_tidy_tables(smoke_local):
     runs, cities = tables(folder)
     assert len(runs) == 2 * 2 * 3 and (runs.status == "ok").all()
     assert RUN_COLUMNS <= set(runs.columns)
-    assert len(cities) == 12 * 24 * 2 and {"run_id", "step", "city", "share"} <= set(cities.columns)
+    assert len(cities) == 12 * 24 * 3 and {"run_id", "step", "city", "share"} <= set(cities.columns)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["root_seed"] == 1 and manifest["design"] == "grid"
     assert manifest["runs_ok"] == 12 and "git_revision" in manifest and manifest["versions"]["mesa"]
@@ -103,7 +103,7 @@ def test_failing_design_point_is_recorded_and_the_rest_complete(tmp_path):
     bad = runs["scenario.cities.zhengzhou.policy.reward_rate"] == 1.5
     assert (runs.loc[bad, "status"] == "failed").all() and bad.sum() == 6
     assert runs.loc[bad, "error"].str.contains("reward_rate").all()
-    assert (runs.loc[~bad, "status"] == "ok").all() and runs.loc[~bad, "capital"].notna().all()
+    assert (runs.loc[~bad, "status"] == "ok").all() and runs.loc[~bad, "final_share.xian"].notna().all()
     assert result.stdout.strip().splitlines()[-1] == "12 runs: 6 ok, 6 failed"
 
 
