@@ -99,9 +99,9 @@ class MapView:
         self.fig.tight_layout()
 
     def update(self, model: ContestModel) -> Figure:
-        firms = model.city_state.firms
+        firms = model.city_state.firms[: model.n_cities]  # the cities on the map (not the rest of the country)
         self.points.set_sizes(30 + 1500 * firms / max(firms.max(), 1.0))
-        self.points.set_array(model.city_state.share.copy())
+        self.points.set_array(model.city_state.share[: model.n_cities].copy())
         for label, city, n in zip(self.labels, model.cities, firms):
             label.set_text(f"{city.name} ({n:.0f})")
         self.title.set_text(f"Production companies by city, month {model.steps}")
@@ -153,9 +153,9 @@ class ChartsView:
 
     def update(self, model: ContestModel) -> Figure:
         table = model.city_table()
-        steps = table.step.to_numpy().reshape(-1, model.n_cities)[:, 0]
+        steps = table.step.to_numpy().reshape(-1, model.n_places)[:, 0]
         for p, (column, _, scale) in enumerate(PANELS):
-            values = table[column].to_numpy(dtype=float).reshape(-1, model.n_cities) / scale
+            values = table[column].to_numpy(dtype=float).reshape(-1, model.n_places) / scale
             for j, line in enumerate(self.lines[p]):
                 line.set_data(steps, values[:, j])
                 line.set_marker("o" if len(steps) < 3 else "")  # one or two months: show the points
@@ -208,9 +208,8 @@ def accounts_html(model: ContestModel) -> str:
                 value = model.policy.reward_rate[j]
             elif column == "firms":
                 value = cs.firms[j]
-            elif column == "budget_left":  # opens in the first month
-                p = model.scenario_params.cities[j].policy
-                value = p.annual_budget * p.budget_period_years
+            elif column == "budget_left":  # the fund opens in the first month: show what it will hold
+                value = model.policy.annual_budget[j] * model.policy.budget_period_years[j]
             else:
                 value = float("nan")
             if column in MILLIONS:
