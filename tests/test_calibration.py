@@ -73,7 +73,6 @@ def test_calibrate_command_end_to_end_and_resume(tmp_path):
     assert set(record["fitted"]) == {"scenario.behaviour.agglomeration", "scenario.behaviour.logit_scale",
                                      "scenario.behaviour.moving_cost", "scenario.behaviour.approval_uplift",
                                      "scenario.firms.entry_rate", "scenario.market.producer_share",
-                                     "scenario.market.coverage",
                                      "scenario.cities.quzhou.talent"}  # configs/search_space/zhejiang.yaml
     assert record["validation_replicates"] == 3 and len(record["facts"]) == len(facts_for("zhejiang"))
     fitted_yaml = (folder / "zhejiang.yaml").read_text()
