@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from sim.metrics import FINAL_MONTHS
+from sim.metrics import final_mean
 from sim.params import CityParams, RunParams, StrategyKind, StrategyParams
 from sim.policy import has_policy
 
@@ -41,10 +41,6 @@ def without_policy(params: RunParams, city_id: str) -> RunParams:
     return dataclasses.replace(params, scenario=dataclasses.replace(sc, cities=tuple(off(c) for c in sc.cities)))
 
 
-def _final(model: ContestModel, column: str, j: int) -> float:
-    return float(model.recorder.column(column)[-FINAL_MONTHS:, j].mean())
-
-
 def added_by_policy(model: ContestModel, cities: list[str] | None = None, force: bool = False,
                     tables: list | None = None) -> dict[str, dict]:
     """Per city: jobs, firms and productions its policy added against its counterfactual, and the marginal cost per job.
@@ -69,8 +65,8 @@ def added_by_policy(model: ContestModel, cities: list[str] | None = None, force:
                 t = cf.city_table()
                 t = t.loc[t.city == city, ["step", "date", "city", "firms", "productions", "share", "employment"]]
                 tables.append(t)
-            jobs = _final(model, "employment", j) - _final(cf, "employment", j)
-            firms = _final(model, "firms", j) - _final(cf, "firms", j)
+            jobs = float(final_mean(model, "employment")[j] - final_mean(cf, "employment")[j])
+            firms = float(final_mean(model, "firms")[j] - final_mean(cf, "firms")[j])
             productions = float(model.recorder.column("productions")[:, j].sum() - cf.recorder.column("productions")[:, j].sum())
         outlay = float(model.city_state.outlay_total[j])
         out["added_jobs"][city] = jobs

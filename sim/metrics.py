@@ -49,11 +49,15 @@ def cost_per_job(outlay: float, employment: float) -> float | None:
     return float(outlay / employment) if employment >= 1.0 else None
 
 
-def final_means(model: ContestModel, column: str) -> dict[str, float]:
-    """Each place's mean of a city-table column over the last FINAL_MONTHS months."""
+def final_mean(model: ContestModel, column: str) -> np.ndarray:
+    """Each place's mean of a city-table column over the last FINAL_MONTHS months (zeros before any month)."""
     values = model.recorder.column(column)[-FINAL_MONTHS:]
-    means = values.mean(axis=0) if len(values) else np.zeros(model.n_places)
-    return {pid: float(means[j]) for j, pid in enumerate(model.place_ids)}
+    return values.mean(axis=0) if len(values) else np.zeros(model.n_places)
+
+
+def final_means(model: ContestModel, column: str) -> dict[str, float]:
+    """`final_mean` keyed by place id."""
+    return {pid: float(v) for pid, v in zip(model.place_ids, final_mean(model, column))}
 
 
 def summarise(model: ContestModel, added: dict | None = None) -> dict:

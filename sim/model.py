@@ -73,6 +73,7 @@ class ContestModel(mesa.Model):
         self._search_direction = np.ones((self.n_places, len(STRATEGY_LEVERS)))
         self._search_turn = np.zeros(self.n_places, dtype=int)
         self._objective_history: list[np.ndarray] = []
+        self._job_value = np.array([c.strategy.job_value for c in sc.cities] + [0.0] * (self.n_places - self.n_cities))
         self.recorder = CityRecorder(self.place_ids)
         self.capital = CapitalTracker(self.place_ids, params.capital_threshold, params.capital_window,
                                       eligible=~self.city_state.outside)
@@ -122,7 +123,8 @@ class ContestModel(mesa.Model):
     def set_policies(self) -> None:
         """Cities review their policy by their strategy."""
         done = self.month_index()
-        if done == 0:
+        reviewing = [j for j, c in enumerate(self.scenario_params.cities) if done > 0 and is_review_month(done, c.strategy)]
+        if not reviewing:
             return
         rec = self.recorder
         ctx = StrategyContext(
@@ -131,9 +133,9 @@ class ContestModel(mesa.Model):
             announced=self.announced, direction=self._search_direction, turn=self._search_turn,
             n_cities=self.n_cities,
         )
-        for j, c in enumerate(self.scenario_params.cities):
-            if is_review_month(done, c.strategy):
-                REVISERS[c.strategy.kind](j, c.strategy, ctx)
+        for j in reviewing:
+            c = self.scenario_params.cities[j]
+            REVISERS[c.strategy.kind](j, c.strategy, ctx)
 
     def produce_and_earn(self) -> None:
         """Firms shoot with the studio space and crews they get, earn from the national market and file claims."""
@@ -156,9 +158,10 @@ class ContestModel(mesa.Model):
             self._rev_per_weight = pool / weights.sum()
 
         aigc = pol.aigc_support[c]
-        shooting = economics.shooting_cost(cs.wage[c], cs.rent[c], crew, cs.util[c])
-        cost = shooting * (1.0 - aigc) + sc.firms.overhead + spend * productions
-        cs.aigc_spent[:] = np.bincount(c, weights=shooting * aigc, minlength=self.n_places)
+        cost = economics.monthly_cost(cs.wage[c], cs.rent[c], crew, cs.util[c], sc.firms.overhead, aigc, spend,
+                                      productions)
+        aigc_paid = economics.shooting_cost(cs.wage[c], cs.rent[c], crew, cs.util[c]) * aigc
+        cs.aigc_spent[:] = np.bincount(c, weights=aigc_paid, minlength=self.n_places)
         per_production = economics.cost_per_production(cs.wage[c], cs.rent[c], crew, effective_rate,
                                                        sc.firms.overhead, aigc, spend)
         # The city's review passes some productions; those claim by category (award, local theme).
@@ -270,8 +273,7 @@ class ContestModel(mesa.Model):
     def collect(self) -> None:
         """Record the month's city accounts and update the capital test."""
         cs = self.city_state
-        value = np.array([c.strategy.job_value for c in self.scenario_params.cities] + [0.0] * (self.n_places - self.n_cities))
-        self._objective_history.append(value * cs.employment + cs.tax + cs.tourism - self._outlay())
+        self._objective_history.append(self._job_value * cs.employment + cs.tax + cs.tourism - self._outlay())
         trailing = self.capital.update(self.steps, cs.productions)
         if self.employment_at_start is None:
             self.employment_at_start = cs.employment.copy()
@@ -302,7 +304,8 @@ class ContestModel(mesa.Model):
         sc, cs = self.scenario_params, self.city_state
         b = sc.behaviour
         n_j, crew_j = self._cluster_sizes()
-        cs.expected_claims[:] = self._expected_claims_at_home(n_j)
+        util = economics.utilisation(n_j, crew_j, cs.capacity, cs.talent)
+        cs.expected_claims[:] = self._expected_claims_at_home(n_j, util)
         cs.outlook[:] = payout_outlook(self.funds, self.policy, cs.expected_claims)
         cluster = self._cluster_for_output(n_j)
         spare_talent = np.where(cs.outside, 0.0, np.maximum(cs.talent - crew_j, 0.0) / sc.firms.crew_mean)
@@ -311,7 +314,6 @@ class ContestModel(mesa.Model):
                 + b.facility_pull * np.log1p(spare_slots))
         # The rest of the country is many places at once: its logsum (McFadden 1978) over `places` alike ones.
         pull = pull + np.where(cs.outside, b.logit_scale * np.log(sc.outside.places), 0.0)
-        util = economics.utilisation(n_j, crew_j, cs.capacity, cs.talent)
         return Places(wage=cs.wage, rent=cs.rent, util=util, productivity=self._productivity(n_j),
                       revenue_uplift=1.0 + b.ecommerce_uplift * cs.ecommerce, outlook=cs.outlook, pull=pull,
                       p_culture=sc.firms.culture_theme_max * cs.culture)
@@ -322,12 +324,11 @@ class ContestModel(mesa.Model):
         return FirmKinds(f.crew[rows], f.rate[rows], f.spend[rows], self._tier_weights()[tier],
                          self._award_probability(tier))
 
-    def _expected_claims_at_home(self, n_j: np.ndarray) -> np.ndarray:
-        """Yuan a month each city's rules draw from its current firms, in expectation."""
+    def _expected_claims_at_home(self, n_j: np.ndarray, util: np.ndarray) -> np.ndarray:
+        """Yuan a month each city's rules draw from its current firms, in expectation (n_j firms, util per place)."""
         sc, cs, f = self.scenario_params, self.city_state, self.firms
         idx = f.idx
         c = f.city[idx]
-        util = economics.utilisation(n_j, self._cluster_sizes()[1], cs.capacity, cs.talent)
         rate = f.rate[idx] * self._productivity(n_j)[c]
         per_production = economics.cost_per_production(cs.wage[c], cs.rent[c], f.crew[idx], rate, sc.firms.overhead,
                                                        self.policy.aigc_support[c], f.spend[idx])
@@ -383,6 +384,7 @@ class ContestModel(mesa.Model):
 
     def _add_firms(self, city: np.ndarray, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray,
                    spend: np.ndarray) -> None:
+        """New firms in `city` with their starting capital and a profit trend at what they expect there, themselves counted."""
         fp, cs = self.scenario_params.firms, self.city_state
         start_cost = economics.monthly_cost(cs.wage[city], cs.rent[city], crew, 1.0, fp.overhead,
                                             self.policy.aigc_support[city], spend, rate)
@@ -404,23 +406,19 @@ class ContestModel(mesa.Model):
         counts = [c.firms for c in self.scenario_params.cities] + ([outside_firms] if self.n_places > self.n_cities else [])
         city = np.repeat(np.arange(self.n_places), counts)
         crew, tier, rate, spend = self._draw_firms(len(city), self.rng)
-        rows = self.firms.add(city, crew, tier, rate, spend, capital=np.zeros(len(city)))
-        self._rev_per_weight = self._expected_revenue_per_weight()
-        self.firms.alive[rows] = False  # placed again below, with their starting capital and profit trend
-        self.firms._n -= len(rows)
+        self._rev_per_weight = self._expected_revenue_per_weight(city, tier, rate, crew)
         self._add_firms(city, crew, tier, rate, spend)
         self.firms_at_start = len(city)
         self.city_state.firms[:] = counts
 
-    def _expected_revenue_per_weight(self) -> float:
-        """Before the first month: the pool over the attention the starting firms would earn."""
-        sc, cs, f = self.scenario_params, self.city_state, self.firms
-        idx = f.idx
-        c = f.city[idx]
-        n_j, crew_j = self._cluster_sizes()
+    def _expected_revenue_per_weight(self, c: np.ndarray, tier: np.ndarray, rate: np.ndarray, crew: np.ndarray) -> float:
+        """Before the first month: the pool over the attention the starting firms (place, tier, rate, crew) would earn."""
+        sc, cs = self.scenario_params, self.city_state
+        n_j = np.bincount(c, minlength=self.n_places).astype(float)
+        crew_j = np.bincount(c, weights=crew, minlength=self.n_places)
         util = economics.utilisation(n_j, crew_j, cs.capacity, cs.talent)
-        output = f.rate[idx] * self._productivity(n_j)[c] * util[c]
-        weights = output * self._tier_weights(0)[f.tier[idx]] * (1.0 + sc.behaviour.ecommerce_uplift * cs.ecommerce[c])
+        output = rate * self._productivity(n_j)[c] * util[c]
+        weights = output * self._tier_weights(0)[tier] * (1.0 + sc.behaviour.ecommerce_uplift * cs.ecommerce[c])
         year, _ = self.year_month(0)
         return market.producer_pool(sc.market, year) / max(weights.sum(), 1e-9)
 

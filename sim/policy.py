@@ -21,10 +21,6 @@ import numpy as np
 
 from sim.params import PolicyParams, Stacking
 
-# Instruments that cost the treasury; with all of them zero a city has no policy (its counterfactual).
-MONEY_INSTRUMENTS = ("reward_rate", "culture_rate", "aigc_support", "annual_budget", "talent_programme",
-                     "studio_investment")
-
 
 @dataclass
 class PolicyArrays:

@@ -97,7 +97,6 @@ def test_unclaimed_money_carries_over_within_the_period_and_lapses_at_its_end():
         funds.open_and_release(pol, m, 0, m + 1)
         funds.pay(np.array([0.0]))
     assert funds.on_hand == pytest.approx([6e6]) and funds.budget_left(pol) == pytest.approx([12e6])
-    paid, _, _ = _funds_run(12e6, 1, 0.0, 12)
     funds.open_and_release(pol, 12, 1, 1)  # January: a new period opens with one month's release only
     assert funds.on_hand == pytest.approx([1e6])  # the 6 M left over lapsed
 
