@@ -46,6 +46,7 @@ class CalibrationSchema:
     elite_fraction: float = default_of(_C, "elite_fraction")
     validation_replicates: int = default_of(_C, "validation_replicates")
     root_seed: int = default_of(_C, "root_seed")
+    budget: int = 0  # model runs the search may use in all; 0: rounds x candidates x replicates as given
     parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006
     extra_parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006  (per scenario)
 
@@ -70,6 +71,11 @@ def to_calibration(cfg: DictConfig) -> CalibrationParams:
     data = OmegaConf.to_container(cfg.calibration, resolve=True, structured_config_mode=SCMode.DICT)
     specs = data.pop("parameters") + data.pop("extra_parameters")
     params = tuple(ParameterSpec(p["key"], low=p["low"], high=p["high"]) for p in specs)
+    budget = data.pop("budget")
+    if budget < 0:
+        raise ParamError("calibration.budget", f"{budget} is out of range; allowed >= 0 (0: rounds x candidates x replicates)")
+    if budget:  # spread the runs over the rounds: candidates per round follow from the budget
+        data["candidates"] = max(2, budget // (data["rounds"] * data["replicates"]))
     return CalibrationParams(parameters=params, **data)
 
 

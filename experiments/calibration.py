@@ -9,8 +9,10 @@ replicate means, and shrinks the box around the best `elite_fraction` of
 points. The best point of all rounds is then validated on
 `validation_replicates` fresh seeds.
 
-Loss: sum over the scenario's facts of ((simulated mean - target) / tolerance)^2
-(see experiments/facts.py); a fact "holds" when its miss is within its tolerance.
+Loss: sum over the scenario's fitted facts of ((simulated mean - target) / tolerance)^2
+(see experiments/facts.py); a fact "holds" when its miss is within its tolerance. The
+held-out facts are measured on the validation replicates only and never enter the
+search, so they judge the fit.
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ class CalibrationResult:
     validation_loss: float
     history: pd.DataFrame
     validation: pd.DataFrame
-    facts: pd.DataFrame  # per fact: target, tolerance, mean, sd, min, max, holds
+    facts: pd.DataFrame  # per fact: role, target, tolerance, mean, sd, 90 % band, min, max, holds
+    held_out_loss: float = float("nan")  # the same loss over the held-out facts (never searched on)
     wall_time_s: float = 0.0  # of this invocation (a resumed calibration counts only what it computed)
 
 
@@ -135,8 +138,29 @@ def calibrate(cal: CalibrationParams, base: RunParams, folder: Path, backend: st
     validation = run_sweep(validation_exp, base, folder / "validation", backend, workers, address, progress)
     table = fact_table(validation, scenario)
     means = {row.id: row.mean for row in table.itertuples()}
+    held_out = tuple(f for f in facts if f.kind == "held-out")
     return CalibrationResult(scenario, fitted, float(best.loss), loss(means, scenario), history, validation, table,
-                             time.perf_counter() - t0)
+                             loss(means, scenario, held_out), time.perf_counter() - t0)
+
+
+def parameter_spread(history: pd.DataFrame, cal: CalibrationParams, n_fitted: int) -> dict[str, dict]:
+    """Each fitted parameter's range over the searched points whose loss is within tolerance of the best.
+
+    "Within tolerance": loss <= best + n_fitted, i.e. on average each fitted
+    fact missing by at most one tolerance more than at the best point (a
+    likelihood-ratio-like band from the search's own samples). A parameter
+    whose band covers more than half its search range is flagged `loose`:
+    the facts do not pin it down.
+    """
+    best = float(history.loss.min())
+    accepted = history[history.loss <= best + n_fitted]
+    out = {}
+    for p in cal.parameters:
+        lo, hi = float(accepted[p.key].min()), float(accepted[p.key].max())
+        width = (hi - lo) / max(float(p.high) - float(p.low), 1e-12)
+        out[p.key] = {"low": lo, "high": hi, "points": int(len(accepted)), "share_of_range": width,
+                      "loose": bool(width > 0.5)}
+    return out
 
 
 def calibration_fingerprint(cal: CalibrationParams, base: RunParams) -> str:
@@ -172,16 +196,19 @@ def _shrink(points: pd.DataFrame, box: dict, cal: CalibrationParams) -> dict:
 
 
 def fact_table(runs: pd.DataFrame, scenario: str) -> pd.DataFrame:
-    """Target and simulated mean, spread and range of every fact the scenario covers."""
+    """Role, target and simulated mean, spread, 90 % band and range of every fact the scenario covers."""
     ok = runs[runs.status == "ok"]
     rows = []
     for f in facts_for(scenario):
         values = ok[f"fact.{f.id}"].astype(float)
         mean = float(values.mean())
-        rows.append({"id": f.id, "fact": f.text, "source": f"seed {f.source}", "unit": f.unit, "target": f.target,
+        rows.append({"id": f.id, "fact": f.text, "role": f.kind, "source": f"seed {f.source}", "unit": f.unit,
+                     "target": f.target,
                      "tolerance": f.tolerance, "bound": "below" if f.upper_bound else "within",
                      "mean": mean, "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
-                     "min": float(values.min()), "max": float(values.max()), "replicates": int(len(values)),
+                     "min": float(values.min()), "max": float(values.max()),
+                     "p5": float(values.quantile(0.05)), "p95": float(values.quantile(0.95)),
+                     "replicates": int(len(values)),
                      "holds": bool(f.holds(mean)), "how": f.reason})
     return pd.DataFrame(rows)
 
@@ -195,12 +222,13 @@ def plot_fit(result: CalibrationResult, path: Path) -> Path:
     for i, f in enumerate(facts):
         misses = np.array([f.error(v) for v in ok[f"fact.{f.id}"].astype(float)])
         jitter = (np.arange(len(misses)) % 7 - 3) * 0.04
-        ax.scatter(misses, i + jitter, s=8, color="tab:blue", alpha=0.5)
+        color = "tab:blue" if f.kind == "fitted" else "tab:orange"
+        ax.scatter(misses, i + jitter, s=8, color=color, alpha=0.5)
         ax.plot([misses.mean()], [i], marker="D", color="black", ms=6)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(range(len(facts)), [f.text for f in facts], fontsize=8)
+    ax.set_yticks(range(len(facts)), [f"{f.text} ({f.kind})" for f in facts], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("(simulated - target) / tolerance   (dots: replicates, diamond: mean)")
+    ax.set_xlabel("(simulated - target) / tolerance   (dots: replicates, blue fitted, orange held-out; diamond: mean)")
     ax.set_title(f"{result.scenario}: fit to the published facts, {len(ok)} replicates", fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
@@ -257,8 +285,10 @@ def result_json(result: CalibrationResult, cal: CalibrationParams, command: str)
         "wall_time_s": round(result.wall_time_s, 1),
         "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "fitted": result.fitted,
+        "spread": parameter_spread(result.history, cal, int((result.facts.role == "fitted").sum())),
         "search_loss": result.search_loss,
         "validation_loss": result.validation_loss,
+        "held_out_loss": result.held_out_loss,
         "validation_replicates": int(result.facts.replicates.max()),
         "capital_probability": result.validation[result.validation.status == "ok"].capital.fillna("none")
         .value_counts(normalize=True).to_dict(),

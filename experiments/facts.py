@@ -23,7 +23,13 @@ CREW_TEAM = 30.0  # people per team used for the cost-per-team-month index (seed
 
 @dataclass(frozen=True)
 class Fact:
-    """A published fact; `measure` is None when the model cannot reproduce it (then `reason` says why)."""
+    """A published fact and its role.
+
+    `fitted` facts make the calibration loss; `held-out` facts are measured
+    the same way on the validation replicates but never enter the loss, so
+    they judge the fit; `input` facts set a parameter (`reason` says which);
+    `out of scope` facts have no model counterpart (`reason` says why).
+    """
 
     id: str
     text: str
@@ -32,7 +38,8 @@ class Fact:
     tolerance: float | None = None  # the fact holds when |simulated mean - target| <= tolerance
     scenarios: tuple[str, ...] = ()
     measure: Measure | None = None
-    kind: str = "calibrated"  # calibrated | validated | input | not represented
+    kind: str = "fitted"  # fitted (in the loss) | held-out (reported, never in the loss) | input | out of scope
+    brief: str = ""  # the row of MODEL-BRIEF.md's fact table this entry answers (its first cell)
     unit: str = ""
     reason: str = ""
     upper_bound: bool = False  # a qualitative "less than target" fact: holds when simulated < target
@@ -110,63 +117,91 @@ def quzhou_h1_2025(column: str) -> Measure:
     return measure
 
 
+def producer_share_2024(table: pd.DataFrame, params: RunParams) -> float:
+    """Producers' revenue in 2024 over the national market that year (the contest's share of it)."""
+    from sim.market import annual_revenue
+
+    return float(_year(table, 2024).revenue.sum() / annual_revenue(params.scenario.market, 2024))
+
+
+# A synthetic fact with a known answer (not from the brief): scenario `recovery`'s two cities contest
+# a quarter of the market, so at the true producer share of 0.3 their producers earn 0.3 x 0.25 of it.
+RECOVERY = (
+    Fact("recovery_producer_share", "Synthetic: producers earn 0.3 x 0.25 of the 2024 market", "none (synthetic)",
+         0.3 * 0.25, 0.005, ("recovery",), producer_share_2024, unit="share",
+         reason="synthetic check with a known parameter (configs/scenario/recovery.yaml)"),
+)
+
 FACTS: tuple[Fact, ...] = (
     Fact("xian_share", "Xi'an share of national micro-short-drama output", "002", 0.60, 0.08,
-         ("xian_vs_zhengzhou",), xian_national_share_2025, unit="share",
-         reason="measured in 2025 as Xi'an's share of the modelled productions times market.coverage",
+         ("xian_vs_zhengzhou",), xian_national_share_2025, unit="share", kind="held-out",
+         brief="Xi'an share of national micro-short-drama output",
+         reason="measured in 2025 as Xi'an's share of national productions (the rest of the country is modelled)",
          if_missed="Xi'an's ~60 % needs its ~600 companies to out-produce Zhengzhou's, while the 'fast turnover' "
                    "fact needs each Zhengzhou company to make more productions than each Xi'an one, and the "
                    "modelled cities cannot make more than the whole market (coverage <= 1); the fit trades these "
                    "against each other"),
     Fact("xian_firms", "Xi'an companies: 600+", "002", 650.0, 100.0, ("xian_vs_zhengzhou",), firms_in_2025("xian"),
-         unit="companies", reason="'600+' read as 600 to 750; mean over 2025"),
+         unit="companies", brief="Xi'an companies", reason="'600+' read as 600 to 750; mean over 2025"),
     Fact("zhengzhou_firm_growth", "Zhengzhou related enterprises: +25.4 % a year", "002", 0.254, 0.10,
          ("xian_vs_zhengzhou",), growth_2024("zhengzhou", "firms"), unit="per year",
-         reason="growth of production companies over 2024"),
+         brief="Zhengzhou related enterprises / growth", reason="growth of production companies over 2024"),
     Fact("zhengzhou_job_growth", "Zhengzhou employment: +26.6 % a year", "002", 0.266, 0.10,
-         ("xian_vs_zhengzhou",), growth_2024("zhengzhou", "employment"), unit="per year",
-         reason="growth of employment over 2024"),
+         ("xian_vs_zhengzhou",), growth_2024("zhengzhou", "employment"), unit="per year", kind="held-out",
+         brief="Zhengzhou employment / growth", reason="growth of employment over 2024"),
     Fact("zhengzhou_lower_cost", "Zhengzhou edge: lower production cost", "002", 1.0, 0.05, ("xian_vs_zhengzhou",),
-         zhengzhou_cost_ratio, unit="Zhengzhou / Xi'an", upper_bound=True,
+         zhengzhou_cost_ratio, unit="Zhengzhou / Xi'an", upper_bound=True, brief="Zhengzhou edge",
          reason="holds when Zhengzhou's team-month cost is below Xi'an's"),
     Fact("zhengzhou_fast_turnover", "Zhengzhou edge: fast turnover", "002", 1.0, 0.05, ("xian_vs_zhengzhou",),
-         xian_turnover_ratio, unit="Xi'an / Zhengzhou productions per company", upper_bound=True,
-         reason="holds when Zhengzhou's companies make more productions each than Xi'an's"),
+         xian_turnover_ratio, unit="Xi'an / Zhengzhou productions per company", upper_bound=True, kind="held-out",
+         brief="Zhengzhou edge", reason="holds when Zhengzhou's companies make more productions each than Xi'an's"),
     Fact("zhengzhou_level", "Zhengzhou related enterprises 800+, employment 24,000 (levels)", "002",
-         kind="not represented",
+         kind="out of scope", brief="Zhengzhou related enterprises / growth",
          reason="the model counts production companies and their crews; 'related enterprises' and their jobs "
                 "include services the model does not represent, so only the growth rates are matched"),
     Fact("hengdian_firms", "Hengdian enterprises: 300+", "004", 325.0, 75.0, ("zhejiang",), firms_in_2025("hengdian"),
-         unit="companies", reason="mean over 2025"),
+         unit="companies", brief="Hengdian vs Quzhou enterprises", reason="mean over 2025"),
     Fact("quzhou_firms", "Quzhou enterprises: ~40", "004", 40.0, 15.0, ("zhejiang",), firms_in_2025("quzhou"),
-         unit="companies", reason="mean over 2025"),
+         unit="companies", brief="Hengdian vs Quzhou enterprises", reason="mean over 2025"),
     Fact("quzhou_dramas", "Quzhou factory: 150 dramas in H1 2025", "004", 150.0, 50.0, ("zhejiang",),
-         quzhou_h1_2025("productions"), unit="dramas", reason="all Quzhou productions, January to June 2025"),
+         quzhou_h1_2025("productions"), unit="dramas", brief="Quzhou factory",
+         reason="all Quzhou productions, January to June 2025"),
     Fact("quzhou_revenue", "Quzhou factory: > 500 M yuan revenue in H1 2025", "004", 500e6, 250e6, ("zhejiang",),
-         quzhou_h1_2025("revenue"), unit="yuan",
+         quzhou_h1_2025("revenue"), unit="yuan", kind="held-out", brief="Quzhou factory",
          reason="producers' revenue divided by market.producer_share, to compare with gross revenue"),
-    Fact("quzhou_teams", "Quzhou factory: 30 teams", "004", kind="input",
+    Fact("quzhou_teams", "Quzhou factory: 30 teams", "004", kind="input", brief="Quzhou factory",
          reason="configs/city/quzhou.yaml studio_capacity: 30"),
     Fact("market", "National market 50.4 B yuan (2024), ~63.4 B (2025)", "000, 002, 004", kind="input",
-         reason="scenario.market.revenue_2024 and revenue_2025 drive the producer pool"),
+         brief="national market", reason="scenario.market.revenue_2024 and revenue_2025 drive the producer pool"),
     Fact("national_jobs", "National enterprises / jobs: 84,900 / ~647,000 (219 k direct)", "004, 000",
-         kind="not represented",
+         kind="out of scope", brief="national enterprises / jobs",
          reason="the scenarios hold production companies of the named cities only, not the whole country's "
                 "related enterprises; the national scenario's crews are reported for comparison"),
-    Fact("users", "Users: 576 M (2023) -> 662 M -> 696 M (mid-2025)", "003, 001, 004", kind="not represented",
+    Fact("users", "Users: 576 M (2023) -> 662 M -> 696 M (mid-2025)", "003, 001, 004", kind="out of scope",
+         brief="users",
          reason="there are no viewers in the model: demand is the exogenous market pool"),
-    Fact("zhejiang_filings", "Zhejiang H1 2025: 251 key projects filed, 52 approved", "004", kind="not represented",
-         reason="the model has no filing and approval process; approval is an efficiency index"),
+    Fact("zhejiang_filings", "Zhejiang H1 2025: 251 key projects filed, 52 approved", "004", kind="input",
+         brief="Zhejiang H1 2025",
+         reason="sets the scale of PolicyParams.eligible_share (21 % of filed key projects approved, about half of "
+                "productions filed: 0.1 of productions may claim a city's reward)"),
     Fact("sihong_tourism", "Sihong tourism after a hit drama: 8.713 M visitors, 8.12 B yuan, +8.9 % / +11.5 %", "001",
-         kind="input",
+         kind="input", brief="Sihong tourism after a hit drama",
          reason="sets economy.tourism_per_culture_production in the jiangsu scenario (with an assumed hit rate); "
                 "visitors are not represented"),
 )
 
 
+MEASURED = ("fitted", "held-out")
+
+
 def facts_for(scenario: str) -> tuple[Fact, ...]:
-    """The measurable facts a scenario covers."""
-    return tuple(f for f in FACTS if f.measure is not None and scenario in f.scenarios)
+    """The measurable facts a scenario covers, fitted and held-out (the synthetic check's for `recovery`)."""
+    return tuple(f for f in FACTS + RECOVERY if f.kind in MEASURED and scenario in f.scenarios)
+
+
+def fitted_for(scenario: str) -> tuple[Fact, ...]:
+    """The facts the calibration of `scenario` fits (the loss); the held-out ones judge the fit."""
+    return tuple(f for f in facts_for(scenario) if f.kind == "fitted")
 
 
 def measure_facts(table: pd.DataFrame, params: RunParams) -> dict[str, float]:
@@ -174,14 +209,14 @@ def measure_facts(table: pd.DataFrame, params: RunParams) -> dict[str, float]:
     return {f.id: f.measure(table, params) for f in facts_for(params.scenario.name)}
 
 
-def loss(values: dict[str, float], scenario: str) -> float:
-    """Sum of squared normalised misses over the scenario's facts (0: every fact hit exactly)."""
-    return float(sum(f.error(values[f.id]) ** 2 for f in facts_for(scenario)))
+def loss(values: dict[str, float], scenario: str, facts: tuple[Fact, ...] | None = None) -> float:
+    """Sum of squared normalised misses over the scenario's fitted facts (or `facts`; 0: every one hit exactly)."""
+    return float(sum(f.error(values[f.id]) ** 2 for f in (fitted_for(scenario) if facts is None else facts)))
 
 
 def loss_of_runs(runs: pd.DataFrame, scenario: str, by: str = "point_id") -> pd.Series:
     """Loss of each design point, from the mean of its ok replicates' fact columns."""
-    facts = facts_for(scenario)
+    facts = fitted_for(scenario)
     ok = runs[runs.status == "ok"]
     means = ok.groupby(by)[[f"fact.{f.id}" for f in facts]].mean()
     values = means.apply(lambda row: loss({f.id: row[f"fact.{f.id}"] for f in facts}, scenario), axis=1)

@@ -89,3 +89,46 @@ def test_calibrating_a_scenario_without_facts_is_refused():
     assert result.returncode == 2
     assert result.stderr.strip() == ("error: scenario: no published fact covers 'symmetric'; "
                                      "calibrate one of: xian_vs_zhengzhou, zhejiang")
+
+
+def brief_fact_rows(text: str) -> list[str]:
+    """First cells of the fact table under '## Facts to calibrate and validate against' in MODEL-BRIEF.md."""
+    section = text.split("## Facts to calibrate and validate against", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    cells = [row.strip("|").split("|")[0].strip() for row in rows[2:]]  # skip header and rule
+    return [c for c in cells if c]
+
+
+def test_every_fact_of_the_brief_has_a_role_in_the_registry():
+    brief = DOCS / "MODEL-BRIEF.md"  # a copy of ../shared/MODEL-BRIEF.md kept with the code
+    shared = ROOT.parent / "shared" / "MODEL-BRIEF.md"
+    if shared.is_file():
+        assert shared.read_text() == brief.read_text(), "docs/MODEL-BRIEF.md differs from ../shared/MODEL-BRIEF.md"
+    rows = brief_fact_rows(brief.read_text())
+    assert len(rows) >= 12
+    roles = {"fitted", "held-out", "input", "out of scope"}
+    for row in rows:
+        entries = [f for f in FACTS if f.brief == row]
+        assert entries, f"the brief's fact {row!r} has no entry in experiments/facts.py"
+        for f in entries:
+            assert f.kind in roles and f.reason, f.id
+            assert (f.measure is not None) == (f.kind in {"fitted", "held-out"}), f.id
+    assert {f.brief for f in FACTS} <= set(rows), "an entry names a row the brief does not have"
+
+
+def test_every_calibrated_scenario_holds_fitted_and_held_out_facts():
+    for scenario in ("xian_vs_zhengzhou", "zhejiang"):
+        kinds = {f.kind for f in facts_for(scenario)}
+        assert kinds == {"fitted", "held-out"}, (scenario, kinds)
+
+
+def test_calibration_recovers_a_known_parameter(tmp_path):
+    folder = tmp_path / "recovery"
+    result = calibrate("scenario=recovery", "steps=12", "calibration.rounds=3", "calibration.candidates=12",
+                       "calibration.replicates=1", "calibration.validation_replicates=3", "publish=false",
+                       "workers=2", "calibration.parameters=[{key: scenario.market.producer_share, low: 0.1, high: 0.6}]",
+                       f"hydra.run.dir={folder}")
+    assert result.returncode == 0, result.stderr
+    record = json.loads((folder / "calibration.json").read_text())
+    assert record["fitted"]["scenario.market.producer_share"] == pytest.approx(0.3, abs=0.02)
+    assert record["spread"]["scenario.market.producer_share"]["loose"] is False
