@@ -44,9 +44,10 @@ def test_calibrated_xian_vs_zhengzhou_reproduces_its_facts_on_fixed_seeds():
         else:  # the page admits a miss: the mean must not be clearly inside either
             assert not all(fact.holds(v) for v in (mean, *interval)), (
                 f"{fact.text} now clearly holds: rerun the calibration to update docs/calibration.md")
-    headline = {"zhengzhou_firm_growth", "zhengzhou_job_growth", "xian_firms"}
-    assert all(stated[f]["holds"] for f in headline), "a headline fact is no longer reproduced"
-    assert held >= 4
+    # The search fits the fitted facts: the page must report them held (the held-out ones may miss, as stated).
+    fitted = [f.id for f in facts_for("xian_vs_zhengzhou") if f.kind == "fitted"]
+    assert all(stated[f]["holds"] for f in fitted), "a fitted fact is not reproduced"
+    assert held >= len(fitted)
 
 
 def test_calibration_page_is_the_render_of_the_published_records():
