@@ -119,6 +119,7 @@ def publish(record: dict, folder: Path, scenario: str) -> None:
     (docs / "img").mkdir(exist_ok=True)
     (docs / "calibration" / f"{scenario}.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     shutil.copyfile(folder / "fit.png", docs / "img" / f"calibration_{scenario}.png")
+    shutil.copyfile(folder / "spread.png", docs / "img" / f"calibration_{scenario}_spread.png")
     calibration_docs.write(docs)
 
 

@@ -237,6 +237,35 @@ def plot_fit(result: CalibrationResult, path: Path) -> Path:
     return path
 
 
+def plot_spread(record: dict, path: Path) -> Path:
+    """Each fitted parameter: its search range (grey), its range within the loss tolerance (bar) and its fit (dot).
+
+    Drawn from the calibration record (`result_json`), on each parameter's
+    search range scaled to [0, 1], so loose and pinned parameters read at a glance.
+    """
+    keys = list(record["fitted"])
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(keys) + 1.4), dpi=110)
+    for i, key in enumerate(keys):
+        lo, hi = record["search"]["bounds"][key]
+        sp = record["spread"][key]
+        scale = lambda v: (v - lo) / (hi - lo)  # noqa: E731
+        ax.plot([0, 1], [i, i], color="0.85", lw=8, solid_capstyle="butt")
+        color = "tab:red" if sp["loose"] else "tab:green"
+        ax.plot([scale(sp["low"]), scale(sp["high"])], [i, i], color=color, lw=8, solid_capstyle="butt")
+        ax.plot([scale(record["fitted"][key])], [i], marker="o", color="black", ms=6)
+    ax.axvline(0.5, color="0.6", lw=0.6, ls=":")
+    ax.set_yticks(range(len(keys)), [k.removeprefix("scenario.") for k in keys], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("share of the search range (grey: searched; bar: within the loss tolerance,\n"
+                  "red when over half of the range, i.e. loose; dot: the fitted value)", fontsize=8)
+    ax.set_title(f"{record['scenario']}: how well the facts pin each parameter down", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def calibrated_yaml(result: CalibrationResult, command: str, previous: dict | None = None) -> str:
     """The scenario's calibration file: fitted values under their scenario keys, with provenance.
 
@@ -298,11 +327,12 @@ def result_json(result: CalibrationResult, cal: CalibrationParams, command: str)
 
 def write_outputs(result: CalibrationResult, cal: CalibrationParams, folder: Path, command: str,
                   previous: dict | None = None) -> dict:
-    """Write calibration.json, fit.png, history.csv and the fitted YAML into the run folder."""
+    """Write calibration.json, fit.png, spread.png, history.csv and the fitted YAML into the run folder."""
     folder = Path(folder)
     record = result_json(result, cal, command)
     (folder / "calibration.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     result.history.to_csv(folder / "history.csv", index=False)
     plot_fit(result, folder / "fit.png")
+    plot_spread(record, folder / "spread.png")
     (folder / f"{result.scenario}.yaml").write_text(calibrated_yaml(result, command, previous), encoding="utf-8")
     return record

@@ -120,6 +120,7 @@ def render(docs_dir: Path) -> str:
         probs = ", ".join(f"{k} {v:.0%}" for k, v in record["capital_probability"].items())
         out.append(f"\nCapital at the end of the calibration horizon over the validation replicates: {probs}.\n")
         out.append(f"![fit of {scenario}](img/calibration_{scenario}.png)\n")
+        out.append(f"![parameter spread of {scenario}](img/calibration_{scenario}_spread.png)\n")
         missed = [r for r in record["facts"] if not r["holds"]]
         why = {f.id: f.if_missed for f in FACTS}
         for r in missed:

@@ -58,7 +58,9 @@ def test_no_fact_of_the_brief_is_dropped():
     page = (DOCS / "calibration.md").read_text()
     for fact in FACTS:
         assert fact.text in page, fact.text
-    assert (DOCS / "img" / "calibration_xian_vs_zhengzhou.png").is_file()
+    for scenario in ("xian_vs_zhengzhou", "zhejiang"):
+        for name in (f"calibration_{scenario}.png", f"calibration_{scenario}_spread.png"):
+            assert (DOCS / "img" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
 
 
 @pytest.mark.slow
@@ -68,7 +70,7 @@ def test_calibrate_command_end_to_end_and_resume(tmp_path):
             "calibration.validation_replicates=3", "publish=false", "workers=2", f"hydra.run.dir={folder}"]
     first = calibrate(*args)
     assert first.returncode == 0, first.stderr
-    for name in ("calibration.json", "fit.png", "history.csv", "zhejiang.yaml"):
+    for name in ("calibration.json", "fit.png", "spread.png", "history.csv", "zhejiang.yaml"):
         assert (folder / name).is_file(), name
     record = json.loads((folder / "calibration.json").read_text())
     assert set(record["fitted"]) == {"scenario.behaviour.agglomeration", "scenario.behaviour.logit_scale",
