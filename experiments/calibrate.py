@@ -24,10 +24,10 @@ import hydra
 import yaml
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf, SCMode
+from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
 
 from experiments import calibration_docs
-from experiments.calibration import CalibrationParams, calibrate, calibration_fingerprint, write_outputs
+from experiments.calibration import CalibrationParams, calibrate, calibration_fingerprint, value_of, write_outputs
 from experiments.config import Backend, ParameterSchema, default_of
 from experiments.design import ParameterSpec
 from experiments.engine import SweepInterrupted
@@ -36,6 +36,12 @@ from sim.config import (CONFIG_DIR, PROJECT_ROOT, check_overrides, fail, quiet_l
 from sim.params import ParamError, RunParams, apply_overrides, to_dict
 
 _C = CalibrationParams
+
+
+@dataclass
+class FixedSchema:
+    key: str = MISSING  # a scenario key the calibration leaves at the scenario's value
+    reason: str = MISSING  # why it is not fitted (which fact would pin it, or which behaviour it must keep)
 
 
 @dataclass
@@ -49,6 +55,8 @@ class CalibrationSchema:
     budget: int = 0  # model runs the search may use in all; 0: rounds x candidates x replicates as given
     parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006
     extra_parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006  (per scenario)
+    fixed: List[FixedSchema] = field(default_factory=list)  # noqa: UP006  (not fitted, with the reason)
+    extra_fixed: List[FixedSchema] = field(default_factory=list)  # noqa: UP006  (per scenario)
 
 
 CalibrateSchema = dataclasses.make_dataclass(
@@ -71,12 +79,13 @@ def to_calibration(cfg: DictConfig) -> CalibrationParams:
     data = OmegaConf.to_container(cfg.calibration, resolve=True, structured_config_mode=SCMode.DICT)
     specs = data.pop("parameters") + data.pop("extra_parameters")
     params = tuple(ParameterSpec(p["key"], low=p["low"], high=p["high"]) for p in specs)
+    fixed = tuple((f["key"], f["reason"]) for f in data.pop("fixed") + data.pop("extra_fixed"))
     budget = data.pop("budget")
     if budget < 0:
         raise ParamError("calibration.budget", f"{budget} is out of range; allowed >= 0 (0: rounds x candidates x replicates)")
     if budget:  # spread the runs over the rounds: candidates per round follow from the budget
         data["candidates"] = max(2, budget // (data["rounds"] * data["replicates"]))
-    return CalibrationParams(parameters=params, **data)
+    return CalibrationParams(parameters=params, fixed=fixed, **data)
 
 
 def command_line(argv: list[str]) -> str:
@@ -91,6 +100,7 @@ def validate(cfg: DictConfig) -> None:
     base = to_params(cfg)
     for p in cal.parameters:
         check_keys_for(p, base)
+    check_fixed(cal, base)
 
 
 def latest_unfinished(scenario: str, tag: str) -> Path | None:
@@ -133,6 +143,7 @@ def app(cfg: DictConfig) -> None:
         cal = to_calibration(cfg)
         for p in cal.parameters:
             check_keys_for(p, base)
+        check_fixed(cal, base)
     except ParamError as err:
         shutil.rmtree(out, ignore_errors=True)
         fail(str(err))
@@ -152,13 +163,32 @@ def app(cfg: DictConfig) -> None:
     except SweepInterrupted as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(1) from None
-    record = write_outputs(result, cal, folder, command, previous_calibration(result.scenario))
+    record = write_outputs(result, cal, folder, command, base, previous_calibration(result.scenario))
     if cfg.publish:
         publish(record, folder, result.scenario)
     print(result.facts[["fact", "target", "tolerance", "mean", "sd", "holds"]].to_string(index=False))
     print(f"fitted: {json.dumps(result.fitted)}")
     print(f"loss: {result.search_loss:.3f} (search), {result.validation_loss:.3f} (validation)")
     print(f"outputs: {folder}" + ("; published to configs/calibration/ and docs/calibration.md" if cfg.publish else ""))
+
+
+def check_fixed(cal: CalibrationParams, base: RunParams) -> None:
+    """Fixed keys exist, are not also fitted, and are not set by the scenario's previous calibration file."""
+    fitted = {p.key for p in cal.parameters}
+    previous = previous_calibration(base.scenario.name) or {}
+    for key, _ in cal.fixed:
+        try:
+            apply_overrides(to_dict(base), {key: value_of(base, key)})
+        except (ParamError, KeyError, TypeError):
+            raise ParamError(f"calibration.fixed ({key})", "no such config key") from None
+        if key in fitted:
+            raise ParamError(f"calibration.fixed ({key})", "is also among the fitted parameters; keep it in one list")
+        node = previous
+        for part in key.split(".")[1:]:
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        if not isinstance(node, dict):
+            raise ParamError(f"calibration.fixed ({key})", f"configs/calibration/{base.scenario.name}.yaml still sets it "
+                             "from an earlier fit; delete that file (or the key) to fix it at the scenario's value")
 
 
 def check_keys_for(p: ParameterSpec, base: RunParams) -> None:

@@ -47,6 +47,7 @@ class CalibrationParams:
     """What to fit and how hard to search."""
 
     parameters: tuple[ParameterSpec, ...]
+    fixed: tuple[tuple[str, str], ...] = ()  # (key, reason): left at the scenario's value, not fitted
     rounds: int = 4
     candidates: int = 48
     replicates: int = 4
@@ -300,7 +301,15 @@ def calibrated_yaml(result: CalibrationResult, command: str, previous: dict | No
     return "\n".join(lines) + "\n"
 
 
-def result_json(result: CalibrationResult, cal: CalibrationParams, command: str) -> dict:
+def value_of(base: RunParams, key: str):
+    """The value of a dotted run key (e.g. 'scenario.behaviour.logit_scale') in `base`."""
+    node = to_dict(base)
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
+def result_json(result: CalibrationResult, cal: CalibrationParams, command: str, base: RunParams) -> dict:
     """Machine-readable record of a calibration (published beside docs/calibration.md)."""
     return {
         "scenario": result.scenario,
@@ -314,6 +323,7 @@ def result_json(result: CalibrationResult, cal: CalibrationParams, command: str)
         "wall_time_s": round(result.wall_time_s, 1),
         "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "fitted": result.fitted,
+        "fixed": {key: {"value": value_of(base, key), "reason": reason} for key, reason in cal.fixed},
         "spread": parameter_spread(result.history, cal, int((result.facts.role == "fitted").sum())),
         "search_loss": result.search_loss,
         "validation_loss": result.validation_loss,
@@ -325,11 +335,11 @@ def result_json(result: CalibrationResult, cal: CalibrationParams, command: str)
     }
 
 
-def write_outputs(result: CalibrationResult, cal: CalibrationParams, folder: Path, command: str,
+def write_outputs(result: CalibrationResult, cal: CalibrationParams, folder: Path, command: str, base: RunParams,
                   previous: dict | None = None) -> dict:
     """Write calibration.json, fit.png, spread.png, history.csv and the fitted YAML into the run folder."""
     folder = Path(folder)
-    record = result_json(result, cal, command)
+    record = result_json(result, cal, command, base)
     (folder / "calibration.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     result.history.to_csv(folder / "history.csv", index=False)
     plot_fit(result, folder / "fit.png")

@@ -108,6 +108,12 @@ def render(docs_dir: Path) -> str:
             ident = f"loose ({sp['share_of_range']:.0%} of its range)" if sp["loose"] else f"yes ({sp['share_of_range']:.0%})"
             out.append(f"| `{key}` | {lo:g} to {hi:g} | {value:.4g} | {sp['low']:.4g} to {sp['high']:.4g} "
                        f"({sp['points']} points) | {ident} |")
+        if record.get("fixed"):
+            out.append("\nNot fitted (left at the scenario's value):\n")
+            out.append("| parameter | value | why it is not fitted |")
+            out.append("|---|---|---|")
+            for key, row in record["fixed"].items():
+                out.append(f"| `{key}` | {_fmt(row['value'])} | {row['reason']} |")
         out.append("")
         out.append("| fact | role | target | tolerance | mean | 90 % band | holds |")
         out.append("|---|---|---|---|---|---|---|")

@@ -73,10 +73,11 @@ def test_calibrate_command_end_to_end_and_resume(tmp_path):
     for name in ("calibration.json", "fit.png", "spread.png", "history.csv", "zhejiang.yaml"):
         assert (folder / name).is_file(), name
     record = json.loads((folder / "calibration.json").read_text())
-    assert set(record["fitted"]) == {"scenario.behaviour.agglomeration", "scenario.behaviour.logit_scale",
-                                     "scenario.behaviour.moving_cost", "scenario.behaviour.approval_uplift",
-                                     "scenario.firms.entry_rate", "scenario.market.producer_share",
+    assert set(record["fitted"]) == {"scenario.behaviour.agglomeration", "scenario.market.producer_share",
                                      "scenario.cities.quzhou.talent"}  # configs/search_space/zhejiang.yaml
+    assert set(record["fixed"]) == {"scenario.behaviour.logit_scale", "scenario.behaviour.moving_cost",
+                                    "scenario.behaviour.approval_uplift", "scenario.firms.entry_rate"}
+    assert all(row["reason"] for row in record["fixed"].values())
     assert record["validation_replicates"] == 3 and len(record["facts"]) == len(facts_for("zhejiang"))
     fitted_yaml = (folder / "zhejiang.yaml").read_text()
     assert "agglomeration" in fitted_yaml and "# calibrated" in fitted_yaml
@@ -135,3 +136,10 @@ def test_calibration_recovers_a_known_parameter(tmp_path):
     record = json.loads((folder / "calibration.json").read_text())
     assert record["fitted"]["scenario.market.producer_share"] == pytest.approx(0.3, abs=0.02)
     assert record["spread"]["scenario.market.producer_share"]["loose"] is False
+
+
+def test_a_key_both_fixed_and_fitted_is_refused():
+    result = calibrate("scenario=zhejiang", "publish=false", "hydra.run.dir=/tmp/never",
+                       "calibration.parameters=[{key: scenario.behaviour.logit_scale, low: 0.2, high: 0.5}]")
+    assert result.returncode == 2 and "also among the fitted parameters" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
