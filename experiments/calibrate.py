@@ -49,7 +49,6 @@ class CalibrationSchema:
     rounds: int = default_of(_C, "rounds")
     candidates: int = default_of(_C, "candidates")
     replicates: int = default_of(_C, "replicates")
-    elite_fraction: float = default_of(_C, "elite_fraction")
     validation_replicates: int = default_of(_C, "validation_replicates")
     root_seed: int = default_of(_C, "root_seed")
     budget: int = 0  # model runs the search may use in all; 0: rounds x candidates x replicates as given
@@ -77,9 +76,11 @@ CalibrateSchema = dataclasses.make_dataclass(
 def to_calibration(cfg: DictConfig) -> CalibrationParams:
     """Validated calibration settings from a composed config."""
     data = OmegaConf.to_container(cfg.calibration, resolve=True, structured_config_mode=SCMode.DICT)
-    specs = data.pop("parameters") + data.pop("extra_parameters")
+    extra_fixed = data.pop("extra_fixed")
+    fixed_here = {f["key"] for f in extra_fixed}  # a scenario may fix a commonly fitted key its facts leave loose
+    specs = [p for p in data.pop("parameters") if p["key"] not in fixed_here] + data.pop("extra_parameters")
     params = tuple(ParameterSpec(p["key"], low=p["low"], high=p["high"]) for p in specs)
-    fixed = tuple((f["key"], f["reason"]) for f in data.pop("fixed") + data.pop("extra_fixed"))
+    fixed = tuple((f["key"], f["reason"]) for f in data.pop("fixed") + extra_fixed)
     budget = data.pop("budget")
     if budget < 0:
         raise ParamError("calibration.budget", f"{budget} is out of range; allowed >= 0 (0: rounds x candidates x replicates)")
@@ -122,14 +123,16 @@ def previous_calibration(scenario: str) -> dict | None:
 
 def publish(record: dict, folder: Path, scenario: str) -> None:
     """Copy the fitted values into configs/calibration/ and the report into docs/."""
-    (CONFIG_DIR / "calibration").mkdir(exist_ok=True)
-    shutil.copyfile(folder / f"{scenario}.yaml", CONFIG_DIR / "calibration" / f"{scenario}.yaml")
+    if record["fitted"]:
+        (CONFIG_DIR / "calibration").mkdir(exist_ok=True)
+        shutil.copyfile(folder / f"{scenario}.yaml", CONFIG_DIR / "calibration" / f"{scenario}.yaml")
     docs = PROJECT_ROOT / "docs"
     (docs / "calibration").mkdir(parents=True, exist_ok=True)
     (docs / "img").mkdir(exist_ok=True)
     (docs / "calibration" / f"{scenario}.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     shutil.copyfile(folder / "fit.png", docs / "img" / f"calibration_{scenario}.png")
-    shutil.copyfile(folder / "spread.png", docs / "img" / f"calibration_{scenario}_spread.png")
+    if record["fitted"]:
+        shutil.copyfile(folder / "spread.png", docs / "img" / f"calibration_{scenario}_spread.png")
     calibration_docs.write(docs)
 
 
@@ -168,7 +171,8 @@ def app(cfg: DictConfig) -> None:
         publish(record, folder, result.scenario)
     print(result.facts[["fact", "target", "tolerance", "mean", "sd", "holds"]].to_string(index=False))
     print(f"fitted: {json.dumps(result.fitted)}")
-    print(f"loss: {result.search_loss:.3f} (search), {result.validation_loss:.3f} (validation)")
+    print(f"loss: {result.search_loss:.3f} (search), {result.validation_loss:.3f} (validation), "
+          f"{result.held_out_loss:.3f} (held-out facts)")
     print(f"outputs: {folder}" + ("; published to configs/calibration/ and docs/calibration.md" if cfg.publish else ""))
 
 

@@ -1,13 +1,15 @@
 """Calibration: fit free behavioural parameters to the published facts a scenario covers.
 
-Method: iterated Latin-hypercube search (a cross-entropy-style refinement).
-Each round draws `candidates` points in the current box with
-scipy.stats.qmc.LatinHypercube, runs each `replicates` times through the
-sweep engine (so it runs in parallel, locally or on Dask, and a killed
-calibration resumes round by round), scores every point by the loss of its
-replicate means, and shrinks the box around the best `elite_fraction` of
-points. The best point of all rounds is then validated on
-`validation_replicates` fresh seeds.
+Method: batched Bayesian optimisation with Optuna's TPE sampler (multivariate,
+with a constant liar so that one round's candidates spread out). Round 1 is
+a Latin hypercube (scipy.stats.qmc) enqueued into the study, so the search
+starts space-filling and the spread of the parameters is measured on it too;
+each later round asks TPE for `candidates` points. Every round runs its
+points `replicates` times through the sweep engine (parallel, locally or on
+Dask, resumable) and tells each point's loss back to the study. A resumed
+calibration replays the finished rounds from disk, in the same order, so the
+sampler asks the same points again. The best point of all rounds is then
+validated on `validation_replicates` fresh seeds.
 
 Loss: sum over the scenario's fitted facts of ((simulated mean - target) / tolerance)^2
 (see experiments/facts.py); a fact "holds" when its miss is within its tolerance. The
@@ -24,6 +26,7 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,11 +36,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import optuna  # noqa: E402
 import pandas as pd  # noqa: E402
+from scipy.stats import qmc  # noqa: E402
 
 from experiments.design import DesignKind, ExperimentParams, ParameterSpec, code_fingerprint  # noqa: E402
 from experiments.engine import run_sweep  # noqa: E402
-from experiments.facts import facts_for, loss, loss_of_runs  # noqa: E402
+from experiments.facts import facts_for, fitted_for, held_out_for, loss, loss_of_runs  # noqa: E402
 from sim.params import ParamError, RunParams, to_dict  # noqa: E402
 from sim.runner import git_revision  # noqa: E402
 
@@ -51,7 +56,6 @@ class CalibrationParams:
     rounds: int = 4
     candidates: int = 48
     replicates: int = 4
-    elite_fraction: float = 0.2
     validation_replicates: int = 40
     root_seed: int = 7
 
@@ -60,7 +64,6 @@ class CalibrationParams:
             ("calibration.rounds", 1 <= self.rounds <= 50, "must be in [1, 50]"),
             ("calibration.candidates", 2 <= self.candidates <= 100_000, "must be in [2, 100000]"),
             ("calibration.replicates", 1 <= self.replicates <= 10_000, "must be in [1, 10000]"),
-            ("calibration.elite_fraction", 0.0 < self.elite_fraction <= 1.0, "must be in (0, 1]"),
             ("calibration.validation_replicates", 1 <= self.validation_replicates <= 100_000,
              "must be in [1, 100000]"),
             ("calibration.parameters", len(self.parameters) > 0, "name at least one parameter to fit"),
@@ -109,38 +112,56 @@ def calibrate(cal: CalibrationParams, base: RunParams, folder: Path, backend: st
     stamp.write_text(tag + "\n")
     t0 = time.perf_counter()
     keys = [p.key for p in cal.parameters]
-    box = {p.key: (float(p.low), float(p.high)) for p in cal.parameters}
+    study, space = _study(cal)
     rounds = []
-    for r in range(1, cal.rounds + 1):
+    search_rounds = cal.rounds if fitted_for(scenario) else 0  # no fitted fact: validate the values it inherits
+    if not search_rounds:
+        print(f"{scenario} has no fitted fact: validating the values it loads on its held-out facts")
+    for r in range(1, search_rounds + 1):
+        if r == 1:  # a space-filling start: TPE's own start-up is plain random sampling
+            for row in _lhs(cal):
+                study.enqueue_trial(dict(zip(keys, row)))
+        trials = [study.ask(space) for _ in range(cal.candidates)]
         experiment = ExperimentParams(
-            name=f"{scenario}_calibration_round_{r}", design=DesignKind.lhs, samples=cal.candidates,
-            parameters=tuple(ParameterSpec(k, low=lo, high=hi) for k, (lo, hi) in box.items()),
+            name=f"{scenario}_calibration_round_{r}", design=DesignKind.points,
+            parameters=tuple(ParameterSpec(k, values=tuple(float(t.params[k]) for t in trials)) for k in keys),
             replicates=cal.replicates, root_seed=cal.root_seed * 1000 + r, outcomes=("facts",), keep_every=0)
-        print(f"round {r} of {cal.rounds}: {cal.candidates} candidates x {cal.replicates} replicates")
+        how = "Latin hypercube" if r == 1 else "TPE"
+        print(f"round {r} of {cal.rounds} ({how}): {cal.candidates} candidates x {cal.replicates} replicates")
         runs = run_sweep(experiment, base, folder / f"round_{r}", backend, workers, address, progress)
         if not (runs.status == "ok").any():
             raise RuntimeError(f"every run of round {r} failed; the first error: {runs.error.iloc[0]}")
         points = runs.groupby("point_id")[keys].first()
         points["loss"] = loss_of_runs(runs, scenario)
         points["round"] = r
+        for trial, value in zip(trials, points.loss.to_numpy()):
+            if np.isfinite(value):
+                study.tell(trial, float(value))
+            else:  # every replicate of the point failed: TPE learns to avoid it
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
         rounds.append(points.reset_index())
-        box = _shrink(points, box, cal)
         print(f"  best loss so far {pd.concat(rounds).loss.min():.3f}")
-    history = pd.concat(rounds, ignore_index=True)
-    best = history.loc[history.loss.idxmin()]
-    fitted = {k: _typed(base, k, best[k]) for k in keys}
+    if rounds:
+        history = pd.concat(rounds, ignore_index=True)
+        best = history.loc[history.loss.idxmin()]
+        fitted = {k: _typed(base, k, best[k]) for k in keys}
+        search_loss = float(best.loss)
+    else:
+        history = pd.DataFrame(columns=["point_id", *keys, "loss", "round"])
+        fitted, search_loss = {}, float("nan")
+    at = fitted or {keys[0]: value_of(base, keys[0])}  # the validation point (unfitted: the base, unchanged)
 
     validation_exp = ExperimentParams(
         name=f"{scenario}_calibration_validation", design=DesignKind.grid,
-        parameters=tuple(ParameterSpec(k, values=(v,)) for k, v in fitted.items()),
+        parameters=tuple(ParameterSpec(k, values=(v,)) for k, v in at.items()),
         replicates=cal.validation_replicates, root_seed=cal.root_seed * 1000 + 999,
         outcomes=("facts", "capital", "final_share"), keep_every=0)
     print(f"validation: best point x {cal.validation_replicates} fresh seeds")
     validation = run_sweep(validation_exp, base, folder / "validation", backend, workers, address, progress)
     table = fact_table(validation, scenario)
     means = {row.id: row.mean for row in table.itertuples()}
-    held_out = tuple(f for f in facts if f.kind == "held-out")
-    return CalibrationResult(scenario, fitted, float(best.loss), loss(means, scenario), history, validation, table,
+    held_out = held_out_for(scenario)
+    return CalibrationResult(scenario, fitted, search_loss, loss(means, scenario), history, validation, table,
                              loss(means, scenario, held_out), time.perf_counter() - t0)
 
 
@@ -153,6 +174,8 @@ def parameter_spread(history: pd.DataFrame, cal: CalibrationParams, n_fitted: in
     whose band covers more than half its search range is flagged `loose`:
     the facts do not pin it down.
     """
+    if history.empty:  # nothing was searched (a scenario with no fitted fact)
+        return {}
     best = float(history.loss.min())
     accepted = history[history.loss <= best + n_fitted]
     out = {}
@@ -179,21 +202,23 @@ def _typed(base: RunParams, key: str, value: float) -> float | int:
     return int(round(value)) if isinstance(node, int) and not isinstance(node, bool) else float(value)
 
 
-def _shrink(points: pd.DataFrame, box: dict, cal: CalibrationParams) -> dict:
-    """The next round's box: the span of the elite points, padded by 10 % of the current width."""
-    finite = points[np.isfinite(points.loss)]
-    if finite.empty:
-        return box
-    n_elite = max(2, math.ceil(cal.elite_fraction * len(finite)))
-    elite = finite.nsmallest(n_elite, "loss")
-    bounds = {p.key: (float(p.low), float(p.high)) for p in cal.parameters}
-    new = {}
-    for key, (lo, hi) in box.items():
-        pad = 0.1 * (hi - lo)
-        new_lo = max(bounds[key][0], float(elite[key].min()) - pad)
-        new_hi = min(bounds[key][1], float(elite[key].max()) + pad)
-        new[key] = (new_lo, new_hi) if new_lo < new_hi else (lo, hi)
-    return new
+def _study(cal: CalibrationParams):
+    """An in-memory Optuna study with a seeded multivariate TPE sampler, and the search space."""
+    with warnings.catch_warnings():  # multivariate and constant_liar are flagged experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(seed=cal.root_seed, n_startup_trials=cal.candidates,
+                                             multivariate=True, constant_liar=True)
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    space = {p.key: optuna.distributions.FloatDistribution(float(p.low), float(p.high)) for p in cal.parameters}
+    return study, space
+
+
+def _lhs(cal: CalibrationParams) -> np.ndarray:
+    """Round 1's points: a seeded Latin hypercube over the search ranges."""
+    low = np.array([p.low for p in cal.parameters], dtype=float)
+    high = np.array([p.high for p in cal.parameters], dtype=float)
+    unit = qmc.LatinHypercube(d=len(cal.parameters), seed=cal.root_seed).random(cal.candidates)
+    return low + unit * (high - low)
 
 
 def fact_table(runs: pd.DataFrame, scenario: str) -> pd.DataFrame:
@@ -203,7 +228,7 @@ def fact_table(runs: pd.DataFrame, scenario: str) -> pd.DataFrame:
     for f in facts_for(scenario):
         values = ok[f"fact.{f.id}"].astype(float)
         mean = float(values.mean())
-        rows.append({"id": f.id, "fact": f.text, "role": f.kind, "source": f"seed {f.source}", "unit": f.unit,
+        rows.append({"id": f.id, "fact": f.text, "role": f.role(scenario), "source": f"seed {f.source}", "unit": f.unit,
                      "target": f.target,
                      "tolerance": f.tolerance, "bound": "below" if f.upper_bound else "within",
                      "mean": mean, "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
@@ -223,11 +248,11 @@ def plot_fit(result: CalibrationResult, path: Path) -> Path:
     for i, f in enumerate(facts):
         misses = np.array([f.error(v) for v in ok[f"fact.{f.id}"].astype(float)])
         jitter = (np.arange(len(misses)) % 7 - 3) * 0.04
-        color = "tab:blue" if f.kind == "fitted" else "tab:orange"
+        color = "tab:blue" if f.role(result.scenario) == "fitted" else "tab:orange"
         ax.scatter(misses, i + jitter, s=8, color=color, alpha=0.5)
         ax.plot([misses.mean()], [i], marker="D", color="black", ms=6)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(range(len(facts)), [f"{f.text} ({f.kind})" for f in facts], fontsize=8)
+    ax.set_yticks(range(len(facts)), [f"{f.text} ({f.role(result.scenario)})" for f in facts], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("(simulated - target) / tolerance   (dots: replicates, blue fitted, orange held-out; diamond: mean)")
     ax.set_title(f"{result.scenario}: fit to the published facts, {len(ok)} replicates", fontsize=10)
@@ -316,13 +341,14 @@ def result_json(result: CalibrationResult, cal: CalibrationParams, command: str,
         "command": command,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "git_revision": git_revision(),
-        "method": "iterated Latin-hypercube search (scipy.stats.qmc), elite box shrinking",
+        "method": f"Optuna {optuna.__version__} TPE (multivariate, constant liar) after a Latin-hypercube round",
         "search": {"rounds": cal.rounds, "candidates": cal.candidates, "replicates": cal.replicates,
-                   "elite_fraction": cal.elite_fraction, "root_seed": cal.root_seed,
+                   "root_seed": cal.root_seed,
                    "bounds": {p.key: [p.low, p.high] for p in cal.parameters}},
         "wall_time_s": round(result.wall_time_s, 1),
         "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "fitted": result.fitted,
+        "inherited": {} if result.fitted else {p.key: value_of(base, p.key) for p in cal.parameters},
         "fixed": {key: {"value": value_of(base, key), "reason": reason} for key, reason in cal.fixed},
         "spread": parameter_spread(result.history, cal, int((result.facts.role == "fitted").sum())),
         "search_loss": result.search_loss,
@@ -343,6 +369,7 @@ def write_outputs(result: CalibrationResult, cal: CalibrationParams, folder: Pat
     (folder / "calibration.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     result.history.to_csv(folder / "history.csv", index=False)
     plot_fit(result, folder / "fit.png")
-    plot_spread(record, folder / "spread.png")
-    (folder / f"{result.scenario}.yaml").write_text(calibrated_yaml(result, command, previous), encoding="utf-8")
+    if result.fitted:  # a validation-only record has no spread and no calibration file of its own
+        plot_spread(record, folder / "spread.png")
+        (folder / f"{result.scenario}.yaml").write_text(calibrated_yaml(result, command, previous), encoding="utf-8")
     return record

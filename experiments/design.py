@@ -27,6 +27,7 @@ class DesignKind(enum.Enum):
     """How points are chosen."""
 
     grid = "grid"  # full factorial over each parameter's `values`
+    points = "points"  # explicit points: row i takes the i-th of every parameter's `values` (all the same length)
     lhs = "lhs"  # Latin hypercube over [low, high] (scipy.stats.qmc)
     sobol = "sobol"  # Saltelli's scheme for Sobol indices (SALib), base size `samples`
     morris = "morris"  # Morris elementary-effects trajectories (SALib), `samples` trajectories
@@ -84,9 +85,12 @@ class ExperimentParams:
             raise ParamError("experiment.parameters", f"a key is listed twice: {keys}")
         for i, p in enumerate(self.parameters):
             where = f"experiment.parameters[{i}] ({p.key})"
-            if self.design is DesignKind.grid and not p.values:
-                raise ParamError(where, "a grid design needs `values` for every parameter")
-            if self.design is not DesignKind.grid:
+            if self.design in (DesignKind.grid, DesignKind.points) and not p.values:
+                raise ParamError(where, f"a {self.design.value} design needs `values` for every parameter")
+            if self.design is DesignKind.points and len(p.values) != len(self.parameters[0].values):
+                raise ParamError(where, f"a points design needs as many values for every parameter "
+                                        f"({len(self.parameters[0].values)} for {self.parameters[0].key}); got {len(p.values)}")
+            if self.design not in (DesignKind.grid, DesignKind.points):
                 if p.low is None or p.high is None or not p.low < p.high:
                     raise ParamError(where, f"a {self.design.value} design needs low < high")
 
@@ -96,6 +100,8 @@ def design_points(exp: ExperimentParams) -> pd.DataFrame:
     keys = [p.key for p in exp.parameters]
     if exp.design is DesignKind.grid:
         rows = list(itertools.product(*(p.values for p in exp.parameters)))
+    elif exp.design is DesignKind.points:
+        rows = list(zip(*(p.values for p in exp.parameters)))
     else:
         unit = _unit_sample(exp)
         low = np.array([p.low for p in exp.parameters], dtype=float)

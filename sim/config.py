@@ -114,11 +114,12 @@ MAX_CHECKED_JOBS = 256
 
 
 def quiet_library_logs() -> None:
-    """Keep Mesa (a line per step at INFO) and Dask's chatter off the console of the entry points."""
+    """Keep Mesa (a line per step at INFO), Dask's and Optuna's chatter off the console of the entry points."""
     import logging
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     logging.getLogger("distributed").setLevel(logging.WARNING)
+    logging.getLogger("optuna").setLevel(logging.WARNING)  # a line per trial at INFO
 
 
 def fail(message: str) -> None:

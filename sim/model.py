@@ -22,7 +22,7 @@ __all__ = ["ContestModel", "TABLE_COLUMNS"]
 
 # Each random phase draws from its own stream, seeded by (run root, month, phase): a change in one
 # phase's draws (or in a counterfactual's policy) leaves the other phases' numbers where they were.
-PHASES = {"produce": 1, "relocate": 2, "enter": 3}
+PHASES = {"produce": 1, "relocate": 2, "enter": 3, "exit": 4}
 
 
 class StudioProject:
@@ -203,7 +203,11 @@ class ContestModel(mesa.Model):
         f.profit_trend[idx] += (profit - f.profit_trend[idx]) / fp.exit_patience
         f.loss_streak[idx] = np.where(f.profit_trend[idx] < 0, f.loss_streak[idx] + 1, 0)
         cs.profit[:] = np.bincount(mo["city"], weights=profit, minlength=self.n_places)
-        leaving = idx[(f.loss_streak[idx] >= fp.exit_patience) | (f.capital[idx] < 0)]
+        # Closing is a hazard, not a date: when a whole market is overcrowded, companies closing one by one
+        # lift the survivors' profits, and those that are earning again this month stay.
+        tired = (f.loss_streak[idx] >= fp.exit_patience) & (profit < 0)
+        closes = tired & (self._phase_rng("exit").random(len(idx)) < fp.exit_hazard)
+        leaving = idx[closes | (f.capital[idx] < 0)]
         cs.exited[:] = np.bincount(f.city[leaving], minlength=self.n_places)
         self._remove_firms(leaving)
 

@@ -5,9 +5,10 @@ import subprocess
 
 import numpy as np
 import pytest
+import yaml
 
 from experiments import calibration_docs
-from experiments.facts import FACTS, facts_for, measure_facts
+from experiments.facts import FACTS, facts_for, fitted_for, measure_facts
 from sim import ContestModel, load_config
 
 from conftest import PYTHON, ROOT
@@ -45,20 +46,22 @@ def test_calibrated_xian_vs_zhengzhou_reproduces_its_facts_on_fixed_seeds():
             assert not all(fact.holds(v) for v in (mean, *interval)), (
                 f"{fact.text} now clearly holds: rerun the calibration to update docs/calibration.md")
     # The search fits the fitted facts: the page must report them held (the held-out ones may miss, as stated).
-    fitted = [f.id for f in facts_for("xian_vs_zhengzhou") if f.kind == "fitted"]
+    fitted = [f.id for f in fitted_for("xian_vs_zhengzhou")]
     assert all(stated[f]["holds"] for f in fitted), "a fitted fact is not reproduced"
     assert held >= len(fitted)
 
 
 def test_calibration_page_is_the_render_of_the_published_records():
     assert (DOCS / "calibration.md").read_text() == calibration_docs.render(DOCS)
+    records = {json.loads(p.read_text())["scenario"] for p in (DOCS / "calibration").glob("*.json")}
+    assert records == {"xian_vs_zhengzhou", "zhejiang", "national", "jiangsu"}  # every scenario with facts
 
 
 def test_no_fact_of_the_brief_is_dropped():
     page = (DOCS / "calibration.md").read_text()
     for fact in FACTS:
         assert fact.text in page, fact.text
-    for scenario in ("xian_vs_zhengzhou", "zhejiang"):
+    for scenario in ("xian_vs_zhengzhou", "zhejiang", "national"):
         for name in (f"calibration_{scenario}.png", f"calibration_{scenario}_spread.png"):
             assert (DOCS / "img" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
 
@@ -73,10 +76,11 @@ def test_calibrate_command_end_to_end_and_resume(tmp_path):
     for name in ("calibration.json", "fit.png", "spread.png", "history.csv", "zhejiang.yaml"):
         assert (folder / name).is_file(), name
     record = json.loads((folder / "calibration.json").read_text())
-    assert set(record["fitted"]) == {"scenario.behaviour.agglomeration", "scenario.market.producer_share",
-                                     "scenario.cities.quzhou.talent"}  # configs/search_space/zhejiang.yaml
-    assert set(record["fixed"]) == {"scenario.behaviour.logit_scale", "scenario.behaviour.moving_cost",
-                                    "scenario.behaviour.approval_uplift", "scenario.firms.entry_rate"}
+    config = yaml.safe_load((ROOT / "configs" / "calibrate.yaml").read_text())["calibration"]
+    space = yaml.safe_load((ROOT / "configs" / "search_space" / "zhejiang.yaml").read_text())
+    fitted = {p["key"] for p in config["parameters"] + space.get("extra_parameters", [])}
+    fixed = {f["key"] for f in config["fixed"] + space.get("extra_fixed", [])}
+    assert set(record["fitted"]) == fitted and set(record["fixed"]) == fixed
     assert all(row["reason"] for row in record["fixed"].values())
     assert record["validation_replicates"] == 3 and len(record["facts"]) == len(facts_for("zhejiang"))
     fitted_yaml = (folder / "zhejiang.yaml").read_text()
@@ -92,7 +96,7 @@ def test_calibrating_a_scenario_without_facts_is_refused():
     result = calibrate("scenario=symmetric", "publish=false", "hydra.run.dir=/tmp/never")
     assert result.returncode == 2
     assert result.stderr.strip() == ("error: scenario: no published fact covers 'symmetric'; "
-                                     "calibrate one of: xian_vs_zhengzhou, zhejiang")
+                                     "calibrate one of: jiangsu, national, xian_vs_zhengzhou, zhejiang")
 
 
 def brief_fact_rows(text: str) -> list[str]:
@@ -117,13 +121,16 @@ def test_every_fact_of_the_brief_has_a_role_in_the_registry():
         for f in entries:
             assert f.kind in roles and f.reason, f.id
             assert (f.measure is not None) == (f.kind in {"fitted", "held-out"}), f.id
-    assert {f.brief for f in FACTS} <= set(rows), "an entry names a row the brief does not have"
+    assert {f.brief for f in FACTS} - {""} <= set(rows), "an entry names a row the brief does not have"
+    for f in FACTS:  # a fact beyond the brief's table (e.g. from its agents section) still cites a seed
+        assert f.source and f.reason, f.id
 
 
 def test_every_calibrated_scenario_holds_fitted_and_held_out_facts():
-    for scenario in ("xian_vs_zhengzhou", "zhejiang"):
-        kinds = {f.kind for f in facts_for(scenario)}
-        assert kinds == {"fitted", "held-out"}, (scenario, kinds)
+    for scenario in ("xian_vs_zhengzhou", "zhejiang", "national"):
+        roles = {f.role(scenario) for f in facts_for(scenario)}
+        assert roles == {"fitted", "held-out"}, (scenario, roles)
+    assert facts_for("jiangsu") and not fitted_for("jiangsu")  # jiangsu inherits national's fit and validates it
 
 
 def test_calibration_recovers_a_known_parameter(tmp_path):

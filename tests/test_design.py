@@ -91,3 +91,13 @@ def test_run_once_is_a_plain_function_matching_a_model_run():
     again = run_once({RATE: 0.2}, seed=3, base=to_dict(params))
     assert out == again and set(out) >= {"capital", "final_share.east", "subsidy_total.west", "cost_per_job.east"}
     assert run_once({}, seed=3, base="symmetric", steps=2)["capital"] in {"east", "west", None}
+
+
+def test_a_points_design_runs_the_listed_points_in_order():
+    e = exp(design=DesignKind.points, parameters=(ParameterSpec(RATE, values=(0.1, 0.3, 0.2)),
+                                                  ParameterSpec(BUDGET, values=(5.0, 6.0, 7.0))))
+    points = design_points(e)
+    assert points[RATE].tolist() == [0.1, 0.3, 0.2] and points[BUDGET].tolist() == [5.0, 6.0, 7.0]
+    with pytest.raises(ParamError, match="as many values"):
+        exp(design=DesignKind.points, parameters=(ParameterSpec(RATE, values=(0.1, 0.3)),
+                                                  ParameterSpec(BUDGET, values=(5.0,))))

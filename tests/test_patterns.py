@@ -64,7 +64,7 @@ def test_identical_cities_split_evenly_on_average():
 
 
 def test_lock_in_rises_with_agglomeration_over_a_range_not_in_one_jump():
-    levels = (0.1, 0.18, 0.21, 0.24, 0.35)
+    levels = (0.1, 0.3, 0.4, 0.5, 0.7)
     tipped = []
     for a in levels:
         s = east_shares(SEEDS, agglomeration=a)
@@ -138,3 +138,18 @@ def test_a_funded_policy_adds_jobs_on_average():
                                                                             f"{Z}reward_rate=0.3"])).run(),
                              cities=["zhengzhou"])["added_jobs"]["zhengzhou"] for s in SEEDS]
     assert np.mean(added) > 2 * np.std(added, ddof=1) / np.sqrt(len(added))
+
+
+def test_an_overcrowded_market_sheds_companies_over_months_not_at_once():
+    # `national` starts with more companies than 2024's market pays for: closures must spread out, and
+    # the survivors' recovering profits must stop the exodus well above an empty industry.
+    worst, low = [], []
+    for seed in range(6):
+        table = ContestModel(load_config("national", ["steps=24", f"seed={seed}", "counterfactual=false"])).run() \
+            .city_table()
+        months = table.groupby("step")[["firms", "exited"]].sum()
+        start = months.firms.iloc[0] + months.exited.iloc[0]
+        worst.append(float((months.exited / (months.firms + months.exited)).max()))
+        low.append(float(months.firms.min() / start))
+    assert max(worst) < 0.3, worst
+    assert min(low) > 0.4, low

@@ -55,3 +55,30 @@ def test_subsidy_war_is_reactive_on_both_sides():
     war = load_config("subsidy_war").scenario
     assert {c.strategy.kind.value for c in war.cities} == {"reactive"}
     assert set(scenario_names()) >= {"xian_vs_zhengzhou", "national", "zhejiang", "jiangsu", "subsidy_war", "symmetric"}
+
+
+def _calibrated(name):
+    import yaml
+
+    def leaves(node, prefix=""):
+        for k, v in node.items():
+            yield from (leaves(v, f"{prefix}{k}.") if isinstance(v, dict) else [(f"{prefix}{k}", v)])
+    return dict(leaves(yaml.safe_load((CONFIG_DIR / "calibration" / f"{name}.yaml").read_text())))
+
+
+def _value(scenario_params, dotted):
+    node = scenario_params
+    for part in dotted.split("."):
+        node = getattr(node, part)
+    return node
+
+
+@pytest.mark.parametrize("scenario, fitted_in", [("subsidy_war", "xian_vs_zhengzhou"), ("jiangsu", "national")])
+def test_scenarios_without_their_own_fit_inherit_one(scenario, fitted_in):
+    calibrated = _calibrated(fitted_in)
+    assert calibrated, fitted_in
+    params = load_config(scenario).scenario
+    for key, value in calibrated.items():
+        if key.startswith("cities."):
+            continue  # a city the inheriting scenario may not hold
+        assert _value(params, key) == pytest.approx(value), key
