@@ -91,7 +91,7 @@ def _fmt(value, unit: str = "") -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "**no**"
-    if unit == "yuan" or abs(value) >= 1e5:
+    if unit == "yuan" or abs(value) >= 1e7:
         return f"{value / 1e6:,.1f} M"
     if abs(value) >= 100:
         return f"{value:,.0f}"
