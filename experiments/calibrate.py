@@ -20,19 +20,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List  # noqa: UP035
 
-import hydra
 import yaml
-from hydra.core.config_store import ConfigStore
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
 
 from experiments import calibration_docs
-from experiments.calibration import CalibrationParams, calibrate, calibration_fingerprint, value_of, write_outputs
+from experiments.calibration import (CalibrationParams, calibrate, calibration_fingerprint, check_has_facts, value_of,
+                                     write_outputs)
 from experiments.config import Backend, ParameterSchema, default_of
 from experiments.design import ParameterSpec
 from experiments.engine import SweepInterrupted
-from sim.config import (CONFIG_DIR, PROJECT_ROOT, check_overrides, fail, quiet_library_logs, register_resolvers,
-                        register_schemas, results_dir, schema_of, to_params)
+from sim.cli import Command, run_command, store_schema
+from sim.config import CONFIG_DIR, PROJECT_ROOT, results_dir, schema_of, to_params
 from sim.params import ParamError, RunParams, apply_overrides, to_dict
 
 _C = CalibrationParams
@@ -82,8 +80,9 @@ def to_calibration(cfg: DictConfig) -> CalibrationParams:
     params = tuple(ParameterSpec(p["key"], low=p["low"], high=p["high"]) for p in specs)
     fixed = tuple((f["key"], f["reason"]) for f in data.pop("fixed") + extra_fixed)
     budget = data.pop("budget")
-    if budget < 0:
-        raise ParamError("calibration.budget", f"{budget} is out of range; allowed >= 0 (0: rounds x candidates x replicates)")
+    if not 0 <= budget <= 10_000_000:
+        raise ParamError("calibration.budget", f"{budget} is out of range; allowed [0, 10000000] "
+                                               "(0: rounds x candidates x replicates)")
     if budget:  # spread the runs over the rounds: candidates per round follow from the budget
         data["candidates"] = max(2, budget // (data["rounds"] * data["replicates"]))
     return CalibrationParams(parameters=params, fixed=fixed, **data)
@@ -96,9 +95,10 @@ def command_line(argv: list[str]) -> str:
 
 
 def validate(cfg: DictConfig) -> None:
-    """The checks made before Hydra creates a folder: run keys, calibration settings, fitted keys."""
+    """The checks made before Hydra creates a folder: run keys, calibration settings, facts, fitted keys."""
     cal = to_calibration(cfg)
     base = to_params(cfg)
+    check_has_facts(base.scenario.name)
     for p in cal.parameters:
         check_keys_for(p, base)
     check_fixed(cal, base)
@@ -136,20 +136,10 @@ def publish(record: dict, folder: Path, scenario: str) -> None:
     calibration_docs.write(docs)
 
 
-@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="calibrate")
-def app(cfg: DictConfig) -> None:
-    """Hydra task: validate, search, validate the best point, write and publish."""
-    quiet_library_logs()
-    out = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        base = to_params(cfg)
-        cal = to_calibration(cfg)
-        for p in cal.parameters:
-            check_keys_for(p, base)
-        check_fixed(cal, base)
-    except ParamError as err:
-        shutil.rmtree(out, ignore_errors=True)
-        fail(str(err))
+def calibrate_task(cfg: DictConfig, out: Path) -> None:
+    """Search, validate the best point, write and publish (bad input was refused before the folder was made)."""
+    base = to_params(cfg)
+    cal = to_calibration(cfg)
     folder = out
     if cfg.resume and not (out / "round_1").exists():
         previous = latest_unfinished(base.scenario.name, calibration_fingerprint(cal, base))
@@ -157,12 +147,13 @@ def app(cfg: DictConfig) -> None:
             shutil.rmtree(out, ignore_errors=True)
             folder = previous
             print(f"resuming {folder}")
+        else:
+            print(f"resume=true: no unfinished calibration of {base.scenario.name!r} with these settings; "
+                  "starting a new one")
     command = command_line(sys.argv[1:])
     backend = cfg.backend.value if hasattr(cfg.backend, "value") else str(cfg.backend)
     try:
         result = calibrate(cal, base, folder, backend, cfg.workers, cfg.address, cfg.progress)
-    except ParamError as err:
-        fail(str(err))
     except SweepInterrupted as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -202,13 +193,16 @@ def check_keys_for(p: ParameterSpec, base: RunParams) -> None:
         raise ParamError(f"calibration.parameters ({p.key})", err.message) from None
 
 
+def register() -> None:
+    store_schema("calibrate_schema", CalibrateSchema)
+
+
+COMMAND = Command("calibrate", validate=validate, task=calibrate_task, register=register)
+
+
 def main() -> None:
     """Entry point of `python -m experiments.calibrate`."""
-    register_schemas()
-    ConfigStore.instance().store(name="calibrate_schema", node=CalibrateSchema)
-    register_resolvers()
-    check_overrides(sys.argv[1:], "calibrate", validate)
-    app()
+    run_command(COMMAND)
 
 
 if __name__ == "__main__":

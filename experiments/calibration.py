@@ -23,7 +23,6 @@ import copy
 import dataclasses
 import hashlib
 import json
-import math
 import os
 import time
 import warnings
@@ -42,6 +41,8 @@ from scipy.stats import qmc  # noqa: E402
 
 from experiments.design import DesignKind, ExperimentParams, ParameterSpec, code_fingerprint  # noqa: E402
 from experiments.engine import run_sweep  # noqa: E402
+from experiments.evaluators import make_evaluator  # noqa: E402
+from experiments.lock import FolderLock  # noqa: E402
 from experiments.facts import facts_for, fitted_for, held_out_for, loss, loss_of_runs  # noqa: E402
 from sim.params import ParamError, RunParams, to_dict  # noqa: E402
 from sim.runner import git_revision  # noqa: E402
@@ -97,14 +98,16 @@ def calibrate(cal: CalibrationParams, base: RunParams, folder: Path, backend: st
               address: str | None = None, progress: bool = True) -> CalibrationResult:
     """Run the search and the validation into `folder` (resuming what is there)."""
     scenario = base.scenario.name
+    check_has_facts(scenario)
     facts = facts_for(scenario)
-    if not facts:
-        from experiments.facts import FACTS
-
-        covered = sorted({s for f in FACTS for s in f.scenarios})
-        raise ParamError("scenario", f"no published fact covers {scenario!r}; calibrate one of: {', '.join(covered)}")
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    # One calibration per folder (its rounds lock their own folders too), and one pool or cluster for all rounds.
+    with FolderLock(folder), make_evaluator(backend, to_dict(base), workers, address) as evaluator:
+        return _calibrate_locked(cal, base, folder, scenario, facts, evaluator, progress)
+
+
+def _calibrate_locked(cal: CalibrationParams, base: RunParams, folder: Path, scenario: str, facts: tuple,
+                      evaluator, progress: bool) -> CalibrationResult:
     tag = calibration_fingerprint(cal, base)
     stamp = folder / "fingerprint"
     if stamp.exists() and stamp.read_text().strip() != tag:
@@ -128,7 +131,7 @@ def calibrate(cal: CalibrationParams, base: RunParams, folder: Path, backend: st
             replicates=cal.replicates, root_seed=cal.root_seed * 1000 + r, outcomes=("facts",), keep_every=0)
         how = "Latin hypercube" if r == 1 else "TPE"
         print(f"round {r} of {cal.rounds} ({how}): {cal.candidates} candidates x {cal.replicates} replicates")
-        runs = run_sweep(experiment, base, folder / f"round_{r}", backend, workers, address, progress)
+        runs = run_sweep(experiment, base, folder / f"round_{r}", progress=progress, evaluator=evaluator)
         if not (runs.status == "ok").any():
             raise RuntimeError(f"every run of round {r} failed; the first error: {runs.error.iloc[0]}")
         points = runs.groupby("point_id")[keys].first()
@@ -157,12 +160,21 @@ def calibrate(cal: CalibrationParams, base: RunParams, folder: Path, backend: st
         replicates=cal.validation_replicates, root_seed=cal.root_seed * 1000 + 999,
         outcomes=("facts", "capital", "final_share"), keep_every=0)
     print(f"validation: best point x {cal.validation_replicates} fresh seeds")
-    validation = run_sweep(validation_exp, base, folder / "validation", backend, workers, address, progress)
+    validation = run_sweep(validation_exp, base, folder / "validation", progress=progress, evaluator=evaluator)
     table = fact_table(validation, scenario)
     means = {row.id: row.mean for row in table.itertuples()}
     held_out = held_out_for(scenario)
     return CalibrationResult(scenario, fitted, search_loss, loss(means, scenario), history, validation, table,
                              loss(means, scenario, held_out), time.perf_counter() - t0)
+
+
+def check_has_facts(scenario: str) -> None:
+    """Refuse a scenario no published fact covers (there is nothing to fit or validate)."""
+    if not facts_for(scenario):
+        from experiments.facts import FACTS
+
+        covered = sorted({s for f in FACTS for s in f.scenarios})
+        raise ParamError("scenario", f"no published fact covers {scenario!r}; calibrate one of: {', '.join(covered)}")
 
 
 def parameter_spread(history: pd.DataFrame, cal: CalibrationParams, n_fitted: int) -> dict[str, dict]:

@@ -29,10 +29,15 @@ run on fresh seeds (the validation replicates) and those runs give the
 tables below. A scenario with no fitted fact (`jiangsu`) is not searched: it
 runs on the values it inherits, which its held-out facts judge.
 
-**Inherited fits.** `subsidy_war` composes `xian_vs_zhengzhou` and so loads
-its calibration file; `jiangsu` (four of the national scenario's cities)
-loads `configs/calibration/national.yaml`. `tests/test_scenarios.py` checks
-both.
+**Inherited fits.** The producers' share of the national market and the
+cluster pull are pinned by the national fit and left loose by the regional
+ones, so `xian_vs_zhengzhou` and `zhejiang` load
+`configs/calibration/national.yaml` before their own file (zhejiang refits
+the pull, on which it disagrees: see Across scenarios). Recalibrate
+`national` first, then the others. `subsidy_war` composes
+`xian_vs_zhengzhou` and so loads its calibration; `jiangsu` (four of the
+national scenario's cities) loads national's. `tests/test_scenarios.py`
+checks the inheritance.
 
 **Fitted and held-out facts.** Every fact of the brief has one role in the
 registry (`experiments/facts.py`): *fitted* (in the loss), *held-out*

@@ -11,10 +11,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, List, Optional  # noqa: UP035  (OmegaConf needs typing generics)
 
-from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
 
 from experiments.design import DesignKind, ExperimentParams, ParameterSpec
+from sim.cli import store_schema
 from sim.config import schema_of
 from sim.params import ParamError, RunParams
 
@@ -73,9 +73,8 @@ SweepSchema = dataclasses.make_dataclass(
 
 def register_sweep_schemas() -> None:
     """Store the sweep schema and the experiment base schema in Hydra's ConfigStore."""
-    cs = ConfigStore.instance()
-    cs.store(name="sweep_schema", node=SweepSchema)
-    cs.store(group="experiment", name="base_experiment", node=ExperimentSchema, package="experiment")
+    store_schema("sweep_schema", SweepSchema)
+    store_schema("base_experiment", ExperimentSchema, group="experiment", package="experiment")
 
 
 @dataclass(frozen=True)

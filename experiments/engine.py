@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from experiments.design import ExperimentParams, fingerprint, run_table
 from experiments.evaluate import RunTask
 from experiments.evaluators import make_evaluator
+from experiments.lock import FolderLock
 from experiments.report import capital_probability, plot_capital_probability
 from experiments.store import ResultStore
 from sim.params import ParamError, RunParams, apply_overrides, to_dict
@@ -36,16 +37,27 @@ def check_keys(experiment: ExperimentParams, base: dict) -> None:
 
 def run_sweep(experiment: ExperimentParams, base: RunParams, folder: Path, backend: str = "local",
               workers: int = 0, address: str | None = None, progress: bool = True,
-              config_text: str | None = None) -> pd.DataFrame:
+              config_text: str | None = None, evaluator=None) -> pd.DataFrame:
     """Run every missing run of the design into `folder`; returns the merged runs table.
 
     A folder that already holds this sweep's design is resumed: finished
     runs are kept and only the missing ones are computed. A folder holding a
-    different sweep is refused.
+    different sweep, or held by another process, is refused. `evaluator`: an
+    open evaluator to reuse (e.g. one pool for a calibration's rounds); by
+    default one is opened for this sweep and closed after it.
     """
     folder = Path(folder)
     base_dict = to_dict(base)
     check_keys(experiment, base_dict)
+    with FolderLock(folder):  # a second process into the same folder is refused at once
+        if evaluator is not None:
+            return _run_locked(experiment, base, base_dict, folder, evaluator, progress, config_text)
+        with make_evaluator(backend, base_dict, workers, address) as opened:
+            return _run_locked(experiment, base, base_dict, folder, opened, progress, config_text)
+
+
+def _run_locked(experiment: ExperimentParams, base: RunParams, base_dict: dict, folder: Path, evaluator,
+                progress: bool, config_text: str | None) -> pd.DataFrame:
     store = ResultStore(folder)
     tag = fingerprint(experiment, base_dict)
     if store.has_design():
@@ -63,7 +75,6 @@ def run_sweep(experiment: ExperimentParams, base: RunParams, folder: Path, backe
     keys = [p.key for p in experiment.parameters]
     tasks = [RunTask(int(r["run_id"]), int(r["seed"]), {k: _plain(r[k]) for k in keys})
              for r in todo.to_dict("records")]
-    evaluator = make_evaluator(backend, base_dict, experiment.outcomes, experiment.keep_every, workers, address)
     started = datetime.now(timezone.utc)
     manifest = _manifest(experiment, base, tag, evaluator.describe(), len(design), started)
     _write_json(folder / "manifest.json", {**manifest, "status": "running", "resumed_with_done": len(done)})
@@ -75,7 +86,7 @@ def run_sweep(experiment: ExperimentParams, base: RunParams, folder: Path, backe
                disable=None if progress else True, smoothing=0.1)
     finished = 0
     try:
-        for result in evaluator.map(tasks):
+        for result in evaluator.map(tasks, experiment.outcomes, experiment.keep_every):
             store.add(result)
             finished += 1
             bar.update()

@@ -1,28 +1,41 @@
 """Evaluators: run tasks in parallel and yield results as they finish.
 
-Both share one interface, `evaluator.map(tasks) -> iterator of RunResult`
-(in completion order), and both build models inside the workers from a
-plain base-config dict sent once per worker: models never cross processes.
+Both share one interface. An evaluator is a context manager that holds its
+process pool or Dask cluster open, so a calibration's rounds reuse one pool
+instead of starting one per round; `evaluator.map(tasks, outcomes,
+keep_every)` yields each RunResult in completion order. Models are built
+inside the workers from a plain base-config dict sent once per worker:
+models never cross processes. Used without `with`, `map` opens and closes
+the pool itself.
+
+A worker process that dies (a crash in native code, an `os._exit`, the
+out-of-memory killer) takes no run with it silently: the runs that were in
+flight are run again one at a time, and the one that kills its worker again
+is recorded as failed with the reason, while the sweep goes on.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
 from experiments.evaluate import RunResult, RunTask, evaluate
 
 BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+WORKER_DIED = "worker process died while running this point (it was run again alone and died again)"
 
 _worker: dict = {}
 
 
-def _init_worker(base: Mapping, outcomes: tuple[str, ...], keep_every: int) -> None:
+def _init_worker(base: Mapping) -> None:
     os.environ.update(BLAS_ENV)
     one_blas_thread()
-    _worker.update(base=base, outcomes=outcomes, keep_every=keep_every)
+    _worker.update(base=base)
 
 
 def one_blas_thread() -> None:
@@ -32,8 +45,8 @@ def one_blas_thread() -> None:
     threadpool_limits(1, user_api="blas")
 
 
-def _evaluate_in_worker(task: RunTask) -> RunResult:
-    return evaluate(task, _worker["base"], _worker["outcomes"], _worker["keep_every"])
+def _evaluate_in_worker(task: RunTask, outcomes: tuple[str, ...], keep_every: int) -> RunResult:
+    return evaluate(task, _worker["base"], outcomes, keep_every)
 
 
 def default_workers() -> int:
@@ -44,78 +57,152 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-class LocalEvaluator:
+def died(task: RunTask, reason: str = WORKER_DIED) -> RunResult:
+    """The failed result of a run whose worker process died."""
+    return RunResult(task.run_id, {"run_id": task.run_id, "status": "failed", "error": reason}, None)
+
+
+class _Pooled:
+    """Open on `with` (or per `map` call when not entered)."""
+
+    def __enter__(self):
+        self._open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
+
+    def map(self, tasks: Iterable[RunTask], outcomes: tuple[str, ...], keep_every: int) -> Iterator[RunResult]:
+        """Yield each task's result as soon as it finishes."""
+        if self._is_open():
+            yield from self._map(list(tasks), outcomes, keep_every)
+            return
+        with self:
+            yield from self._map(list(tasks), outcomes, keep_every)
+
+
+class LocalEvaluator(_Pooled):
     """A pool of worker processes on this machine, one BLAS thread each."""
 
     name = "local"
 
-    def __init__(self, base: Mapping, outcomes: tuple[str, ...], keep_every: int, workers: int = 0):
-        self.base, self.outcomes, self.keep_every = base, outcomes, keep_every
+    def __init__(self, base: Mapping, workers: int = 0):
+        self.base = base
         self.workers = workers or default_workers()
+        self._pool: ProcessPoolExecutor | None = None
 
-    def map(self, tasks: Iterable[RunTask]) -> Iterator[RunResult]:
-        """Yield each task's result as soon as it finishes."""
+    def _open(self) -> None:
         # spawn: fresh interpreters that read the BLAS settings at numpy import
         for key, value in BLAS_ENV.items():
             os.environ.setdefault(key, value)
-        pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_init_worker,
-                                   initargs=(self.base, self.outcomes, self.keep_every))
-        try:
-            futures = [pool.submit(_evaluate_in_worker, t) for t in tasks]
-            for future in as_completed(futures):
-                yield future.result()
-        finally:  # on any stop (an error, Ctrl-C, the consumer giving up): drop the runs not started
-            pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_init_worker,
+                                         initargs=(self.base,))
+
+    def _is_open(self) -> bool:
+        return self._pool is not None
+
+    def _close(self) -> None:
+        if self._pool is not None:  # on any stop (an error, Ctrl-C, the consumer giving up): drop runs not started
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _map(self, tasks: list[RunTask], outcomes: tuple[str, ...], keep_every: int) -> Iterator[RunResult]:
+        queue, suspects = deque(tasks), deque()
+        window = 2 * self.workers  # runs in flight: enough to keep every worker busy, few to re-run after a death
+        while queue or suspects:
+            alone = not queue  # after a death, the runs that were in flight are retried one at a time
+            source = queue if queue else suspects
+            in_flight: dict = {}
+            try:
+                while source or in_flight:
+                    while source and len(in_flight) < (1 if alone else window):
+                        task = source.popleft()
+                        in_flight[self._pool.submit(_evaluate_in_worker, task, outcomes, keep_every)] = task
+                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        result = future.result()  # raises BrokenProcessPool when a worker died
+                        del in_flight[future]
+                        yield result
+            except BrokenProcessPool:
+                lost = list(in_flight.values())
+                if alone:
+                    yield from (died(t) for t in lost)  # it ran by itself and killed its worker again
+                else:
+                    suspects.extend(lost)
+                self._close_broken()
+                self._open()
+
+    def _close_broken(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
 
     def describe(self) -> str:
         return f"local process pool, {self.workers} workers"
 
 
-class DaskEvaluator:
-    """Dask distributed: a LocalCluster, or an existing cluster at `address` (tcp://host:8786)."""
+class DaskEvaluator(_Pooled):
+    """Dask distributed: a LocalCluster, or an existing cluster at `address` (tcp://host:8786).
+
+    A worker lost mid-run is Dask's to handle: the scheduler reruns its tasks
+    on another worker, and a task that kills `distributed.scheduler.allowed-failures`
+    + 1 workers is reported as failed (KilledWorker), which is recorded as the
+    run's error.
+    """
 
     name = "dask"
 
-    def __init__(self, base: Mapping, outcomes: tuple[str, ...], keep_every: int, workers: int = 0,
-                 address: str | None = None):
-        self.base, self.outcomes, self.keep_every = base, outcomes, keep_every
+    def __init__(self, base: Mapping, workers: int = 0, address: str | None = None):
+        self.base = base
         self.workers = workers or default_workers()
         self.address = address
+        self._client = self._cluster = self._base = None
 
-    def map(self, tasks: Iterable[RunTask]) -> Iterator[RunResult]:
-        """Yield each task's result as soon as it finishes on any worker."""
-        from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+    def _open(self) -> None:
+        from dask.distributed import Client, LocalCluster
 
+        for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.worker",
+                     "distributed.core", "distributed.http.proxy"):
+            logging.getLogger(name).setLevel(logging.WARNING)  # importing distributed resets them to INFO
         for key, value in BLAS_ENV.items():
             os.environ.setdefault(key, value)
-        cluster = None
         if self.address:
-            client = Client(self.address)
+            self._client = Client(self.address)
         else:
-            cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
-        try:
-            base = client.scatter(dict(self.base), broadcast=True)
-            # pure=False: Dask makes a unique key per task, so sweeps sharing a cluster never share results
-            futures = [client.submit(evaluate, t, base, self.outcomes, self.keep_every, pure=False) for t in tasks]
-            for future in dask_completed(futures):
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=logging.WARNING)
+            self._client = Client(self._cluster)
+        self._base = self._client.scatter(dict(self.base), broadcast=True)
+
+    def _is_open(self) -> bool:
+        return self._client is not None
+
+    def _close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._cluster = self._base = None
+
+    def _map(self, tasks: list[RunTask], outcomes: tuple[str, ...], keep_every: int) -> Iterator[RunResult]:
+        from dask.distributed import KilledWorker, as_completed as dask_completed
+
+        # pure=False: Dask makes a unique key per task, so sweeps sharing a cluster never share results
+        futures = {self._client.submit(evaluate, t, self._base, outcomes, keep_every, pure=False): t for t in tasks}
+        for future in dask_completed(list(futures)):
+            try:
                 yield future.result()
-                future.release()
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            except KilledWorker as err:
+                yield died(futures[future], f"Dask lost every worker that ran this point ({err})")
+            future.release()
 
     def describe(self) -> str:
         return f"dask at {self.address}" if self.address else f"dask LocalCluster, {self.workers} workers"
 
 
-def make_evaluator(backend: str, base: Mapping, outcomes: tuple[str, ...], keep_every: int, workers: int = 0,
-                   address: str | None = None):
+def make_evaluator(backend: str, base: Mapping, workers: int = 0, address: str | None = None):
     """The evaluator for `backend` ('local' or 'dask')."""
     if backend == "local":
-        return LocalEvaluator(base, outcomes, keep_every, workers)
+        return LocalEvaluator(base, workers)
     if backend == "dask":
-        return DaskEvaluator(base, outcomes, keep_every, workers, address)
+        return DaskEvaluator(base, workers, address)
     raise ValueError(f"backend: {backend!r} is not allowed; choose local or dask")

@@ -17,19 +17,18 @@ import shutil
 import sys
 from pathlib import Path
 
-import hydra
 import pandas as pd
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import register_sweep_schemas, to_experiment
 from experiments.design import fingerprint
 from experiments.engine import SweepInterrupted, check_keys, resolved_config_text, run_sweep
-from experiments.store import ResultStore
 from experiments.report import capital_probability
-from sim.config import (CONFIG_DIR, check_overrides, fail, quiet_library_logs, register_resolvers, register_schemas,
-                        results_dir, to_params)
-from sim.params import ParamError, to_dict
+from experiments.store import ResultStore
+from sim.cli import Command, run_command
+from sim.config import results_dir, to_params
+from sim.params import to_dict
+
 
 def validate(cfg: DictConfig) -> None:
     """The checks made before Hydra creates a folder: run keys, experiment, varied keys."""
@@ -50,29 +49,22 @@ def latest_unfinished(name: str, tag: str) -> Path | None:
     return None
 
 
-@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="sweep")
-def app(cfg: DictConfig) -> None:
-    """Hydra task: validate, pick the folder (new or resumed), run the design, print the summary."""
-    quiet_library_logs()
-    out = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        base = to_params(cfg)
-        experiment, settings = to_experiment(cfg)
-    except ParamError as err:
-        shutil.rmtree(out, ignore_errors=True)
-        fail(str(err))
+def sweep(cfg: DictConfig, out: Path) -> None:
+    """Pick the folder (new or resumed), run the design, print the summary."""
+    base = to_params(cfg)
+    experiment, settings = to_experiment(cfg)
     folder = out
     if settings.resume and not (out / "design.parquet").exists():
         previous = latest_unfinished(experiment.name, fingerprint(experiment, to_dict(base)))
         if previous is not None and previous != out:
             shutil.rmtree(out, ignore_errors=True)  # only Hydra's .hydra/ is in it yet
             folder = previous
+        else:
+            print(f"resume=true: no unfinished sweep of {experiment.name!r} with these settings; starting a new one")
     config_text = resolved_config_text(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True))
     try:
         runs = run_sweep(experiment, base, folder, settings.backend, settings.workers, settings.address,
                          settings.progress, config_text)
-    except ParamError as err:
-        fail(str(err))
     except SweepInterrupted as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -86,13 +78,12 @@ def app(cfg: DictConfig) -> None:
     print(f"{len(runs)} runs: {len(runs) - n_failed} ok, {n_failed} failed")
 
 
+COMMAND = Command("sweep", validate=validate, task=sweep, register=register_sweep_schemas)
+
+
 def main() -> None:
     """Entry point of `python -m experiments.sweep`."""
-    register_schemas()
-    register_sweep_schemas()
-    register_resolvers()
-    check_overrides(sys.argv[1:], "sweep", validate)
-    app()
+    run_command(COMMAND)
 
 
 if __name__ == "__main__":

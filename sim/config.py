@@ -1,7 +1,7 @@
 """The Hydra boundary: schemas in ConfigStore, composition, and the one conversion to params.
 
-This is the only module of `sim` that imports Hydra/OmegaConf (besides the
-`python -m sim` entry point). The ConfigStore schemas are derived from the
+With the command-line front door (`sim.cli`) this is the only place that
+imports Hydra/OmegaConf. The ConfigStore schemas are derived from the
 frozen dataclasses in `sim.params`, so a key exists in YAML exactly when it
 exists in the model's params, with the same type; ranges are checked when
 the composed config is converted, once, by `to_params`.
@@ -10,10 +10,7 @@ the composed config is converted, once, by `to_params`.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Dict, get_type_hints  # noqa: UP035  (OmegaConf needs typing.Dict)
 
@@ -104,72 +101,6 @@ def load_config(scenario: str = "xian_vs_zhengzhou", overrides: list[str] | None
     return to_params(compose_run([f"scenario={scenario}", *(overrides or [])]))
 
 
-# --------------------------------------------------------------------------- entry points
-
-# Flags after which Hydra does not run the task: nothing to check up front.
-NOT_A_RUN = {"-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info", "-p", "--package", "-sc",
-             "--shell-completion", "--version"}
-MULTIRUN = {"-m", "--multirun"}
-MAX_CHECKED_JOBS = 256
-
-
-def quiet_library_logs() -> None:
-    """Keep Mesa (a line per step at INFO), Dask's and Optuna's chatter off the console of the entry points."""
-    import logging
-
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    logging.getLogger("distributed").setLevel(logging.WARNING)
-    logging.getLogger("optuna").setLevel(logging.WARNING)  # a line per trial at INFO
-
-
-def fail(message: str) -> None:
-    """Print a one-line error and exit with code 2 (bad input)."""
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-def check_overrides(argv: list[str], config_name: str, validate: Callable[[DictConfig], object]) -> None:
-    """Compose `config_name` with the command line's overrides and validate it before Hydra makes a folder.
-
-    With -m every job of the sweep is checked (up to MAX_CHECKED_JOBS; past
-    that, each swept value once). Any composition or validation error exits 2
-    with one line naming the key.
-    """
-    if NOT_A_RUN.intersection(argv):
-        return
-    overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+~").startswith("hydra")]
-    jobs = _sweep_jobs(overrides) if MULTIRUN.intersection(argv) else [overrides]
-    for job in jobs:
-        try:
-            validate(compose_run(job, config_name=config_name))
-        except Exception as err:  # noqa: BLE001 - every composition/validation error becomes one line
-            where = f" (in the job {' '.join(job)})" if len(jobs) > 1 else ""
-            fail(describe_error(err) + where)
-
-
-def _sweep_jobs(overrides: list[str]) -> list[list[str]]:
-    """The override lists of a multirun's jobs (a, b = 1,2 -> four jobs)."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    try:
-        parsed = OverridesParser.create().parse_overrides(overrides)
-    except Exception as err:  # noqa: BLE001
-        fail(describe_error(err))
-    choices = []
-    for o in parsed:
-        if o.is_sweep_override():
-            choices.append([f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()])
-        else:
-            choices.append([o.input_line])
-    n_jobs = 1
-    for c in choices:
-        n_jobs *= len(c)
-    if n_jobs <= MAX_CHECKED_JOBS:
-        return [list(job) for job in itertools.product(*choices)]
-    firsts = [c[0] for c in choices]  # too many to compose each: check every value once
-    return [firsts[:i] + [v] + firsts[i + 1:] for i, c in enumerate(choices) for v in c]
-
-
 # --------------------------------------------------------------------------- errors
 
 
@@ -186,6 +117,11 @@ def describe_error(exc: BaseException) -> str:
         text = getattr(x, "message", None) or str(x)
         if "Could not find" in text and "Available options" in text:
             return _missing_option(text)
+        if text.startswith("Error parsing override"):
+            arg = text.split("'", 2)[1] if text.count("'") >= 2 else text
+            return f"{arg!r}: not an override Hydra can read; write key=value (e.g. steps=24)"
+        if text.startswith("Config group override must be a string"):
+            return f"a config group (scenario, experiment, ...) takes a file name, not a number: {_first_line(text)}"
     oc = next((x for x in chain if getattr(x, "full_key", None)), None)
     if oc is not None:
         key = oc.full_key
@@ -218,7 +154,13 @@ def _missing_option(text: str) -> str:
 
 
 def _unknown_key(key: str) -> str:
-    """Name the unknown key and list what is allowed at that level of the schema."""
+    return f"{key}: {unknown_key_message(key)}"
+
+
+def unknown_key_message(key: str, allowed: list[str] | None = None) -> str:
+    """'unknown key; allowed here: ...' for `key` (what is allowed at its level of the run schema, or `allowed`)."""
+    if allowed is not None:
+        return f"unknown key; allowed here: {', '.join(allowed)}"
     parts = key.split(".")
     cls: Any = RunParams
     i = 0
@@ -228,11 +170,11 @@ def _unknown_key(key: str) -> str:
             break
         if getattr(hint, "__origin__", None) is tuple:  # cities: the next part is a city id
             if i + 1 == len(parts) - 1:
-                return (f"{key}: unknown city {parts[-1]!r}; use a city of the scenario, or add a city "
+                return (f"unknown city {parts[-1]!r}; use a city of the scenario, or add a city "
                         f"file from configs/city/ with +city@{key}=<file name>")
             cls, i = hint.__args__[0], i + 2
         else:
             cls, i = hint, i + 1
     allowed = sorted(f.name for f in dataclasses.fields(cls) if not (cls is CityParams and f.name == "id")) \
         if dataclasses.is_dataclass(cls) else []
-    return f"{key}: unknown key; allowed here: {', '.join(allowed)}"
+    return f"unknown key; allowed here: {', '.join(allowed)}"

@@ -52,6 +52,8 @@ def _check_ranges(obj: Any) -> None:
 
 
 def _range_text(lo: float | None, hi: float | None) -> str:
+    if isinstance(lo, int) and isinstance(hi, int):  # integer keys: print them as integers, never 9.2e+18
+        return f"[{lo}, {hi}]"
     if hi is None:
         return f">= {lo:g}"
     if lo is None:

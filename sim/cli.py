@@ -1,0 +1,275 @@
+"""The command-line front door of every command: one helper, `run_command`.
+
+`python -m sim`, `python -m experiments.sweep` and `python -m experiments.calibrate`
+(and any later command) declare a `Command`: its primary config, the checks
+made before anything is written, and the task. `run_command` then does, in
+this order and the same way for all of them:
+
+1. refuse what Hydra would misread or let through (an unknown key added with
+   `+`, an override without `=`, a value Hydra cannot lex, a number for a config
+   group, an empty or non-folder `hydra.run.dir`, `--config-path`/`--config-name`),
+   and read `--config-dir DIR` (a private config library, added to the search
+   path; its YAML is checked file by file);
+2. compose the config with the overrides (every job of a `-m` multirun) and
+   validate it, so bad input exits 2 with one line naming the key and no folder;
+3. run the task in Hydra's run folder; bad input found there still exits 2 and
+   leaves no folder behind, and a closed pipe (`| head`) ends quietly.
+
+With sim/config.py this is the Hydra boundary: the commands themselves never import Hydra.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import (CONFIG_DIR, compose_run, describe_error, register_resolvers, register_schemas,
+                        unknown_key_message)
+from sim.params import ParamError
+
+# Flags after which Hydra does not run the task: nothing to check up front.
+NOT_A_RUN = {"-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info", "-p", "--package", "-sc",
+             "--shell-completion", "--version"}
+MULTIRUN = {"-m", "--multirun"}
+CONFIG_DIR_FLAGS = ("--config-dir", "-cd")
+REFUSED_FLAGS = {"--config-path": "the commands read configs/ (add a library with --config-dir DIR)",
+                 "-cp": "the commands read configs/ (add a library with --config-dir DIR)",
+                 "--config-name": "each command has its own primary config; choose a scenario with scenario=<name>",
+                 "-cn": "each command has its own primary config; choose a scenario with scenario=<name>"}
+MAX_CHECKED_JOBS = 256
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command-line program: its primary config, its up-front checks and its task."""
+
+    config_name: str  # primary config in configs/ (run, sweep, calibrate)
+    validate: Callable[[DictConfig], object]  # raises ParamError on bad input; runs before any folder exists
+    task: Callable[[DictConfig, Path], None]  # the work, given the composed config and Hydra's run folder
+    register: Callable[[], None] | None = None  # stores the command's own schemas (with `store_schema`)
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit with code 2 (bad input)."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def quiet_library_logs() -> None:
+    """Keep Mesa (a line per step at INFO), Dask's and Optuna's chatter off the console of the commands."""
+    import logging
+
+    for name in ("MESA", "distributed", "optuna"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def store_schema(name: str, node: type, group: str | None = None, package: str | None = None) -> None:
+    """Put a schema dataclass into Hydra's ConfigStore (for commands that add their own)."""
+    ConfigStore.instance().store(name=name, node=node, group=group, package=package)
+
+
+def run_command(command: Command, argv: list[str] | None = None) -> None:
+    """Check the command line, compose and validate, then run the task in Hydra's folder."""
+    import hydra
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    quiet_library_logs()
+    register_schemas()
+    if command.register is not None:
+        command.register()
+    register_resolvers()
+    with quiet_broken_pipe():
+        library = check_command_line(argv)
+        check_overrides(argv, command.config_name, command.validate, library)
+
+        def task(cfg: DictConfig) -> None:
+            quiet_library_logs()  # Hydra has configured logging by now
+            from hydra.core.hydra_config import HydraConfig
+
+            out = Path(HydraConfig.get().runtime.output_dir)
+            with quiet_broken_pipe():
+                try:
+                    check_known_keys(cfg)
+                    command.validate(cfg)
+                    command.task(cfg, out)
+                except ParamError as err:
+                    remove_if_only_hydra(out)
+                    fail(str(err))
+
+        sys.argv = [sys.argv[0], *argv]
+        hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=command.config_name)(task)()
+
+
+def remove_if_only_hydra(out: Path) -> None:
+    """Delete a run folder that holds nothing but Hydra's .hydra/ (made for input that was then refused)."""
+    if out.is_dir() and {p.name for p in out.iterdir()} <= {".hydra"}:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+@contextmanager
+def quiet_broken_pipe() -> Iterator[None]:
+    """A reader that stops early (`| head`) ends the command quietly: no traceback, exit 0."""
+    try:
+        yield
+    except BrokenPipeError:
+        # Python's recipe: point stdout at devnull so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(0) from None
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def check_command_line(argv: list[str]) -> list[Path]:
+    """Refuse what Hydra would misread; return the private config libraries given with --config-dir."""
+    library: list[Path] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        flag, eq, value = arg.partition("=")
+        if flag in REFUSED_FLAGS:
+            fail(f"{flag}: not supported; {REFUSED_FLAGS[flag]}")
+        if flag in CONFIG_DIR_FLAGS:
+            if not eq:
+                if i + 1 >= len(argv):
+                    fail(f"{flag}: give a folder, as {flag}=DIR")
+                value = argv[i + 1]
+                i += 1
+            library.append(check_library(flag, value))
+        elif not arg.startswith("-"):
+            check_override(arg)
+        i += 1
+    return library
+
+
+def check_library(flag: str, value: str) -> Path:
+    """A private config library: an existing folder of valid YAML that shadows no built-in config."""
+    folder = Path(value).expanduser()
+    if not folder.is_dir():
+        fail(f"{flag}: {value!r} is not a folder; give a folder of config groups (e.g. DIR/scenario/mine.yaml)")
+    folder = folder.resolve()
+    for path in sorted(folder.rglob("*.yaml")):
+        rel = path.relative_to(folder)
+        try:
+            yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            problem = getattr(err, "problem", None) or type(err).__name__
+            fail(f"{path}: not valid YAML{where}: {problem}")
+        if (CONFIG_DIR / rel).exists():
+            fail(f"{path}: has the name of the built-in configs/{rel}; rename it so it cannot be mistaken for it")
+    return folder
+
+
+def check_override(arg: str) -> None:
+    """One `key=value` override: well formed, readable by Hydra, a file name for a config group, a real run folder."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    if "=" not in arg and not arg.startswith("~"):
+        fail(f"{arg!r}: not an override; write key=value (e.g. steps=24 or scenario=national)")
+    try:
+        parsed = OverridesParser.create().parse_overrides([arg])[0]
+    except Exception:  # noqa: BLE001 - Hydra's lexer errors are not one class
+        key = arg.split("=", 1)[0]
+        fail(f"{arg!r}: Hydra cannot read this value; write {key}=value with letters, digits, '_', '-' and '.', "
+             f"or quote it: {key}='...'")
+    key = parsed.get_key_element().lstrip("+~")
+    if key in ("hydra.run.dir", "hydra.sweep.dir"):
+        text = str(parsed.value()) if parsed.value() is not None else ""
+        if not text.strip():
+            fail(f"{key}: empty; give a folder, e.g. {key}=results/my_run")
+        if Path(text).exists() and not Path(text).is_dir():
+            fail(f"{key}: {text!r} is a file; give a folder")
+    group = key.split("@", 1)[0]
+    if (CONFIG_DIR / group).is_dir() and not parsed.is_sweep_override() and not isinstance(parsed.value(), str):
+        options = sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+        fail(f"{key}: {parsed.value()!r} is not a file name; `{group}` is a config group, available: "
+             f"{', '.join(options)}")
+
+
+def check_overrides(argv: list[str], config_name: str, validate: Callable[[DictConfig], object],
+                    library: list[Path] | None = None) -> None:
+    """Compose `config_name` with the command line's overrides and validate it before Hydra makes a folder.
+
+    With -m every job of the sweep is checked (up to MAX_CHECKED_JOBS; past
+    that, each swept value once). Any composition or validation error exits 2
+    with one line naming the key.
+    """
+    if NOT_A_RUN.intersection(argv):
+        return
+    overrides = [a for a in _overrides_of(argv) if not a.lstrip("+~").startswith("hydra")]
+    search = [f"hydra.searchpath=[{','.join(f'file://{p}' for p in library)}]"] if library else []
+    jobs = _sweep_jobs(overrides) if MULTIRUN.intersection(argv) else [overrides]
+    for job in jobs:
+        try:
+            cfg = compose_run(search + job, config_name=config_name)
+            check_known_keys(cfg)
+            validate(cfg)
+        except Exception as err:  # noqa: BLE001 - every composition/validation error becomes one line
+            where = f" (in the job {' '.join(job)})" if len(jobs) > 1 else ""
+            fail(describe_error(err) + where)
+
+
+def _overrides_of(argv: list[str]) -> list[str]:
+    """The `key=value` arguments, without flags and the values of flags that take one."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in CONFIG_DIR_FLAGS:
+            skip = True
+        elif not arg.startswith("-"):
+            out.append(arg)
+    return out
+
+
+def check_known_keys(cfg: DictConfig, prefix: str = "") -> None:
+    """Refuse keys the schemas do not have (Hydra lets `+key=value` add them, and they would be ignored)."""
+    schema = OmegaConf.get_type(cfg)
+    if dataclasses.is_dataclass(schema):
+        allowed = {f.name for f in dataclasses.fields(schema)} | ({"hydra"} if not prefix else set())
+        for key in cfg.keys():
+            if key not in allowed:
+                raise ParamError(f"{prefix}{key}", unknown_key_message(f"{prefix}{key}", sorted(allowed - {"hydra"})))
+    for key in cfg.keys():
+        if not prefix and key == "hydra":
+            continue
+        node = cfg._get_node(key)
+        if isinstance(node, DictConfig) and not node._is_missing() and not node._is_none():
+            check_known_keys(node, f"{prefix}{key}.")
+
+
+def _sweep_jobs(overrides: list[str]) -> list[list[str]]:
+    """The override lists of a multirun's jobs (a, b = 1,2 -> four jobs)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as err:  # noqa: BLE001
+        fail(describe_error(err))
+    choices = []
+    for o in parsed:
+        if o.is_sweep_override():
+            choices.append([f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()])
+        else:
+            choices.append([o.input_line])
+    n_jobs = 1
+    for c in choices:
+        n_jobs *= len(c)
+    if n_jobs <= MAX_CHECKED_JOBS:
+        return [list(job) for job in itertools.product(*choices)]
+    firsts = [c[0] for c in choices]  # too many to compose each: check every value once
+    return [firsts[:i] + [v] + firsts[i + 1:] for i, c in enumerate(choices) for v in c]
