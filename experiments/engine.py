@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +16,7 @@ from experiments.evaluators import make_evaluator
 from experiments.lock import FolderLock
 from experiments.report import capital_probability, plot_capital_probability
 from experiments.store import ResultStore
+from sim.atomic import write_json
 from sim.params import ParamError, RunParams, apply_overrides, to_dict
 from sim.runner import git_revision, package_versions
 
@@ -77,7 +77,7 @@ def _run_locked(experiment: ExperimentParams, base: RunParams, base_dict: dict, 
              for r in todo.to_dict("records")]
     started = datetime.now(timezone.utc)
     manifest = _manifest(experiment, base, tag, evaluator.describe(), len(design), started)
-    _write_json(folder / "manifest.json", {**manifest, "status": "running", "resumed_with_done": len(done)})
+    write_json(folder / "manifest.json", {**manifest, "status": "running", "resumed_with_done": len(done)})
 
     if done:
         print(f"resuming {folder}: {len(done)} of {len(design)} runs already done")
@@ -92,7 +92,7 @@ def _run_locked(experiment: ExperimentParams, base: RunParams, base_dict: dict, 
             bar.update()
     except BaseException as err:
         bar.close()
-        _write_json(folder / "manifest.json", {**manifest, "status": "interrupted", "error": repr(err),
+        write_json(folder / "manifest.json", {**manifest, "status": "interrupted", "error": repr(err),
                                                "computed_this_time": finished})
         raise SweepInterrupted(
             f"sweep stopped after {len(done) + finished} of {len(design)} runs ({err!r}); "
@@ -105,7 +105,7 @@ def _run_locked(experiment: ExperimentParams, base: RunParams, base_dict: dict, 
     table.to_csv(folder / "capital_probability.csv", index=False)
     plot_capital_probability(table, keys, cities, folder / "capital_probability.png")
     counts = runs.status.value_counts().to_dict()
-    _write_json(folder / "manifest.json", {
+    write_json(folder / "manifest.json", {
         **manifest, "status": "complete", "ended": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(time.perf_counter() - t0, 3), "computed_this_time": finished,
         "runs_ok": int(counts.get("ok", 0)), "runs_failed": int(counts.get("failed", 0))})
@@ -135,12 +135,6 @@ def _manifest(experiment: ExperimentParams, base: RunParams, tag: str, evaluator
 
 def _plain(value):
     return value.item() if hasattr(value, "item") else value
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    tmp.replace(path)
 
 
 def resolved_config_text(data: dict) -> str:

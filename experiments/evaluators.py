@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -32,10 +32,10 @@ WORKER_DIED = "worker process died while running this point (it was run again al
 _worker: dict = {}
 
 
-def _init_worker(base: Mapping) -> None:
+def _init_worker(base: Mapping, function: Callable) -> None:
     os.environ.update(BLAS_ENV)
     one_blas_thread()
-    _worker.update(base=base)
+    _worker.update(base=base, function=function)
 
 
 def one_blas_thread() -> None:
@@ -46,7 +46,7 @@ def one_blas_thread() -> None:
 
 
 def _evaluate_in_worker(task: RunTask, outcomes: tuple[str, ...], keep_every: int) -> RunResult:
-    return evaluate(task, _worker["base"], outcomes, keep_every)
+    return _worker["function"](task, _worker["base"], outcomes, keep_every)
 
 
 def default_workers() -> int:
@@ -86,9 +86,10 @@ class LocalEvaluator(_Pooled):
 
     name = "local"
 
-    def __init__(self, base: Mapping, workers: int = 0):
+    def __init__(self, base: Mapping, workers: int = 0, function: Callable = evaluate):
         self.base = base
         self.workers = workers or default_workers()
+        self.function = function  # evaluate(task, base, outcomes, keep_every); tests pass one that crashes
         self._pool: ProcessPoolExecutor | None = None
 
     def _open(self) -> None:
@@ -96,7 +97,7 @@ class LocalEvaluator(_Pooled):
         for key, value in BLAS_ENV.items():
             os.environ.setdefault(key, value)
         self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_init_worker,
-                                         initargs=(self.base,))
+                                         initargs=(self.base, self.function))
 
     def _is_open(self) -> bool:
         return self._pool is not None

@@ -8,7 +8,6 @@ rerun into the same folder computes only the missing ones.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -18,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.evaluate import RunResult
+from sim.atomic import write_parquet
 
 _PART = re.compile(r"runs-(\d+)\.parquet$")
 
@@ -44,7 +44,7 @@ class ResultStore:
         self.parts.mkdir(exist_ok=True)
         table = pa.Table.from_pandas(runs, preserve_index=False)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"fingerprint": fingerprint.encode()})
-        _atomic(lambda p: pq.write_table(table, p), self.folder / "design.parquet")
+        write_parquet(table, self.folder / "design.parquet")
 
     def design(self) -> tuple[pd.DataFrame, str]:
         """The run table and its fingerprint."""
@@ -66,9 +66,9 @@ class ResultStore:
         """Keep one finished run (city rows first, then the run row that marks it finished)."""
         self.parts.mkdir(parents=True, exist_ok=True)
         if result.cities is not None and len(result.cities):
-            _atomic(lambda p: result.cities.to_parquet(p, index=False), self.parts / f"cities-{result.run_id:07d}.parquet")
+            write_parquet(result.cities, self.parts / f"cities-{result.run_id:07d}.parquet")
         row = pd.DataFrame([result.row])
-        _atomic(lambda p: row.to_parquet(p, index=False), self.parts / f"runs-{result.run_id:07d}.parquet")
+        write_parquet(row, self.parts / f"runs-{result.run_id:07d}.parquet")
 
     def merge(self, design: pd.DataFrame) -> pd.DataFrame:
         """Write runs.parquet (design columns + outcomes, by run_id) and cities.parquet; drop the parts.
@@ -87,7 +87,7 @@ class ResultStore:
                    if _run_id(p) not in merged_ids]
         results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"run_id": []})
         runs = design.merge(results, on="run_id", how="inner").sort_values("run_id").reset_index(drop=True)
-        _atomic(lambda p: runs.to_parquet(p, index=False), merged_path)
+        write_parquet(runs, merged_path)
         self._merge_cities()
         shutil.rmtree(self.parts, ignore_errors=True)
         return runs
@@ -104,10 +104,4 @@ class ResultStore:
         tables = [pq.read_table(p) for p in sources]
         table = pa.concat_tables(tables, promote_options="default")
         table = table.sort_by([("run_id", "ascending"), ("step", "ascending")])
-        _atomic(lambda p: pq.write_table(table, p), target)
-
-
-def _atomic(write, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
+        write_parquet(table, target)

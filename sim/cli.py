@@ -98,7 +98,7 @@ def run_command(command: Command, argv: list[str] | None = None) -> None:
             from hydra.core.hydra_config import HydraConfig
 
             out = Path(HydraConfig.get().runtime.output_dir)
-            with quiet_broken_pipe():
+            with quiet_broken_pipe(), one_line_os_errors():
                 try:
                     check_known_keys(cfg)
                     command.validate(cfg)
@@ -127,6 +127,20 @@ def quiet_broken_pipe() -> Iterator[None]:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         raise SystemExit(0) from None
+
+
+@contextmanager
+def one_line_os_errors() -> Iterator[None]:
+    """A full disk or a folder that cannot be written: one line naming the file, exit 1 (files are atomic,
+    so nothing half-written is left under a table's name; the run's manifest says `failed`)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as err:
+        where = f" {err.filename}" if err.filename else ""
+        print(f"error: cannot write{where}: {err.strerror or err}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 # --------------------------------------------------------------------------- the command line
@@ -193,6 +207,13 @@ def check_override(arg: str) -> None:
             fail(f"{key}: empty; give a folder, e.g. {key}=results/my_run")
         if Path(text).exists() and not Path(text).is_dir():
             fail(f"{key}: {text!r} is a file; give a folder")
+        ancestor = Path(text).expanduser().absolute()
+        while not ancestor.exists():
+            ancestor = ancestor.parent
+        if not ancestor.is_dir():
+            fail(f"{key}: {str(ancestor)!r} is a file, so {text!r} cannot be made; give a folder")
+        if not os.access(ancestor, os.W_OK):
+            fail(f"{key}: cannot write into {str(ancestor)!r}; give a folder you can write to")
     group = key.split("@", 1)[0]
     if (CONFIG_DIR / group).is_dir() and not parsed.is_sweep_override() and not isinstance(parsed.value(), str):
         options = sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))

@@ -8,7 +8,6 @@ it (or with `"status": "failed"`) is visibly not a finished run.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from tqdm.auto import tqdm
 
 import pandas as pd
 
+from sim.atomic import write_parquet, write_text
 from sim.counterfactual import added_by_policy
 from sim.metrics import summarise
 from sim.model import ContestModel
@@ -39,7 +39,7 @@ def run_to_folder(params: RunParams, out_dir: Path, progress: bool = True) -> di
     out_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    _atomic_write(out_dir / "config.yaml", yaml.safe_dump(to_dict(params), sort_keys=False, allow_unicode=True))
+    write_text(out_dir / "config.yaml", yaml.safe_dump(to_dict(params), sort_keys=False, allow_unicode=True))
     try:
         model = ContestModel(params)
         bar = tqdm(total=params.steps, desc=f"{params.scenario.name} seed {params.seed}", unit="month",
@@ -53,10 +53,10 @@ def run_to_folder(params: RunParams, out_dir: Path, progress: bool = True) -> di
         if params.counterfactual:
             added = added_by_policy(model, tables=cf_tables)
             cf = pd.concat(cf_tables, ignore_index=True) if cf_tables else table.iloc[:0][list(CF_COLUMNS)]
-            _atomic_parquet(cf, out_dir / "counterfactual.parquet")
+            write_parquet(cf, out_dir / "counterfactual.parquet")
         summary = summarise(model, added)
-        _atomic_parquet(table, out_dir / "cities.parquet")
-        _atomic_write(out_dir / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False))
+        write_parquet(table, out_dir / "cities.parquet")
+        write_text(out_dir / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False))
         plot_shares(table, out_dir / "shares.png", params.capital_threshold,
                     title=f"{params.scenario.name}, seed {params.seed}")
     except BaseException as err:
@@ -85,7 +85,7 @@ def _write_manifest(out_dir: Path, params: RunParams, started: datetime, wall: f
     }
     if error:
         manifest["error"] = error
-    _atomic_write(out_dir / "manifest.json", json.dumps(manifest, indent=2))
+    write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2))
 
 
 def package_versions() -> dict[str, str | None]:
@@ -113,18 +113,6 @@ def git_revision() -> str | None:
 
 
 CF_COLUMNS = ("step", "date", "city", "firms", "productions", "share", "employment")
-
-
-def _atomic_parquet(table: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    table.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _money(value: float | None) -> str:

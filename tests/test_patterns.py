@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import make_params, run
+from conftest import make_params
 from sim import ContestModel, load_config
 from sim.counterfactual import added_by_policy
 

@@ -66,6 +66,9 @@ def test_same_root_seed_same_tables_across_runs_and_backends(smoke_local, tmp_pa
         for a, b in zip(tables(folder), tables(other)):
             pd.testing.assert_frame_equal(a, b)
     assert "dask LocalCluster" in json.loads((tmp_path / "dask" / "manifest.json").read_text())["evaluator"]
+    # A sweep's output is its result (and its progress bar on a terminal), not Dask's own logging.
+    assert "INFO" not in dask.stdout + dask.stderr and "distributed." not in dask.stdout + dask.stderr
+    assert dask.stdout.splitlines() == again.stdout.replace(str(tmp_path / "again"), str(tmp_path / "dask")).splitlines()
 
 
 def test_killed_sweep_resumes_without_recomputing_and_matches(tmp_path):

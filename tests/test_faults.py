@@ -1,0 +1,117 @@
+"""Faults: repeated kill -9 then resume, a worker process that dies, an output folder that cannot be written."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+
+import pandas as pd
+import pytest
+
+from conftest import PYTHON, ROOT
+from experiments.evaluate import RunTask, evaluate
+from experiments.evaluators import WORKER_DIED, LocalEvaluator
+
+pytestmark = pytest.mark.slow
+
+ARGS = ["experiment=smoke", "experiment.replicates=20", "workers=2", "progress=false"]
+N_RUNS = 2 * 2 * 20
+
+
+def sweep(folder, **popen):
+    cmd = [PYTHON, "-m", "experiments.sweep", *ARGS, f"hydra.run.dir={folder}"]
+    if popen:
+        return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def parts(folder):
+    return len(list((folder / "parts").glob("runs-*.parquet"))) if (folder / "parts").exists() else 0
+
+
+def test_five_kills_at_random_moments_then_resume_give_every_run_once_and_the_same_tables(tmp_path):
+    folder = tmp_path / "killed"
+    rng = random.Random(11)
+    progress = []
+    for _ in range(5):
+        before = parts(folder)
+        proc = sweep(folder, start_new_session=True)
+        target = before + rng.randint(1, 12)  # kill after a random number of new runs, or at a random moment
+        deadline = time.time() + rng.uniform(2.0, 8.0)
+        while time.time() < deadline and parts(folder) < target and proc.poll() is None:
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        progress.append(parts(folder))
+    assert progress[-1] < N_RUNS, f"the sweep finished before the last kill: {progress}"
+    resumed = sweep(folder)
+    assert resumed.returncode == 0, resumed.stderr
+    runs = pd.read_parquet(folder / "runs.parquet")
+    assert len(runs) == N_RUNS and runs.run_id.is_unique and (runs.status == "ok").all()
+    assert json.loads((folder / "manifest.json").read_text())["computed_this_time"] == N_RUNS - progress[-1]
+    whole = sweep(tmp_path / "whole")
+    assert whole.returncode == 0, whole.stderr
+    for name in ("runs.parquet", "cities.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(folder / name), pd.read_parquet(tmp_path / "whole" / name))
+
+
+def crash_on_run_3(task, base, outcomes, keep_every):
+    """A run that kills its worker process outright (as a segfault or the OOM killer would)."""
+    if task.run_id == 3:
+        os._exit(7)
+    return evaluate(task, base, outcomes, keep_every)
+
+
+def test_a_worker_that_dies_is_recorded_failed_and_the_others_complete():
+    from sim import load_config
+    from sim.params import to_dict
+
+    base = to_dict(load_config("symmetric", ["steps=3", "counterfactual=false"]))
+    tasks = [RunTask(i, 100 + i, {}) for i in range(8)]
+    with LocalEvaluator(base, workers=2, function=crash_on_run_3) as evaluator:
+        results = {r.run_id: r for r in evaluator.map(tasks, ("final_share",), 0)}
+        again = list(evaluator.map(tasks[:2], ("final_share",), 0))  # the pool is usable afterwards
+    assert sorted(results) == list(range(8))  # every run reported exactly once
+    assert results[3].row["status"] == "failed" and results[3].row["error"] == WORKER_DIED
+    assert all(results[i].row["status"] == "ok" for i in range(8) if i != 3)
+    assert [r.row["status"] for r in again] == ["ok", "ok"]
+
+
+def test_a_run_folder_under_a_file_is_refused_in_one_line(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    run = subprocess.run([PYTHON, "-m", "sim", "steps=2", f"hydra.run.dir={blocker / 'run'}"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 2 and len(lines) == 1 and "is a file" in lines[0], run.stderr
+
+
+def test_a_full_disk_leaves_no_table_that_looks_complete(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import sim.runner
+    from sim import load_config
+    from sim.cli import one_line_os_errors
+
+    real = sim.runner.write_parquet
+
+    def disk_full(table, path):
+        if path.name == "cities.parquet":
+            def fill(tmp):
+                tmp.write_bytes(b"PAR1 half a table")
+                raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
+            from sim.atomic import atomic
+            atomic(path, fill)
+        real(table, path)
+
+    monkeypatch.setattr(sim.runner, "write_parquet", disk_full)
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as stop, one_line_os_errors():
+        sim.runner.run_to_folder(load_config("symmetric", ["steps=2", "counterfactual=false"]), out, progress=False)
+    assert stop.value.code == 1
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("error: cannot write") and "No space left on device" in line and "\n" not in line
+    assert not (out / "cities.parquet").exists() and not list(out.glob("*.tmp"))  # nothing half-written
+    assert json.loads((out / "manifest.json").read_text())["status"] == "failed"
