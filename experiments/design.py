@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+import experiments.facts  # noqa: F401  (registers the `facts` outcome)
+from sim.outcomes import OUTCOMES as REGISTRY
 from sim.params import ParamError
 
 
@@ -33,10 +35,7 @@ class DesignKind(enum.Enum):
     morris = "morris"  # Morris elementary-effects trajectories (SALib), `samples` trajectories
 
 
-OUTCOMES = ("capital", "capital_step", "final_share", "subsidy_total", "cost_per_job", "cost_per_job_created",
-            "outlay_total", "final_firms", "final_employment", "final_reward_rate", "final_annual_budget",
-            "added_jobs", "added_firms", "added_productions", "marginal_cost_per_job",  # each city's no-policy counterfactual
-            "facts")  # facts: the published facts the scenario covers (experiments/facts.py), as fact.<id>
+OUTCOMES = tuple(REGISTRY)  # what a sweep may keep: the outcome registry (sim/outcomes.py)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-from sim.counterfactual import ADDED_OUTCOMES, added_by_policy
-from sim.metrics import summarise
+from sim.counterfactual import added_by_policy
 from sim.model import ContestModel
+from sim.outcomes import OUTCOMES, check_names, columns
 from sim.params import RunParams, apply_overrides, from_dict, to_dict
 
 
@@ -34,30 +34,17 @@ class RunResult:
 
 
 def outcomes_of(model: ContestModel, outcomes: tuple[str, ...]) -> dict[str, Any]:
-    """Flatten a run's summary into outcome columns: per-city outcomes become '<name>.<city>', facts 'fact.<id>'.
+    """A run's outcomes as flat columns (sim/outcomes.py): '<name>.<city>' for per-city ones, 'fact.<id>' for facts.
 
     The counterfactual outcomes (added_jobs, added_firms, added_productions,
     marginal_cost_per_job) run each city's no-policy counterfactual, only
     when one of them is asked for.
     """
-    added = None
-    if any(name in ADDED_OUTCOMES for name in outcomes):
-        added = added_by_policy(model)
-    summary = summarise(model, added)
-    row: dict[str, Any] = {}
-    for name in outcomes:
-        if name == "facts":
-            from experiments.facts import measure_facts
+    import experiments.facts  # noqa: F401  (registers the `facts` outcome)
 
-            row.update({f"fact.{k}": v for k, v in measure_facts(model.city_table(), model.params).items()})
-            continue
-        value = summary[name]
-        if isinstance(value, dict):
-            for city, v in value.items():
-                row[f"{name}.{city}"] = v
-        else:
-            row[name] = value
-    return row
+    check_names(outcomes)
+    added = added_by_policy(model) if any(OUTCOMES[n].counterfactual for n in outcomes) else None
+    return columns(model, outcomes, added)
 
 
 def evaluate(task: RunTask, base: Mapping, outcomes: tuple[str, ...], keep_every: int) -> RunResult:
@@ -78,20 +65,33 @@ def evaluate(task: RunTask, base: Mapping, outcomes: tuple[str, ...], keep_every
         return RunResult(task.run_id, row, None)
 
 
+_BASES: dict[str, dict] = {}  # scenario name -> composed base (composing with Hydra costs ~0.1 s a call)
+
+DEFAULT_OUTCOMES = ("capital", "capital_step", "final_share", "subsidy_total", "cost_per_job")
+
+
 def run_once(params: Mapping[str, Any], seed: int, base: RunParams | Mapping | str = "xian_vs_zhengzhou",
-             steps: int | None = None,
-             outcomes: tuple[str, ...] = ("capital", "capital_step", "final_share", "subsidy_total",
-                                          "cost_per_job")) -> dict[str, Any]:
+             steps: int | None = None, outcomes: tuple[str, ...] = DEFAULT_OUTCOMES) -> dict[str, Any]:
     """Evaluate one point: dotted config keys -> values, one seed; returns the outcome columns.
 
-    base: a scenario name (composed with Hydra once), RunParams, or a plain
-    RunParams dict. Raises on invalid input (unlike the sweep, which records).
+    base: a scenario name (composed with Hydra once per process, then reused),
+    RunParams, or a plain RunParams dict. `outcomes` are names of the outcome
+    registry (sim/outcomes.py); for tools that need numbers only (the EMA
+    Workbench), use `is_capital` (one 0/1 column per city) rather than
+    `capital` (a city id or None). Raises on invalid input (unlike the sweep,
+    which records): the seed given twice, an unknown outcome, a bad value.
     """
+    if "seed" in params:
+        raise ValueError("seed: given both in params and as seed=; pass it once, as seed=")
+    check_names(outcomes)
     if isinstance(base, str):
-        from sim import load_config
+        if base not in _BASES:
+            from sim import load_config
 
-        base = load_config(base)
-    base_dict = to_dict(base) if isinstance(base, RunParams) else dict(base)
+            _BASES[base] = to_dict(load_config(base))
+        base_dict = _BASES[base]
+    else:
+        base_dict = to_dict(base) if isinstance(base, RunParams) else dict(base)
     values = dict(params)
     if steps is not None:
         values["steps"] = steps

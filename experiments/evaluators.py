@@ -84,8 +84,6 @@ class _Pooled:
 class LocalEvaluator(_Pooled):
     """A pool of worker processes on this machine, one BLAS thread each."""
 
-    name = "local"
-
     def __init__(self, base: Mapping, workers: int = 0, function: Callable = evaluate):
         self.base = base
         self.workers = workers or default_workers()
@@ -149,8 +147,6 @@ class DaskEvaluator(_Pooled):
     + 1 workers is reported as failed (KilledWorker), which is recorded as the
     run's error.
     """
-
-    name = "dask"
 
     def __init__(self, base: Mapping, workers: int = 0, address: str | None = None):
         self.base = base

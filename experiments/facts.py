@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.outcomes import Outcome, register
 from sim.params import RunParams
 
 Measure = Callable[[pd.DataFrame, RunParams], float]
@@ -287,3 +288,8 @@ def loss_of_runs(runs: pd.DataFrame, scenario: str, by: str = "point_id") -> pd.
     means = ok.groupby(by)[[f"fact.{f.id}" for f in facts]].mean()
     values = means.apply(lambda row: loss({f.id: row[f"fact.{f.id}"] for f in facts}, scenario), axis=1)
     return values.reindex(runs[by].unique()).fillna(np.inf)
+
+
+register(Outcome("facts", "every published fact the run's scenario covers (experiments/facts.py), one column each",
+                 lambda model, added: measure_facts(model.city_table(), model.params), prefix="fact",
+                 undefined="NaN where a fact's measure has no data in the run (e.g. a run shorter than the fact's year)"))

@@ -66,31 +66,18 @@ def summarise(model: ContestModel, added: dict | None = None) -> dict:
     Per-city entries cover the cities and, when modelled, the rest of the
     country ("rest"). `added` is `sim.counterfactual.added_by_policy`'s result.
     """
-    cs = model.city_state
-    ids = model.place_ids
-    base = model.employment_at_start if model.employment_at_start is not None else cs.employment
+    from sim.outcomes import OUTCOMES  # the registry computes every outcome; it imports this module
+
     summary = {
         "scenario": model.scenario_params.name,
         "seed": model.params.seed,
         "steps": model.steps,
         "start": model.params.start,
-        "capital": model.capital.current,
-        "capital_step": model.capital.since,
         "capital_threshold": model.params.capital_threshold,
         "capital_window": model.params.capital_window,
-        "final_share": final_means(model, "share"),
-        "final_firms": {pid: int(cs.firms[j]) for j, pid in enumerate(ids)},
-        "final_employment": final_means(model, "employment"),
-        "subsidy_total": {pid: float(cs.subsidy_total[j]) for j, pid in enumerate(ids)},
-        "outlay_total": {pid: float(cs.outlay_total[j]) for j, pid in enumerate(ids)},
-        "cost_per_job": {pid: cost_per_job(cs.outlay_total[j], cs.employment[j]) for j, pid in enumerate(ids)},
-        "cost_per_job_created": {pid: cost_per_job(cs.outlay_total[j], cs.employment[j] - base[j])
-                                 for j, pid in enumerate(ids)},
-        "final_reward_rate": {pid: float(model.policy.reward_rate[j]) for j, pid in enumerate(ids)},
-        "final_annual_budget": {pid: float(model.policy.annual_budget[j]) for j, pid in enumerate(ids)},
-        "firms": {"start": model.firms_at_start, "entered": model.entered_total,
-                  "exited": model.exited_total, "moved": model.moved_total, "end": model.n_firms},
     }
-    if added is not None:
-        summary.update(added)
+    summary.update({name: o.compute(model, added) for name, o in OUTCOMES.items()
+                    if o.name != "facts" and (added is not None or not o.counterfactual)})
+    summary["firms"] = {"start": model.firms_at_start, "entered": model.entered_total,
+                        "exited": model.exited_total, "moved": model.moved_total, "end": model.n_firms}
     return summary

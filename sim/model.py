@@ -441,11 +441,6 @@ class ContestModel(mesa.Model):
 
     # ------------------------------------------------------------------ results
     @property
-    def firm_agents(self) -> list[Firm]:
-        """The live Firm agents."""
-        return [a for a in self._firm_agents if a is not None]
-
-    @property
     def n_firms(self) -> int:
         """Firms alive now."""
         return int(self.firms.alive[: len(self.firms)].sum())

@@ -90,7 +90,16 @@ def test_run_once_is_a_plain_function_matching_a_model_run():
     out = run_once({RATE: 0.2}, seed=3, base=params)
     again = run_once({RATE: 0.2}, seed=3, base=to_dict(params))
     assert out == again and set(out) >= {"capital", "final_share.east", "subsidy_total.west", "cost_per_job.east"}
-    assert run_once({}, seed=3, base="symmetric", steps=2)["capital"] in {"east", "west", None}
+    # EMA-style use: numbers only, the seed once, the outcome names checked.
+    numeric = run_once({}, seed=3, base="symmetric", steps=24, outcomes=("is_capital", "final_share"))
+    assert set(numeric) == {"is_capital.east", "is_capital.west", "final_share.east", "final_share.west"}
+    assert all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numeric.values())
+    named = run_once({}, seed=3, base="symmetric", steps=24, outcomes=("capital",))["capital"]
+    assert [c for c in ("east", "west") if numeric[f"is_capital.{c}"]] == ([named] if named else [])
+    with pytest.raises(ValueError, match="seed: given both"):
+        run_once({"seed": 4}, seed=3, base="symmetric", steps=2)
+    with pytest.raises(ValueError, match="unknown outcome 'capitol'; allowed: capital, "):
+        run_once({}, seed=3, base="symmetric", steps=2, outcomes=("capitol",))
 
 
 def test_a_points_design_runs_the_listed_points_in_order():

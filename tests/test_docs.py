@@ -21,3 +21,12 @@ def test_readme_outcome_table_is_the_default_run():
 def test_readme_planner_table_is_rerun():
     table = planner_table(20)
     assert table in (ROOT / "README.md").read_text(), f"README's planner table is stale; it is now:\n{table}"
+
+
+def test_readme_run_once_example_is_rerun(capsys):
+    text = (ROOT / "README.md").read_text()
+    block = text.split("**One point from your own code**", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    code = [line for line in block.splitlines() if not line.startswith("#")]
+    shown = [line[2:] for line in block.splitlines() if line.startswith("# ")]
+    exec("\n".join(code), {})
+    assert capsys.readouterr().out.strip().splitlines() == shown

@@ -1,0 +1,123 @@
+"""The outcome registry: every outcome a run reports, how it is computed, its type, and whether it is per city.
+
+`summarise` (summary.json), a sweep's `outcomes`, `run_once` (the EMA
+Workbench's interface) and the calibration's `facts` all read this one
+table, so an outcome has one name, one definition and one documented
+meaning of "undefined" everywhere.
+
+Per-city outcomes become one column per place in sweep tables
+(`final_share.xian`); `facts` becomes one column per published fact
+(`fact.xian_share`, registered by experiments/facts.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sim.metrics import cost_per_job, final_means
+
+if TYPE_CHECKING:
+    from sim.model import ContestModel
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One outcome: `compute(model, added)` gives its value (a dict by place id when `per_city`)."""
+
+    name: str
+    doc: str
+    compute: Callable[[ContestModel, dict | None], Any]
+    kind: str = "number"  # number | label (a city id or null; not a number, so tools such as EMA need its numeric form)
+    per_city: bool = True
+    undefined: str = ""  # when the value may be null/NaN, and why ("" : always a finite number)
+    counterfactual: bool = False  # needs each city's no-policy run (sim.counterfactual.added_by_policy)
+    prefix: str = ""  # column prefix of a per-city (per-key) outcome; default its name
+
+
+def _per_place(values) -> Callable:
+    return lambda model, added: {pid: values(model, j) for j, pid in enumerate(model.place_ids)}
+
+
+def _added(name: str) -> Callable:
+    def compute(model: ContestModel, added: dict | None) -> dict:
+        if added is None:
+            raise ValueError(f"{name} needs the counterfactual runs (sim.counterfactual.added_by_policy)")
+        return added[name]
+    return compute
+
+
+def _start_jobs(model: ContestModel, j: int) -> float:
+    base = model.employment_at_start if model.employment_at_start is not None else model.city_state.employment
+    return base[j]
+
+
+OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
+    Outcome("capital", "the city holding at least capital_threshold of national output over the trailing window, "
+            "at the end", lambda m, a: m.capital.current, kind="label", per_city=False,
+            undefined="null when no city holds the threshold (or before the window is full)"),
+    Outcome("capital_step", "the step since which the capital has held the position without a break",
+            lambda m, a: m.capital.since, per_city=False, undefined="null when there is no capital"),
+    Outcome("is_capital", "1 for the capital at the end, else 0: the numeric form of `capital`",
+            lambda m, a: {pid: int(pid == m.capital.current) for pid in m.place_ids}),
+    Outcome("final_share", "share of national productions, mean over the last 12 months",
+            lambda m, a: final_means(m, "share")),
+    Outcome("final_firms", "production companies at the end", _per_place(lambda m, j: int(m.city_state.firms[j]))),
+    Outcome("final_employment", "jobs (companies' crews), mean over the last 12 months",
+            lambda m, a: final_means(m, "employment")),
+    Outcome("subsidy_total", "rewards paid over the run, yuan",
+            _per_place(lambda m, j: float(m.city_state.subsidy_total[j]))),
+    Outcome("outlay_total", "everything the treasury spent over the run (rewards, AIGC support, talent and studio "
+            "programmes), yuan", _per_place(lambda m, j: float(m.city_state.outlay_total[j]))),
+    Outcome("cost_per_job", "outlay_total per job at the end, yuan",
+            _per_place(lambda m, j: cost_per_job(m.city_state.outlay_total[j], m.city_state.employment[j])),
+            undefined="null where a place has fewer than one job"),
+    Outcome("cost_per_job_created", "outlay_total per job created since the first month, yuan",
+            _per_place(lambda m, j: cost_per_job(m.city_state.outlay_total[j],
+                                                 m.city_state.employment[j] - _start_jobs(m, j))),
+            undefined="null where fewer than one job was created"),
+    Outcome("final_reward_rate", "reward rate at the end (strategies move it)",
+            _per_place(lambda m, j: float(m.policy.reward_rate[j]))),
+    Outcome("final_annual_budget", "annual budget at the end, yuan (strategies move it)",
+            _per_place(lambda m, j: float(m.policy.annual_budget[j]))),
+    Outcome("added_jobs", "jobs the city's own policy added against its no-policy run, mean over the last 12 months",
+            _added("added_jobs"), counterfactual=True),
+    Outcome("added_firms", "companies the policy added, mean over the last 12 months", _added("added_firms"),
+            counterfactual=True),
+    Outcome("added_productions", "productions the policy added over the run", _added("added_productions"),
+            counterfactual=True),
+    Outcome("marginal_cost_per_job", "outlay_total per added job, yuan", _added("marginal_cost_per_job"),
+            counterfactual=True, undefined="null when the policy added fewer than one job"),
+)}
+
+
+def register(outcome: Outcome) -> None:
+    """Add an outcome defined outside `sim` (e.g. the calibration's `facts`)."""
+    OUTCOMES[outcome.name] = outcome
+
+
+def check_names(names) -> None:
+    """Raise ValueError listing the allowed names when one is unknown."""
+    unknown = [n for n in names if n not in OUTCOMES]
+    if unknown:
+        raise ValueError(f"unknown outcome {unknown[0]!r}; allowed: {', '.join(OUTCOMES)}")
+
+
+def columns(model: ContestModel, names, added: dict | None = None) -> dict[str, Any]:
+    """The outcomes `names` of a finished run as flat columns: '<name>.<place>' for per-city ones."""
+    check_names(names)
+    row: dict[str, Any] = {}
+    for name in names:
+        outcome = OUTCOMES[name]
+        value = outcome.compute(model, added)
+        if outcome.per_city:
+            row.update({f"{outcome.prefix or name}.{k}": v for k, v in value.items()})
+        else:
+            row[name] = value
+    return row
+
+
+def undefined_columns() -> dict[str, str]:
+    """Outcome names whose values may be null or NaN, with the reason (documented in README)."""
+    return {o.name: o.undefined for o in OUTCOMES.values() if o.undefined}
