@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST  ?= 127.0.0.1
 PORT  ?= 8765
 
-.PHONY: setup run test serve bench chromium clean
+.PHONY: setup run test fuzz serve bench chromium clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,10 @@ run: $(STAMP)
 
 test: $(STAMP) chromium
 	$(PY) -m pytest $(ARGS)
+
+# The fuzz tests with 1,000 examples each (make test runs them with 200).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/test_fuzz.py $(ARGS)
 
 # The browser app; HOST and PORT override where it listens (127.0.0.1:8765 by default).
 # --production and the telemetry switch keep the page from calling home.

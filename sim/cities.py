@@ -27,6 +27,14 @@ TABLE_COLUMNS = [
     "entered", "exited", "moved_in", "moved_out", "is_capital",
 ]
 
+# Columns of the city table that may be NaN, and when (everything else is always a finite number).
+UNDEFINED_COLUMNS = {
+    "talent": "the rest of the country (`rest`): its crews are not limited",
+    "capacity": "the rest of the country (`rest`): its studios are not limited",
+    "cost_per_job": "where a place has fewer than one job",
+    "cost_per_job_created": "where fewer than one job was created since the first month",
+}
+
 
 @dataclass
 class CityState:

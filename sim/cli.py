@@ -149,6 +149,7 @@ def one_line_os_errors() -> Iterator[None]:
 def check_command_line(argv: list[str]) -> list[Path]:
     """Refuse what Hydra would misread; return the private config libraries given with --config-dir."""
     library: list[Path] = []
+    inspect_only = bool(NOT_A_RUN.intersection(argv))  # --cfg job, --help ...: Hydra prints and runs nothing
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -162,7 +163,7 @@ def check_command_line(argv: list[str]) -> list[Path]:
                 value = argv[i + 1]
                 i += 1
             library.append(check_library(flag, value))
-        elif not arg.startswith("-"):
+        elif not arg.startswith("-") and not inspect_only:
             check_override(arg)
         i += 1
     return library

@@ -152,9 +152,9 @@ class StrategyParams(Validated):
         bad = [x for x in names if x not in STRATEGY_LEVERS]
         if bad or not names:
             raise ParamError("levers", f"{self.levers!r}: choose a comma-separated list of {', '.join(STRATEGY_LEVERS)}")
+        super().__post_init__()  # each value in its own range first, so the message names the key that is out
         if self.min_reward_rate > self.max_reward_rate:
             raise ParamError("min_reward_rate", f"{self.min_reward_rate} is above max_reward_rate {self.max_reward_rate}")
-        super().__post_init__()
 
     @property
     def lever_names(self) -> tuple[str, ...]:
