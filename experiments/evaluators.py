@@ -144,14 +144,15 @@ class DaskEvaluator(_Pooled):
 
     A worker lost mid-run is Dask's to handle: the scheduler reruns its tasks
     on another worker, and a task that kills `distributed.scheduler.allowed-failures`
-    + 1 workers is reported as failed (KilledWorker), which is recorded as the
-    run's error.
+    + 1 workers fails (KilledWorker, or a cancelled future); the run is then
+    recorded as failed with that reason, never dropped.
     """
 
-    def __init__(self, base: Mapping, workers: int = 0, address: str | None = None):
+    def __init__(self, base: Mapping, workers: int = 0, address: str | None = None, function: Callable = evaluate):
         self.base = base
         self.workers = workers or default_workers()
         self.address = address
+        self.function = function  # evaluate(task, base, outcomes, keep_every); tests pass one that crashes
         self._client = self._cluster = self._base = None
 
     def _open(self) -> None:
@@ -165,10 +166,17 @@ class DaskEvaluator(_Pooled):
         if self.address:
             self._client = Client(self.address)
         else:
-            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.WARNING)
+            import dask
+
+            # Saturation 1: a worker holds only the run it is running, so a worker that dies takes no queued
+            # runs with it (each would count a death against it and might be failed for another's crash).
+            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                             dashboard_address=None, silence_logs=logging.WARNING)
             self._client = Client(self._cluster)
-        self._base = self._client.scatter(dict(self.base), broadcast=True)
+        # The base config travels with each task (a few kB), not scattered once: scattered data dies with the
+        # workers that hold it, and every run needing it would be cancelled ("lost dependencies").
+        self._base = dict(self.base)
 
     def _is_open(self) -> bool:
         return self._client is not None
@@ -183,13 +191,29 @@ class DaskEvaluator(_Pooled):
     def _map(self, tasks: list[RunTask], outcomes: tuple[str, ...], keep_every: int) -> Iterator[RunResult]:
         from dask.distributed import KilledWorker, as_completed as dask_completed
 
-        # pure=False: Dask makes a unique key per task, so sweeps sharing a cluster never share results
-        futures = {self._client.submit(evaluate, t, self._base, outcomes, keep_every, pure=False): t for t in tasks}
-        for future in dask_completed(list(futures)):
+        def submit(task: RunTask):
+            # pure=False: Dask makes a unique key per task, so sweeps sharing a cluster never share results
+            future = self._client.submit(self.function, task, self._base, outcomes, keep_every, pure=False)
+            owner[future.key] = task
+            return future
+
+        owner: dict = {}
+        attempts: dict[int, int] = {}
+        pending = dask_completed([submit(t) for t in tasks])
+        for future in pending:
+            task = owner.pop(future.key)
             try:
-                yield future.result()
-            except KilledWorker as err:
-                yield died(futures[future], f"Dask lost every worker that ran this point ({err})")
+                result = future.result()
+            except KilledWorker as err:  # it killed every worker Dask let it try: this run is the cause
+                result = died(task, f"Dask lost every worker that ran this point ({err})")
+            except Exception as err:  # noqa: BLE001 - evaluate() never raises: the cluster lost the run's result
+                attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
+                if attempts[task.run_id] <= 3:
+                    pending.add(submit(task))  # run it again (a lost worker's results are gone with it)
+                    future.release()
+                    continue
+                result = died(task, f"Dask could not finish this point in 4 attempts ({type(err).__name__}: {err})")
+            yield result
             future.release()
 
     def describe(self) -> str:
