@@ -12,64 +12,23 @@ report to docs/calibration.md.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List  # noqa: UP035
 
 import yaml
-from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
+from omegaconf import DictConfig, OmegaConf, SCMode
 
 from experiments import calibration_docs
 from experiments.calibration import (CalibrationParams, calibrate, calibration_fingerprint, check_has_facts, value_of,
                                      write_outputs)
-from experiments.config import Backend, ParameterSchema, default_of
+from experiments.config import register_calibrate_schemas
 from experiments.design import ParameterSpec
 from experiments.engine import SweepInterrupted
-from sim.cli import Command, run_command, store_schema
-from sim.config import CONFIG_DIR, PROJECT_ROOT, results_dir, schema_of, to_params
+from sim.cli import Command, run_command
+from sim.config import CONFIG_DIR, PROJECT_ROOT, results_dir, to_params
 from sim.params import ParamError, RunParams, apply_overrides, to_dict
-
-_C = CalibrationParams
-
-
-@dataclass
-class FixedSchema:
-    key: str = MISSING  # a scenario key the calibration leaves at the scenario's value
-    reason: str = MISSING  # why it is not fitted (which fact would pin it, or which behaviour it must keep)
-
-
-@dataclass
-class CalibrationSchema:
-    rounds: int = default_of(_C, "rounds")
-    candidates: int = default_of(_C, "candidates")
-    replicates: int = default_of(_C, "replicates")
-    validation_replicates: int = default_of(_C, "validation_replicates")
-    root_seed: int = default_of(_C, "root_seed")
-    budget: int = 0  # model runs the search may use in all; 0: rounds x candidates x replicates as given
-    parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006
-    extra_parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006  (per scenario)
-    fixed: List[FixedSchema] = field(default_factory=list)  # noqa: UP006  (not fitted, with the reason)
-    extra_fixed: List[FixedSchema] = field(default_factory=list)  # noqa: UP006  (per scenario)
-
-
-CalibrateSchema = dataclasses.make_dataclass(
-    "CalibrateSchema",
-    [
-        ("calibration", CalibrationSchema, field(default_factory=CalibrationSchema)),
-        ("backend", Backend, field(default=Backend.local)),
-        ("workers", int, field(default=0)),
-        ("address", str | None, field(default=None)),
-        ("resume", bool, field(default=False)),
-        ("publish", bool, field(default=True)),
-        ("progress", bool, field(default=True)),
-    ],
-    bases=(schema_of(RunParams),),
-)
-
 
 def to_calibration(cfg: DictConfig) -> CalibrationParams:
     """Validated calibration settings from a composed config."""
@@ -193,11 +152,7 @@ def check_keys_for(p: ParameterSpec, base: RunParams) -> None:
         raise ParamError(f"calibration.parameters ({p.key})", err.message) from None
 
 
-def register() -> None:
-    store_schema("calibrate_schema", CalibrateSchema)
-
-
-COMMAND = Command("calibrate", validate=validate, task=calibrate_task, register=register)
+COMMAND = Command("calibrate", validate=validate, task=calibrate_task, register=register_calibrate_schemas)
 
 
 def main() -> None:

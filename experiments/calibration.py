@@ -77,6 +77,8 @@ class CalibrationParams:
                 raise ParamError(f"calibration.parameters[{i}]", f"{p.key}: only scenario.* keys can be calibrated")
             if p.low is None or p.high is None or not p.low < p.high:
                 raise ParamError(f"calibration.parameters[{i}] ({p.key})", "needs low < high")
+            if not (np.isfinite(p.low) and np.isfinite(p.high)):
+                raise ParamError(f"calibration.parameters[{i}] ({p.key})", "needs finite low and high")
 
 
 @dataclass

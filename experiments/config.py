@@ -1,7 +1,8 @@
-"""The Hydra boundary of the sweep: schemas in ConfigStore and the one conversion.
+"""The schemas of the sweep and calibration commands (ConfigStore) and the sweep's one conversion.
 
 configs/sweep.yaml composes a run config (scenario, steps, ...) with an
-experiment bundle from configs/experiment/ and the evaluator settings.
+experiment bundle from configs/experiment/ and the evaluator settings;
+configs/calibrate.yaml composes one with the calibration settings.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, List, Optional  # noqa: UP035  (OmegaConf needs typing generics)
 
 from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
@@ -104,3 +106,49 @@ def to_experiment(cfg: DictConfig) -> tuple[ExperimentParams, SweepSettings]:
     settings = SweepSettings(backend=cfg.backend.value if isinstance(cfg.backend, enum.Enum) else str(cfg.backend),
                              workers=cfg.workers, address=cfg.address, resume=cfg.resume, progress=cfg.progress)
     return experiment, settings
+
+
+# --------------------------------------------------------------------------- the calibration's schema
+
+
+@dataclass
+class FixedSchema:
+    key: str = MISSING  # a scenario key the calibration leaves at the scenario's value
+    reason: str = MISSING  # why it is not fitted (which fact would pin it, or which behaviour it must keep)
+
+
+@lru_cache(maxsize=1)
+def calibrate_schema() -> type:
+    """The schema of `python -m experiments.calibrate`, built on first use.
+
+    The calibration's defaults live in CalibrationParams, whose module brings
+    Optuna and matplotlib, which a sweep does not need.
+    """
+    from experiments.calibration import CalibrationParams as _C
+
+    calibration = dataclasses.make_dataclass("CalibrationSchema", [
+        ("rounds", int, field(default=default_of(_C, "rounds"))),
+        ("candidates", int, field(default=default_of(_C, "candidates"))),
+        ("replicates", int, field(default=default_of(_C, "replicates"))),
+        ("validation_replicates", int, field(default=default_of(_C, "validation_replicates"))),
+        ("root_seed", int, field(default=default_of(_C, "root_seed"))),
+        ("budget", int, field(default=0)),  # model runs the search may use in all; 0: rounds x candidates x replicates
+        ("parameters", List[ParameterSchema], field(default_factory=list)),  # noqa: UP006
+        ("extra_parameters", List[ParameterSchema], field(default_factory=list)),  # noqa: UP006  (per scenario)
+        ("fixed", List[FixedSchema], field(default_factory=list)),  # noqa: UP006  (not fitted, with the reason)
+        ("extra_fixed", List[FixedSchema], field(default_factory=list)),  # noqa: UP006  (per scenario)
+    ])
+    return dataclasses.make_dataclass("CalibrateSchema", [
+        ("calibration", calibration, field(default_factory=calibration)),
+        ("backend", Backend, field(default=Backend.local)),
+        ("workers", int, field(default=0)),
+        ("address", Optional[str], field(default=None)),  # noqa: UP045
+        ("resume", bool, field(default=False)),
+        ("publish", bool, field(default=True)),
+        ("progress", bool, field(default=True)),
+    ], bases=(schema_of(RunParams),))
+
+
+def register_calibrate_schemas() -> None:
+    """Store the calibration command's schema in Hydra's ConfigStore."""
+    store_schema("calibrate_schema", calibrate_schema())

@@ -89,6 +89,8 @@ class ExperimentParams:
             if self.design is DesignKind.points and len(p.values) != len(self.parameters[0].values):
                 raise ParamError(where, f"a points design needs as many values for every parameter "
                                         f"({len(self.parameters[0].values)} for {self.parameters[0].key}); got {len(p.values)}")
+            if any(isinstance(v, float) and not np.isfinite(v) for v in (*p.values, p.low, p.high) if v is not None):
+                raise ParamError(where, "NaN and infinite values are not allowed; give finite numbers")
             if self.design not in (DesignKind.grid, DesignKind.points):
                 if p.low is None or p.high is None or not p.low < p.high:
                     raise ParamError(where, f"a {self.design.value} design needs low < high")

@@ -185,3 +185,10 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
     holder.wait()
     with FolderLock(folder):
         assert json.loads((folder / ".lock").read_text())["pid"] == os.getpid()
+
+
+@pytest.mark.parametrize("key", ["experiment.parameters.0.values=[0.1,inf]", "experiment.parameters.0.values=[nan]"])
+def test_a_sweep_refuses_non_finite_design_values(results, key):
+    folder, env = results
+    refused(cli("experiment=smoke", key, module="experiments.sweep", env=env), "experiment.parameters[0]", "finite")
+    assert nothing_written(folder)
