@@ -221,7 +221,7 @@ class MarketParams(Validated):
     saturation: float = spec(150.0e9, 1.0, 1.0e13, doc="yuan a year the market tends to (logistic ceiling after 2025; assumption: seed 004's 696 M users are already most of China's internet users, so growth must slow; 1.5 x seed 000's 100 B for 2027)")
     producer_share: float = spec(0.25, 0.0, 1.0, doc="share of revenue left to producers after platforms and paid traffic (assumption: not in the seeds; about a quarter leaves traffic-tier work near break-even in 2024)")
     coverage: float = spec(1.0, 0.0, 1.0, doc="share of the national market the modelled places compete for (1 with the rest of the country modelled; a closed contest of a few cities takes its own)")
-    premium_weight: float = spec(7.0, 0.0, 1000.0, doc="revenue per premium production relative to a traffic one in 2024 (assumption: premium works cost about 7 times as much and earn alike)")
+    premium_weight: float = spec(7.0, 0.01, 1000.0, doc="revenue per premium production relative to a traffic one in 2024 (assumption: premium works cost about 7 times as much and earn alike; at least 0.01, so revenue per unit of attention stays finite)")
     quality_shift: float = spec(0.1, 0.0, 2.0, doc="yearly growth of the premium weight (assumption: seeds 001/002 say reward shifts to quality, no figure)")
     quality_shift_years: float = spec(10.0, 0.0, 100.0, doc="years the shift to quality lasts (assumption: a decade)")
     hit_spread: float = spec(0.6, 0.0, 3.0, doc="log-normal sigma of one production's revenue around its expectation (assumption: hits and flops; a few works earn most)")

