@@ -215,10 +215,10 @@ class OutsideParams(Validated):
 class MarketParams(Validated):
     """The national micro-short-drama market."""
 
-    revenue_2024: float = spec(50.4e9, 0.0, 1.0e13, doc="yuan, 2024 (seed 002: 504.4亿 in 2024; seed 000: 504亿)")
-    revenue_2025: float = spec(63.43e9, 0.0, 1.0e13, doc="yuan, 2025 (seed 002: 634.3亿 in 2025)")
+    revenue_2024: float = spec(50.4e9, 0.0, 1.0e14, doc="yuan, 2024 (seed 002: 504.4亿 in 2024; seed 000: 504亿)")
+    revenue_2025: float = spec(63.43e9, 0.0, 1.0e14, doc="yuan, 2025 (seed 002: 634.3亿 in 2025)")
     growth_after: float = spec(0.256, -0.9, 2.0, doc="growth from 2025 to 2026 (seed 000: 千亿 = 100 B by 2027, i.e. (100/63.43)^(1/2)-1)")
-    saturation: float = spec(150.0e9, 1.0, 1.0e13, doc="yuan a year the market tends to (logistic ceiling after 2025; assumption: seed 004's 696 M users are already most of China's internet users, so growth must slow; 1.5 x seed 000's 100 B for 2027)")
+    saturation: float = spec(150.0e9, 1.0, 1.0e14, doc="yuan a year the market tends to (logistic ceiling after 2025; assumption: seed 004's 696 M users are already most of China's internet users, so growth must slow; 1.5 x seed 000's 100 B for 2027)")
     producer_share: float = spec(0.25, 0.0, 1.0, doc="share of revenue left to producers after platforms and paid traffic (assumption: not in the seeds; about a quarter leaves traffic-tier work near break-even in 2024)")
     coverage: float = spec(1.0, 0.0, 1.0, doc="share of the national market the modelled places compete for (1 with the rest of the country modelled; a closed contest of a few cities takes its own)")
     premium_weight: float = spec(7.0, 0.01, 1000.0, doc="revenue per premium production relative to a traffic one in 2024 (assumption: premium works cost about 7 times as much and earn alike; at least 0.01, so revenue per unit of attention stays finite)")

@@ -82,3 +82,18 @@ def test_scenarios_without_their_own_fit_inherit_one(scenario, fitted_in):
         if key.startswith("cities."):
             continue  # a city the inheriting scenario may not hold
         assert _value(params, key) == pytest.approx(value), key
+
+
+def test_a_synthetic_contest_at_any_scale_keeps_its_population_roughly_stable():
+    from sim.params import ParamError, RunParams
+    from sim.synthetic import synthetic_scenario
+
+    scenario = synthetic_scenario(firms=5_000, cities=20, seed=1)
+    assert len(scenario.cities) == 20 and sum(c.firms for c in scenario.cities) == 5_000
+    ratios = []
+    for seed in range(5):
+        model = ContestModel(RunParams(scenario=scenario, steps=24, seed=seed, counterfactual=False)).run()
+        ratios.append(model.n_firms / 5_000)
+    assert 0.7 < min(ratios) and max(ratios) < 1.6, ratios  # it follows the market's growth, no collapse, no boom
+    with pytest.raises(ParamError, match="firms"):
+        synthetic_scenario(firms=10, cities=20)
