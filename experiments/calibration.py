@@ -101,15 +101,14 @@ def calibrate(cal: CalibrationParams, base: RunParams, folder: Path, backend: st
     """Run the search and the validation into `folder` (resuming what is there)."""
     scenario = base.scenario.name
     check_has_facts(scenario)
-    facts = facts_for(scenario)
     folder = Path(folder)
     # One calibration per folder (its rounds lock their own folders too), and one pool or cluster for all rounds.
     with FolderLock(folder), make_evaluator(backend, to_dict(base), workers, address) as evaluator:
-        return _calibrate_locked(cal, base, folder, scenario, facts, evaluator, progress)
+        return _calibrate_locked(cal, base, folder, scenario, evaluator, progress)
 
 
-def _calibrate_locked(cal: CalibrationParams, base: RunParams, folder: Path, scenario: str, facts: tuple,
-                      evaluator, progress: bool) -> CalibrationResult:
+def _calibrate_locked(cal: CalibrationParams, base: RunParams, folder: Path, scenario: str, evaluator,
+                      progress: bool) -> CalibrationResult:
     tag = calibration_fingerprint(cal, base)
     stamp = folder / "fingerprint"
     if stamp.exists() and stamp.read_text().strip() != tag:
