@@ -37,9 +37,10 @@ serve: $(STAMP)
 	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false $(VENV)/bin/solara run viz/app.py \
 		--production --no-check-version --host $(HOST) --port $(PORT)
 
-# Speed figures and ratios (no thresholds: machines here are shared and noisy).
+# Speed figures against issue 12's targets, each in fresh processes (no pass/fail: machines here are
+# shared and noisy); writes results/bench/latest.json. ARGS="--only steps_per_s_10k_20 --repeats 5" narrows it.
 bench: $(STAMP)
-	$(PY) tools/bench.py
+	$(PY) -m benchmarks $(ARGS)
 
 # The browser test drives Debian's chromium (never a downloaded browser).
 chromium:

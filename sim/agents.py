@@ -3,7 +3,9 @@
 Agents are thin views: their state lives in the model's NumPy columns
 (`model.firms`, `model.city_state`) so each phase runs in one pass over all
 firms; an agent reads and writes its own row. Iterate, filter and inspect
-them as with any Mesa agents (`model.agents_by_type[Firm]`).
+them as with any Mesa agents (`model.agents_by_type[Firm]`). Firm agents
+are made when first asked for (`model.agents`, `model.agents_by_type`), not
+on the hot path, and brought up to date whenever they are asked for again.
 """
 
 from __future__ import annotations
@@ -21,9 +23,17 @@ if TYPE_CHECKING:
 class Firm(mesa.Agent):
     """A micro-short-drama production company."""
 
-    def __init__(self, model: ContestModel, row: int):
+    def __init__(self, model: ContestModel, firm_id: int):
         super().__init__(model)
-        self.row = row
+        self.firm_id = firm_id
+
+    @property
+    def row(self) -> int:
+        """The firm's row in `model.firms` now (rows shift up when other firms exit)."""
+        row = self.model.firms.row_of(self.firm_id)
+        if row < 0:
+            raise LookupError(f"firm {self.firm_id} has exited")
+        return row
 
     @property
     def city(self) -> City:

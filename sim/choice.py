@@ -6,15 +6,22 @@ import numpy as np
 
 
 def logit_choice(utility: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
-    """Index of the chosen alternative per row: argmax(U + scale x Gumbel).
+    """Index of the chosen alternative per row, drawn with the logit probabilities exp(U/scale) / sum exp(U/scale).
 
-    Drawing i.i.d. Gumbel(0, scale) taste shocks and taking the argmax gives
-    exactly the logit probabilities exp(U/scale) / sum exp(U/scale).
+    One uniform per row against the cumulative probabilities (inverse CDF),
+    computed in place: the same choice distribution as argmax(U + scale x
+    Gumbel) at one draw per chooser instead of one per alternative.
     """
-    if utility.shape[0] == 0:
+    n = utility.shape[0]
+    if n == 0:
         return np.zeros(0, dtype=np.int64)
-    shocks = rng.gumbel(0.0, scale, size=utility.shape)
-    return np.argmax(utility + shocks, axis=1)
+    weight = utility - utility.max(axis=1, keepdims=True)
+    weight *= 1.0 / scale
+    np.exp(weight, out=weight)
+    np.cumsum(weight, axis=1, out=weight)  # running totals; the last column is the row's total
+    u = rng.random((n, 1))
+    u *= weight[:, -1:]
+    return np.count_nonzero(weight <= u, axis=1)  # alternatives whose running total u has passed
 
 
 def logit_probabilities(utility: np.ndarray, scale: float) -> np.ndarray:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.params import BehaviourParams
-from sim.policy import PolicyArrays, category_probabilities, expected_claim
+from sim.policy import PolicyArrays, expected_claim
 
 # Floors on the pressure behind prices (assumption): demand counts as no less than 80 % of a city's pool and
 # occupancy as no less than half the reference, so a shrinking city's wage falls at most to 0.8^elasticity of
@@ -148,27 +148,27 @@ class FirmKinds:
 
 
 def expected_profit(kinds: FirmKinds, places: Places, pol: PolicyArrays, revenue_per_weight: float,
-                    overhead: float) -> np.ndarray:
-    """Expected monthly profit (n, L) of each chooser in each place, yuan.
+                    overhead: float, at: np.ndarray | None = None) -> np.ndarray:
+    """Expected monthly profit of each chooser, yuan: (n, L) in every place, or (n,) in place `at[i]` when given.
 
     Market income by tier at last month's revenue per unit of attention,
     plus the subsidy the place's announced rules promise, discounted by the
     share of claims its fund is expected to pay, less wages, rent, overhead
     and spend, with output raised by the cluster and cut by rationing.
     """
-    n, L = len(kinds.crew), len(places.wage)
-    rate = kinds.rate[:, None] * places.productivity[None, :]  # (n, L)
-    output = rate * places.util[None, :]
-    aigc = pol.aigc_support[None, :]
-    income = revenue_per_weight * kinds.weight[:, None] * places.revenue_uplift[None, :]
-    per_production = cost_per_production(places.wage[None, :], places.rent[None, :], kinds.crew[:, None], rate,
-                                         overhead, aigc, kinds.spend[:, None])
-    place = np.broadcast_to(np.arange(L), (n, L)).ravel()
-    probs = category_probabilities(np.repeat(kinds.p_award, L), places.p_culture[place])
-    claim = expected_claim(per_production.ravel(), place, probs, pol).reshape(n, L)
-    cost = monthly_cost(places.wage[None, :], places.rent[None, :], kinds.crew[:, None], places.util[None, :],
-                        overhead, aigc, kinds.spend[:, None], output)
-    return output * (income + claim * places.outlook[None, :]) - cost
+    if at is None:  # choosers in rows, places in columns
+        place, firm = slice(None), (lambda x: x[:, None])
+    else:
+        place, firm = at, (lambda x: x)
+    rate = firm(kinds.rate) * places.productivity[place]
+    util = places.util[place]
+    spend = firm(kinds.spend)
+    shooting = (places.wage[place] * firm(kinds.crew) + places.rent[place]) * (1.0 - pol.aigc_support[place])
+    per_production = (shooting + overhead) / np.maximum(rate, 1e-9) + spend  # as `cost_per_production`
+    claim = expected_claim(per_production, place, firm(kinds.p_award), places.p_culture[place], pol)
+    income = revenue_per_weight * firm(kinds.weight) * places.revenue_uplift[place]
+    # output x (income + paid claim - spend) - (shooting time x net shooting cost + overhead), as `monthly_cost`
+    return rate * util * (income - spend + claim * places.outlook[place]) - util * shooting - overhead
 
 
 def location_utility(profit: np.ndarray, horizon_months: float, move_cost: np.ndarray | float,

@@ -1,7 +1,10 @@
-"""Production companies' state as NumPy columns, one row per firm ever created.
+"""Production companies' state as NumPy columns, one row per live firm.
 
-Rows are append-only: a firm that exits keeps its row with `alive` False, so
-a `Firm` agent's row index never changes. Capacity grows by doubling.
+Live firms occupy rows 0..n-1 in the order they were created, so every
+phase works on plain slices (views, no copies) rather than on gathered
+copies. When firms exit, the survivors move up, keeping their order; each
+firm keeps its `id` for life, and `row_of` finds its row now (the `Firm`
+agent views look themselves up by id). Storage grows by doubling.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import numpy as np
 TRAFFIC, PREMIUM = 0, 1
 
 _COLUMNS = {
-    "city": np.int64,  # index into the model's cities
+    "id": np.int64,  # the firm's id for life (0, 1, 2, ... in order of creation)
+    "city": np.int64,  # index into the model's places
     "crew": np.float64,  # people
     "tier": np.int8,  # TRAFFIC or PREMIUM
     "rate": np.float64,  # base productions per month
@@ -21,53 +25,89 @@ _COLUMNS = {
     "loss_streak": np.int64,  # consecutive months with a negative profit trend
     "profit": np.float64,  # last month's profit, yuan
     "productions": np.int64,  # last month's productions
-    "alive": np.bool_,
 }
 
 
+def _column(name: str) -> property:
+    """The live part of one column: a view, so `table.capital[rows] += x` writes through."""
+
+    def get(self: FirmTable) -> np.ndarray:
+        return self._data[name][: self._n]
+
+    def put(self: FirmTable, value: np.ndarray) -> None:
+        live = self._data[name][: self._n]
+        if not (isinstance(value, np.ndarray) and value.base is self._data[name] and value.shape == live.shape):
+            live[...] = value  # `table.capital += x` hands back the same view: nothing to copy then
+
+    return property(get, put, doc=f"live firms' {name}")
+
+
 class FirmTable:
-    """Columns of firm state; `idx` gives the rows of live firms."""
+    """Columns of live firms' state (rows 0..n-1); see the module docstring."""
 
     def __init__(self, capacity: int = 1024):
         self._n = 0
-        for name, dtype in _COLUMNS.items():
-            setattr(self, name, np.zeros(max(capacity, 16), dtype=dtype))
+        self._next_id = 0
+        self._data = {name: np.zeros(max(capacity, 16), dtype=dtype) for name, dtype in _COLUMNS.items()}
+        self._row_by_id = np.full(max(capacity, 16), -1, dtype=np.int64)
+        self.version = 0  # changes whenever firms are added or removed (agent views resynchronise on it)
 
     def __len__(self) -> int:
+        """Firms alive now."""
         return self._n
 
-    @property
-    def idx(self) -> np.ndarray:
-        """Rows of the firms alive now."""
-        return np.flatnonzero(self.alive[: self._n])
+    def row_of(self, firm_id: int) -> int:
+        """The row of firm `firm_id` now, or -1 once it has exited."""
+        return int(self._row_by_id[firm_id]) if 0 <= firm_id < self._next_id else -1
 
     def add(self, city: np.ndarray, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray, spend: np.ndarray,
             capital: np.ndarray) -> np.ndarray:
-        """Append firms; returns their row indices."""
+        """Append firms after the live ones; returns their rows."""
         k = len(city)
         self._reserve(self._n + k)
         rows = np.arange(self._n, self._n + k)
-        self.city[rows] = city
-        self.crew[rows] = crew
-        self.tier[rows] = tier
-        self.rate[rows] = rate
-        self.spend[rows] = spend
-        self.capital[rows] = capital
-        self.loss_streak[rows] = 0
-        self.profit_trend[rows] = 0.0
-        self.profit[rows] = 0.0
-        self.productions[rows] = 0
-        self.alive[rows] = True
+        ids = np.arange(self._next_id, self._next_id + k)
+        if len(self._row_by_id) < self._next_id + k:
+            grown = np.full(max(2 * len(self._row_by_id), self._next_id + k), -1, dtype=np.int64)
+            grown[: len(self._row_by_id)] = self._row_by_id
+            self._row_by_id = grown
+        d = self._data
+        for name, value in (("id", ids), ("city", city), ("crew", crew), ("tier", tier), ("rate", rate),
+                            ("spend", spend), ("capital", capital)):
+            d[name][rows] = value
+        for name in ("profit_trend", "loss_streak", "profit", "productions"):
+            d[name][rows] = 0
+        self._row_by_id[ids] = rows
         self._n += k
+        self._next_id += k
+        self.version += 1
         return rows
 
+    def remove(self, rows: np.ndarray) -> None:
+        """Drop the firms in `rows`; the others move up in their order."""
+        if len(rows) == 0:
+            return
+        keep = np.ones(self._n, dtype=bool)
+        keep[rows] = False
+        n = int(keep.sum())
+        self._row_by_id[self._data["id"][rows]] = -1
+        for column in self._data.values():
+            column[:n] = column[: self._n][keep]
+        self._n = n
+        self._row_by_id[self._data["id"][:n]] = np.arange(n)
+        self.version += 1
+
     def _reserve(self, size: int) -> None:
-        cap = len(self.alive)
+        cap = len(self._data["id"])
         if size <= cap:
             return
         new_cap = max(size, 2 * cap)
-        for name in _COLUMNS:
-            old = getattr(self, name)
+        for name, old in self._data.items():
             grown = np.zeros(new_cap, dtype=old.dtype)
             grown[:cap] = old
-            setattr(self, name, grown)
+            self._data[name] = grown
+
+
+for _name in _COLUMNS:  # table.city, table.crew, ...: the live rows of each column
+    setattr(FirmTable, _name, _column(_name))
+del _name

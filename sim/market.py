@@ -46,11 +46,17 @@ def hit_factors(productions: np.ndarray, spread: float, rng: np.random.Generator
 
     The mean of k independent factors is drawn as one log-normal with the
     same mean and variance (Fenton-Wilkinson), so a firm with many
-    productions a month varies less than one with a single work.
+    productions a month varies less than one with a single work. Firms that
+    made nothing draw nothing (their factor is 1 and earns nothing).
     """
-    k = np.maximum(productions, 1)
-    sigma2 = np.log1p(np.expm1(spread**2) / k)
-    return rng.lognormal(-0.5 * sigma2, np.sqrt(sigma2))
+    hits = np.ones(len(productions))
+    made = np.flatnonzero(productions > 0)
+    if len(made) == 0:
+        return hits
+    k = productions[made]
+    sigma2 = np.log1p(np.expm1(spread**2) / np.arange(1, k.max() + 1))[k - 1]  # by k, looked up
+    hits[made] = np.exp(np.sqrt(sigma2) * rng.standard_normal(len(made)) - 0.5 * sigma2)
+    return hits
 
 
 def share_by_attention(pool: float, weights: np.ndarray) -> np.ndarray:

@@ -12,10 +12,11 @@ from sim.choice import logit_choice
 from sim.cities import TABLE_COLUMNS, CityRecorder, CityState
 from sim.economics import FirmKinds, Places
 from sim.firms import PREMIUM, FirmTable
+from sim.memory import reuse_freed_memory
 from sim.metrics import CapitalTracker
 from sim.params import OUTSIDE_ID, STRATEGY_LEVERS, RunParams, ScenarioParams
-from sim.policy import (Funds, PolicyArrays, category_probabilities, claim_per_production, expected_claim,
-                        monthly_programmes, outlay, payout_outlook)
+from sim.policy import (Funds, PolicyArrays, expected_claim, monthly_programmes, outlay, payout_outlook,
+                        review_productions)
 from sim.strategies import REVISERS, StrategyContext, is_review_month
 
 __all__ = ["ContestModel", "TABLE_COLUMNS"]
@@ -50,6 +51,7 @@ class ContestModel(mesa.Model):
     """
 
     def __init__(self, params: RunParams):
+        reuse_freed_memory()
         super().__init__(rng=params.seed)
         self.params = params
         sc: ScenarioParams = params.scenario
@@ -67,7 +69,8 @@ class ContestModel(mesa.Model):
         self.cities = [City(self, j, c.id, c.name, c.lon, c.lat) for j, c in enumerate(sc.cities)]
         self.move_cost = economics.moving_costs(self._distances(), sc.behaviour)
         self.firms = FirmTable(capacity=2 * (sum(c.firms for c in sc.cities) + (outside.firms if outside else 0)) + 64)
-        self._firm_agents: list[Firm | None] = []
+        self._firm_views: dict[int, Firm] = {}  # Firm agents by firm id, made when first asked for
+        self._views_version = -1
         self._building: list[StudioProject] = []  # strong refs: Mesa events hold weak ones
         self._root = int(self.rng.integers(2**63))
         self._search_direction = np.ones((self.n_places, len(STRATEGY_LEVERS)))
@@ -83,6 +86,7 @@ class ContestModel(mesa.Model):
         self.moved_total = 0
         self.employment_at_start: np.ndarray | None = None  # jobs in the first month, the base for jobs created
         self._month: dict[str, np.ndarray] = {}
+        self._view: Places | None = None  # what choosers see this month (set by `survey_places`)
         self._rev_per_weight = 0.0
         self._place_initial_firms(outside.firms if outside else 0)
 
@@ -109,6 +113,7 @@ class ContestModel(mesa.Model):
         self.produce_and_earn()
         self.pay_subsidies()
         self.settle_accounts()
+        self.survey_places()
         self.relocate_firms()
         self.enter_firms()
         self.update_cities()
@@ -141,38 +146,32 @@ class ContestModel(mesa.Model):
         """Firms shoot with the studio space and crews they get, earn from the national market and file claims."""
         sc, cs, f, pol = self.scenario_params, self.city_state, self.firms, self.policy
         rng = self._phase_rng("produce")
-        idx = f.idx
-        c = f.city[idx]
-        crew, rate, tier, spend = f.crew[idx], f.rate[idx], f.tier[idx], f.spend[idx]
+        c, crew, tier, spend = f.city, f.crew, f.tier, f.spend
         n_j, crew_j = self._cluster_sizes()
         cs.util[:] = economics.utilisation(n_j, crew_j, cs.capacity, cs.talent)
-        effective_rate = rate * self._productivity(n_j)[c]
-        productions = rng.poisson(effective_rate * cs.util[c])
+        util = cs.util[c]
+        effective_rate = f.rate * self._productivity(n_j)[c]
+        productions = rng.poisson(effective_rate * util)
 
         year, _ = self.year_month()
-        weights = productions * self._tier_weights()[tier] * (1.0 + sc.behaviour.ecommerce_uplift * cs.ecommerce[c])
+        weights = productions * self._tier_weights()[tier] * (1.0 + sc.behaviour.ecommerce_uplift * cs.ecommerce)[c]
         pool = market.producer_pool(sc.market, year)
         hits = market.hit_factors(productions, sc.market.hit_spread, rng)
         revenue = market.share_by_attention(pool, weights * hits)
         if weights.sum() > 0:
             self._rev_per_weight = pool / weights.sum()
 
-        aigc = pol.aigc_support[c]
-        cost = economics.monthly_cost(cs.wage[c], cs.rent[c], crew, cs.util[c], sc.firms.overhead, aigc, spend,
-                                      productions)
-        aigc_paid = economics.shooting_cost(cs.wage[c], cs.rent[c], crew, cs.util[c]) * aigc
-        cs.aigc_spent[:] = np.bincount(c, weights=aigc_paid, minlength=self.n_places)
-        per_production = economics.cost_per_production(cs.wage[c], cs.rent[c], crew, effective_rate,
-                                                       sc.firms.overhead, aigc, spend)
+        wage, rent, aigc = cs.wage[c], cs.rent[c], pol.aigc_support[c]
+        shooting = economics.shooting_cost(wage, rent, crew, util)
+        cost = shooting * (1.0 - aigc) + sc.firms.overhead + spend * productions  # as `economics.monthly_cost`
+        cs.aigc_spent[:] = np.bincount(c, weights=shooting * aigc, minlength=self.n_places)
+        per_production = economics.cost_per_production(wage, rent, crew, effective_rate, sc.firms.overhead, aigc,
+                                                       spend)
         # The city's review passes some productions; those claim by category (award, local theme).
-        eligible = rng.binomial(productions, pol.eligible_share[c])
-        probs = self._category_probabilities(tier, c)
-        categories = rng.multinomial(eligible, probs)
-        claims = (categories * claim_per_production(per_production, c, pol)).sum(axis=1)
-        culture_made = categories[:, 2] + categories[:, 3] + rng.binomial(productions - eligible, probs[:, 2] + probs[:, 3])
+        claims, culture_made = review_productions(productions, per_production, c, self._award_probability(tier),
+                                                  self._culture_probability()[c], pol, rng)
 
-        self._month = {"idx": idx, "city": c, "productions": productions, "revenue": revenue,
-                       "cost": cost, "claims": claims}
+        self._month = {"city": c, "productions": productions, "revenue": revenue, "cost": cost, "claims": claims}
         cs.productions[:] = np.bincount(c, weights=productions, minlength=self.n_places)
         cs.employment[:] = crew_j * cs.util
         cs.revenue[:] = np.bincount(c, weights=revenue, minlength=self.n_places)
@@ -194,32 +193,35 @@ class ContestModel(mesa.Model):
     def settle_accounts(self) -> None:
         """Profits update capital; firms with sustained losses or no capital exit."""
         f, mo, fp, cs = self.firms, self._month, self.scenario_params.firms, self.city_state
-        idx = mo["idx"]
         profit = mo["revenue"] + mo["paid"] - mo["cost"]
-        f.profit[idx] = profit
-        f.productions[idx] = mo["productions"]
-        f.capital[idx] += profit
+        f.profit = profit
+        f.productions = mo["productions"]
+        f.capital += profit
         # Works arrive in lumps (a premium drama takes months): judge the trend, not a single month.
-        f.profit_trend[idx] += (profit - f.profit_trend[idx]) / fp.exit_patience
-        f.loss_streak[idx] = np.where(f.profit_trend[idx] < 0, f.loss_streak[idx] + 1, 0)
+        f.profit_trend += (profit - f.profit_trend) / fp.exit_patience
+        f.loss_streak = np.where(f.profit_trend < 0, f.loss_streak + 1, 0)
         cs.profit[:] = np.bincount(mo["city"], weights=profit, minlength=self.n_places)
         # Closing is a hazard, not a date: when a whole market is overcrowded, companies closing one by one
         # lift the survivors' profits, and those that are earning again this month stay.
-        tired = (f.loss_streak[idx] >= fp.exit_patience) & (profit < 0)
-        closes = tired & (self._phase_rng("exit").random(len(idx)) < fp.exit_hazard)
-        leaving = idx[closes | (f.capital[idx] < 0)]
+        tired = (f.loss_streak >= fp.exit_patience) & (profit < 0)
+        closes = tired & (self._phase_rng("exit").random(len(f)) < fp.exit_hazard)
+        leaving = np.flatnonzero(closes | (f.capital < 0))
         cs.exited[:] = np.bincount(f.city[leaving], minlength=self.n_places)
-        self._remove_firms(leaving)
+        self.firms.remove(leaving)
+        self.exited_total += len(leaving)
+
+    def survey_places(self) -> None:
+        """Take the view of every place that this month's movers and entrants decide on (one view: they choose at once)."""
+        self._view = self._places()
 
     def relocate_firms(self) -> None:
         """A random share of firms compare every place and move by a logit choice, paying the move."""
         f, b = self.firms, self.scenario_params.behaviour
         rng = self._phase_rng("relocate")
-        places = self._places()
-        idx = f.idx
-        rows = idx[rng.random(len(idx)) < b.reconsider_rate]
+        rows = np.flatnonzero(rng.random(len(f)) < b.reconsider_rate)
         if len(rows) == 0:
             return
+        places = self._view
         here = f.city[rows]
         profit = economics.expected_profit(self._kinds(rows), places, self.policy, self._rev_per_weight,
                                            self.scenario_params.firms.overhead)
@@ -238,18 +240,19 @@ class ContestModel(mesa.Model):
         sc = self.scenario_params
         fp, b = sc.firms, sc.behaviour
         rng = self._phase_rng("enter")
-        k = int(rng.poisson(fp.entry_rate * len(self.firms.idx) + fp.entry_floor))
+        k = int(rng.poisson(fp.entry_rate * len(self.firms) + fp.entry_floor))
         if k == 0:
             return
         crew, tier, rate, spend = self._draw_firms(k, rng)
-        places = self._places()
+        places = self._view
         kinds = FirmKinds(crew, rate, spend, self._tier_weights()[tier], self._award_probability(tier))
         profit = economics.expected_profit(kinds, places, self.policy, self._rev_per_weight, fp.overhead)
         utility = economics.location_utility(profit, b.horizon_months, fp.entry_cost, places.pull)
         choice = logit_choice(np.hstack([utility, np.zeros((k, 1))]), b.logit_scale, rng)  # last column: stay out
         enter = choice < self.n_places
         city = choice[enter]
-        self._add_firms(city, crew[enter], tier[enter], rate[enter], spend[enter])
+        expected = profit[np.flatnonzero(enter), city]
+        self._add_firms(city, crew[enter], tier[enter], rate[enter], spend[enter], expected)
         self.city_state.entered[:] = np.bincount(city, minlength=self.n_places)
         self.entered_total += int(enter.sum())
 
@@ -320,7 +323,7 @@ class ContestModel(mesa.Model):
         pull = pull + np.where(cs.outside, b.logit_scale * np.log(sc.outside.places), 0.0)
         return Places(wage=cs.wage, rent=cs.rent, util=util, productivity=self._productivity(n_j),
                       revenue_uplift=1.0 + b.ecommerce_uplift * cs.ecommerce, outlook=cs.outlook, pull=pull,
-                      p_culture=sc.firms.culture_theme_max * cs.culture)
+                      p_culture=self._culture_probability())
 
     def _kinds(self, rows: np.ndarray) -> FirmKinds:
         f = self.firms
@@ -331,12 +334,12 @@ class ContestModel(mesa.Model):
     def _expected_claims_at_home(self, n_j: np.ndarray, util: np.ndarray) -> np.ndarray:
         """Yuan a month each city's rules draw from its current firms, in expectation (n_j firms, util per place)."""
         sc, cs, f = self.scenario_params, self.city_state, self.firms
-        idx = f.idx
-        c = f.city[idx]
-        rate = f.rate[idx] * self._productivity(n_j)[c]
-        per_production = economics.cost_per_production(cs.wage[c], cs.rent[c], f.crew[idx], rate, sc.firms.overhead,
-                                                       self.policy.aigc_support[c], f.spend[idx])
-        claim = expected_claim(per_production, c, self._category_probabilities(f.tier[idx], c), self.policy)
+        c = f.city
+        rate = f.rate * self._productivity(n_j)[c]
+        per_production = economics.cost_per_production(cs.wage[c], cs.rent[c], f.crew, rate, sc.firms.overhead,
+                                                       self.policy.aigc_support[c], f.spend)
+        claim = expected_claim(per_production, c, self._award_probability(f.tier), self._culture_probability()[c],
+                               self.policy)
         return np.bincount(c, weights=claim * rate * util[c], minlength=self.n_places)
 
     def _cluster_for_output(self, n_j: np.ndarray) -> np.ndarray:
@@ -365,9 +368,8 @@ class ContestModel(mesa.Model):
     def _cluster_sizes(self) -> tuple[np.ndarray, np.ndarray]:
         """Live firms and their crews per place now."""
         f = self.firms
-        idx = f.idx
-        n_j = np.bincount(f.city[idx], minlength=self.n_places).astype(float)
-        crew_j = np.bincount(f.city[idx], weights=f.crew[idx], minlength=self.n_places)
+        n_j = np.bincount(f.city, minlength=self.n_places).astype(float)
+        crew_j = np.bincount(f.city, weights=f.crew, minlength=self.n_places)
         return n_j, crew_j
 
     def _draw_firms(self, k: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
@@ -387,24 +389,21 @@ class ContestModel(mesa.Model):
         return np.where(tier == PREMIUM, fp.spend_premium, fp.spend_traffic)
 
     def _add_firms(self, city: np.ndarray, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray,
-                   spend: np.ndarray) -> None:
-        """New firms in `city` with their starting capital and a profit trend at what they expect there, themselves counted."""
+                   spend: np.ndarray, expected_profit: np.ndarray | None = None) -> None:
+        """New firms in `city` with their starting capital and a profit trend at what they expect there.
+
+        Entrants bring the profit they expected when they chose; the starting
+        firms are valued once they are all in place (themselves counted).
+        """
         fp, cs = self.scenario_params.firms, self.city_state
         start_cost = economics.monthly_cost(cs.wage[city], cs.rent[city], crew, 1.0, fp.overhead,
                                             self.policy.aigc_support[city], spend, rate)
         rows = self.firms.add(city, crew, tier, rate, spend, capital=fp.start_capital_months * start_cost)
+        if expected_profit is None:
+            expected_profit = economics.expected_profit(self._kinds(rows), self._places(), self.policy,
+                                                        self._rev_per_weight, fp.overhead, at=city)
         # A new firm's profit trend starts at what it expected where it settled, not at zero.
-        kinds = self._kinds(rows)
-        profit = economics.expected_profit(kinds, self._places(), self.policy, self._rev_per_weight, fp.overhead)
-        self.firms.profit_trend[rows] = profit[np.arange(len(rows)), city]
-        self._firm_agents.extend(Firm(self, int(r)) for r in rows)
-
-    def _remove_firms(self, rows: np.ndarray) -> None:
-        self.firms.alive[rows] = False
-        for r in rows:
-            self._firm_agents[r].remove()
-            self._firm_agents[r] = None
-        self.exited_total += len(rows)
+        self.firms.profit_trend[rows] = expected_profit
 
     def _place_initial_firms(self, outside_firms: int) -> None:
         counts = [c.firms for c in self.scenario_params.cities] + ([outside_firms] if self.n_places > self.n_cities else [])
@@ -435,15 +434,47 @@ class ContestModel(mesa.Model):
         fp = self.scenario_params.firms
         return np.where(tier == PREMIUM, fp.award_prob_premium, fp.award_prob_traffic)
 
-    def _category_probabilities(self, tier: np.ndarray, city: np.ndarray) -> np.ndarray:
-        p_culture = self.scenario_params.firms.culture_theme_max * self.city_state.culture[city]
-        return category_probabilities(self._award_probability(tier), p_culture)
+    def _culture_probability(self) -> np.ndarray:
+        """Chance a production made in each place has a local-culture theme."""
+        return self.scenario_params.firms.culture_theme_max * self.city_state.culture
 
     # ------------------------------------------------------------------ results
     @property
     def n_firms(self) -> int:
         """Firms alive now."""
-        return int(self.firms.alive[: len(self.firms)].sum())
+        return len(self.firms)
+
+    # ------------------------------------------------------------------ agents
+    @property
+    def agents(self):
+        """All agents (Mesa's AgentSet), the Firm views brought up to date first."""
+        self._sync_firm_views()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        """Agents by type (Mesa's dict of AgentSets), the Firm views brought up to date first."""
+        self._sync_firm_views()
+        return super().agents_by_type
+
+    def _sync_firm_views(self) -> None:
+        """Make a Firm agent for every live firm without one and remove those of firms that exited.
+
+        Firms live in the NumPy table, so no phase makes or removes Python
+        objects; the agents are made when someone first asks for them (and
+        again after firms come and go), in the order the firms were created.
+        """
+        f = getattr(self, "firms", None)  # Mesa may ask before the table exists
+        if f is None or f.version == self._views_version:
+            return
+        live = f.id.tolist()
+        gone = self._firm_views.keys() - set(live)
+        for firm_id in sorted(gone):
+            self._firm_views.pop(firm_id).remove()
+        for firm_id in live:
+            if firm_id not in self._firm_views:
+                self._firm_views[firm_id] = Firm(self, firm_id)
+        self._views_version = f.version
 
     def run(self, steps: int | None = None) -> ContestModel:
         """Run `steps` months (default: the params' steps); returns self."""

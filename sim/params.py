@@ -285,6 +285,24 @@ class EconomyParams(Validated):
 
 
 @dataclass(frozen=True)
+class SyntheticParams(Validated):
+    """A generated contest (`sim.synthetic`): this many similar cities sharing this many companies.
+
+    With `firms` above 0 the scenario's cities and the size of its market are
+    made from these keys (a scenario cannot also list cities); 0 leaves the
+    scenario's own cities.
+    """
+
+    firms: int = spec(0, 0, 600_000, doc="companies at the start, shared evenly by the cities (0: not a generated contest; at most 600,000, where the scaled market reaches its 1e14 yuan bound)")
+    cities: int = spec(20, 1, 1_000, doc="cities in the generated contest")
+    seed: int = spec(0, 0, 2**32 - 1, doc="which city gets which cost (the cities' costs are shuffled by it)")
+
+    @property
+    def enabled(self) -> bool:
+        return self.firms > 0
+
+
+@dataclass(frozen=True)
 class ScenarioParams(Validated):
     """A contest: the cities, the rest of the country, and the shared market and behaviour."""
 
@@ -296,14 +314,42 @@ class ScenarioParams(Validated):
     firms: FirmParams = field(default_factory=FirmParams)
     behaviour: BehaviourParams = field(default_factory=BehaviourParams)
     economy: EconomyParams = field(default_factory=EconomyParams)
+    synthetic: SyntheticParams = field(default_factory=SyntheticParams)
 
     def __post_init__(self) -> None:
+        if self.synthetic.enabled:
+            self._generate()
         if not self.cities:
             raise ParamError("cities", "a scenario needs at least one city")
         ids = [c.id for c in self.cities]
         if len(set(ids)) != len(ids):
             raise ParamError("cities", f"city ids must be unique, got {ids}")
         super().__post_init__()
+
+    def _generate(self) -> None:
+        """Make the cities (unless given) and size the market from the `synthetic` keys (frozen: set once, here).
+
+        Cities given beside the keys are kept: that is how `dataclasses.replace`
+        edits a generated contest (e.g. its no-policy counterfactual). From
+        config files and overrides, listing cities is refused (`check_input`).
+        """
+        from sim.synthetic import synthetic_cities, synthetic_market  # sim.synthetic builds on these params
+
+        g = self.synthetic
+        if not self.cities:
+            if g.cities > g.firms:
+                raise ParamError("synthetic.firms", f"{g.firms} is out of range; allowed at least one company "
+                                                    f"per city ({g.cities})")
+            object.__setattr__(self, "cities", synthetic_cities(g.firms, g.cities, g.seed))
+        object.__setattr__(self, "market", synthetic_market(g.firms, self.market))
+
+    @staticmethod
+    def check_input(data: dict) -> None:
+        """Refuse plain data that lists cities for a generated contest (they would be ignored or stale)."""
+        firms = (data.get("synthetic") or {}).get("firms", 0)
+        if data.get("cities") and isinstance(firms, int) and firms > 0:
+            raise ParamError("cities", "a generated contest (synthetic.firms > 0) makes its own cities; "
+                                       "set synthetic.cities and synthetic.firms instead")
 
     def city(self, city_id: str) -> CityParams:
         """The city with this id (KeyError naming the known ids otherwise)."""
@@ -350,6 +396,12 @@ def from_dict(cls: type, data: Any, path: str = "") -> Any:
     unknown = sorted(set(data) - names)
     if unknown:
         raise ParamError(_join(path, unknown[0]), f"unknown key; allowed: {', '.join(sorted(names))}")
+    check_input = getattr(cls, "check_input", None)
+    if check_input is not None:
+        try:
+            check_input(data)
+        except ParamError as err:
+            raise ParamError(_join(path, err.key), err.message) from None
     kwargs = {}
     for name, value in data.items():
         key = _join(path, name)
@@ -432,8 +484,11 @@ def to_dict(obj: Any) -> Any:
         out = {}
         for f in dataclasses.fields(obj):
             v = getattr(obj, f.name)
-            if f.name == "cities":
-                out[f.name] = {c.id: {k: x for k, x in to_dict(c).items() if k != "id"} for c in v}
+            if f.name == "cities" and isinstance(v, tuple):
+                if getattr(obj, "synthetic", None) and obj.synthetic.enabled:
+                    out[f.name] = {}  # made from the synthetic keys again when read back
+                else:
+                    out[f.name] = {c.id: {k: x for k, x in to_dict(c).items() if k != "id"} for c in v}
             else:
                 out[f.name] = to_dict(v)
         return out

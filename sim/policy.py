@@ -63,37 +63,78 @@ class PolicyArrays:
 # --------------------------------------------------------------------------- claims
 
 
-def claim_per_production(cost: np.ndarray, place: np.ndarray, pol: PolicyArrays) -> np.ndarray:
-    """Yuan one production that passed the city's review may claim, shape (n, 4) by category.
+def category_claims(cost: np.ndarray, place: np.ndarray | slice, pol: PolicyArrays) -> tuple[np.ndarray, ...]:
+    """Yuan one production that passed the city's review may claim in each category: (plain, award, culture, both).
 
-    cost: the production's cost (its investment), yuan; place: index of the
-    place where it is made. A production qualifies when it costs at least
-    `min_investment`. The reward is reward_rate x cost, raised by award_bonus
-    for award winners; the local-culture bonus is culture_rate x cost, "up to"
-    culture_cap. Stacking adds the two, largest-only pays the bigger; either
-    way the total is capped at reward_cap. (AIGC support is not a claim: it
-    lowers the cost itself, see `sim.economics.monthly_cost`.)
+    cost: the production's cost (its investment), yuan. place: the index of
+    the place where each production is made (same shape as cost), or
+    `slice(None)` when cost's last axis runs over all places. A production
+    qualifies when it costs at least `min_investment`. The reward is
+    reward_rate x cost, raised by award_bonus for award winners; the
+    local-culture bonus is culture_rate x cost, "up to" culture_cap. Stacking
+    adds the two, largest-only pays the bigger; either way the total is
+    capped at reward_cap. (AIGC support is not a claim: it lowers the cost
+    itself, see `sim.economics.monthly_cost`.) Without a culture bonus
+    anywhere, the culture categories are the plain ones (the same arrays).
     """
-    qualifies = cost >= pol.min_investment[place]
-    reward = np.where(qualifies, pol.reward_rate[place] * cost, 0.0)
+    # Fast paths skip the arrays a policy makes constant: every production qualifies without a minimum, and
+    # when every place stacks (or none does) one formula serves all.
+    qualifies = cost >= pol.min_investment[place] if pol.min_investment.any() else True
+    reward = pol.reward_rate[place] * cost * qualifies
     award = reward * (1.0 + pol.award_bonus[place])
-    culture = np.where(qualifies, np.minimum(pol.culture_rate[place] * cost, pol.culture_cap[place]), 0.0)
-    zero = np.zeros_like(culture)
-    rewards = np.stack([reward, award, reward, award], axis=1)
-    cultures = np.stack([zero, zero, culture, culture], axis=1)
-    claim = np.where(pol.stack[place][:, None], rewards + cultures, np.maximum(rewards, cultures))
-    return np.minimum(claim, pol.reward_cap[place][:, None])
+    cap = pol.reward_cap[place]
+    plain, award_claim = np.minimum(reward, cap), np.minimum(award, cap)
+    if not pol.culture_rate.any():
+        return plain, award_claim, plain, award_claim
+    culture = np.minimum(pol.culture_rate[place] * cost, pol.culture_cap[place]) * qualifies
+    if pol.stack.all():
+        culture_claim, both_claim = reward + culture, award + culture
+    elif not pol.stack.any():
+        culture_claim, both_claim = np.maximum(reward, culture), np.maximum(award, culture)
+    else:
+        stack = pol.stack[place]
+        culture_claim = np.where(stack, reward + culture, np.maximum(reward, culture))
+        both_claim = np.where(stack, award + culture, np.maximum(award, culture))
+    culture_claim, both_claim = np.minimum(culture_claim, cap), np.minimum(both_claim, cap)
+    return plain, award_claim, culture_claim, both_claim
 
 
-def category_probabilities(p_award: np.ndarray, p_culture: np.ndarray) -> np.ndarray:
-    """Chance of each category (n, 4), awards and culture themes independent."""
-    a, c = p_award, p_culture
-    return np.stack([(1 - a) * (1 - c), a * (1 - c), (1 - a) * c, a * c], axis=1)
+def expected_claim(cost: np.ndarray, place: np.ndarray | slice, p_award: np.ndarray, p_culture: np.ndarray,
+                   pol: PolicyArrays) -> np.ndarray:
+    """Expected yuan claimed per production under the announced rules: review pass rate x category mix x claim.
+
+    Awards (chance p_award) and local-culture themes (p_culture) are independent.
+    """
+    plain, award, culture, both = category_claims(cost, place, pol)
+    mix = plain + p_award * (award - plain)
+    if culture is not plain:
+        mix = mix + p_culture * (culture + p_award * (both - culture) - mix)
+    return pol.eligible_share[place] * mix
 
 
-def expected_claim(cost: np.ndarray, place: np.ndarray, probs: np.ndarray, pol: PolicyArrays) -> np.ndarray:
-    """Expected yuan claimed per production under the announced rules: review pass rate x category mix x claim."""
-    return pol.eligible_share[place] * (claim_per_production(cost, place, pol) * probs).sum(axis=1)
+def review_productions(productions: np.ndarray, cost: np.ndarray, place: np.ndarray, p_award: np.ndarray,
+                       p_culture: np.ndarray, pol: PolicyArrays,
+                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm's month of reviews: yuan claimed, and local-culture works made (passed or not).
+
+    Every production (firm i made productions[i], each costing cost[i] in
+    place[i]) passes the city's review with its eligible share, wins an award
+    with p_award[i] and has a local-culture theme with p_culture[i], all
+    independently; claims follow its category. Drawn per production, so a
+    month's few eligible works cost little to price.
+    """
+    n = len(productions)
+    maker = np.repeat(np.arange(n), productions)
+    u = rng.random((3, len(maker)))
+    culture = u[2] < p_culture[maker]
+    passed = np.flatnonzero(u[0] < pol.eligible_share[place[maker]])
+    firm = maker[passed]
+    plain, award, local, both = category_claims(cost[firm], place[firm], pol)
+    won, themed = u[1][passed] < p_award[firm], culture[passed]
+    claim = np.where(won, np.where(themed, both, award), np.where(themed, local, plain))
+    claims = np.bincount(firm, weights=claim, minlength=n)
+    culture_made = np.bincount(maker[culture], minlength=n)
+    return claims, culture_made
 
 
 def ration(claims: np.ndarray, available: np.ndarray) -> np.ndarray:

@@ -32,8 +32,24 @@ def test_exited_firms_leave_the_agent_set():
     params = make_params({"east": {"wage": 60000.0}, "west": {"wage": 60000.0}}, steps=12)
     model = ContestModel(params).run()
     assert model.exited_total > 0
-    live_rows = {f.row for f in model.agents_by_type[Firm]}
-    assert live_rows == set(np.flatnonzero(model.firms.alive[: len(model.firms)]))
+    views = model.agents_by_type[Firm]
+    assert {f.firm_id for f in views} == set(model.firms.id.tolist())
+    assert sorted(f.row for f in views) == list(range(model.n_firms))
+
+
+def test_firm_views_follow_the_table_as_firms_come_and_go():
+    model = ContestModel(make_params(steps=24))
+    first = {f.firm_id: f for f in model.agents_by_type[Firm]}
+    model.run()
+    assert model.entered_total > 0 and model.exited_total > 0
+    now = {f.firm_id: f for f in model.agents_by_type[Firm]}
+    assert set(now) == set(model.firms.id.tolist())
+    for firm_id in first.keys() & now.keys():
+        assert now[firm_id] is first[firm_id]  # a survivor keeps its agent
+        assert now[firm_id].capital == model.firms.capital[model.firms.row_of(firm_id)]
+    gone = next(f for i, f in first.items() if i not in now)
+    with pytest.raises(LookupError, match="has exited"):
+        gone.capital
 
 
 def test_city_views_match_the_table():

@@ -31,8 +31,8 @@ from sim.cities import UNDEFINED_COLUMNS
 from sim.config import scenario_names
 from sim.outcomes import undefined_columns
 from sim.params import (BehaviourParams, CityParams, EconomyParams, FirmParams, MarketParams, OutsideParams,
-                        ParamError, PolicyParams, RunParams, StrategyKind, StrategyParams, apply_overrides, from_dict,
-                        to_dict)
+                        ParamError, PolicyParams, RunParams, StrategyKind, StrategyParams, SyntheticParams,
+                        apply_overrides, from_dict, to_dict)
 
 # derandomize: make test draws the same 200 examples every time (CI is reproducible); make fuzz explores.
 settings.register_profile("default", max_examples=200, deadline=None, derandomize=True,
@@ -45,7 +45,7 @@ pytestmark = pytest.mark.slow
 
 SCENARIOS = [s for s in scenario_names() if s != "recovery"] + ["recovery"]
 GROUPS = {"behaviour": BehaviourParams, "firms": FirmParams, "market": MarketParams, "economy": EconomyParams,
-          "outside": OutsideParams}
+          "outside": OutsideParams, "synthetic": SyntheticParams}
 CITY_GROUPS = {"": CityParams, "policy.": PolicyParams, "strategy.": StrategyParams}
 
 

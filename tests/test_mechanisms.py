@@ -7,7 +7,8 @@ from sim import economics, market
 from sim.choice import logit_choice, logit_probabilities
 from sim.metrics import CapitalTracker
 from sim.params import BehaviourParams, MarketParams, PolicyParams, Stacking
-from sim.policy import Funds, PolicyArrays, claim_per_production, expected_claim, payout_outlook, ration
+from sim.policy import (Funds, PolicyArrays, category_claims, expected_claim, payout_outlook, ration,
+                        review_productions)
 
 from conftest import make_params, run
 
@@ -20,7 +21,7 @@ def policy(**kw) -> PolicyArrays:
 
 def claims(cost, **kw):
     cost = np.atleast_1d(np.asarray(cost, dtype=float))
-    return claim_per_production(cost, np.zeros(len(cost), dtype=int), policy(**kw))
+    return np.stack(category_claims(cost, np.zeros(len(cost), dtype=int), policy(**kw)), axis=1)
 
 
 # ----------------------------------------------------------------- what a production may claim
@@ -59,9 +60,31 @@ def test_investment_threshold_gates_every_reward():
 
 def test_expected_claim_counts_the_review_pass_rate_and_the_category_mix():
     pol = policy(reward_rate=0.1, reward_cap=3e6, eligible_share=0.25, award_bonus=1.0)
-    probs = np.array([[0.5, 0.5, 0.0, 0.0]])
-    got = expected_claim(np.array([1e6]), np.array([0]), probs, pol)
+    got = expected_claim(np.array([1e6]), np.array([0]), np.array([0.5]), np.array([0.0]), pol)
     assert got == pytest.approx([0.25 * (0.5 * 100e3 + 0.5 * 200e3)])
+
+
+def test_places_that_stack_and_places_that_do_not_price_claims_side_by_side():
+    kw = dict(reward_rate=0.1, reward_cap=10e6, culture_rate=0.3, culture_cap=300e3, award_bonus=0.2)
+    pol = PolicyArrays.from_params([PolicyParams(stacking=Stacking.stack, **kw),
+                                    PolicyParams(stacking=Stacking.largest, **kw)])
+    both = np.stack(category_claims(np.array([[1e6, 1e6]]), slice(None), pol), axis=-1)[0]  # (places, categories)
+    assert both[0] == pytest.approx([100e3, 120e3, 400e3, 420e3])
+    assert both[1] == pytest.approx([100e3, 120e3, 300e3, 300e3])
+
+
+def test_reviewed_productions_claim_what_the_expected_claim_promises_on_average():
+    pol = policy(reward_rate=0.1, reward_cap=3e6, eligible_share=0.3, award_bonus=1.0, culture_rate=0.2,
+                 culture_cap=150e3)
+    n = 20_000
+    productions = np.random.default_rng(0).poisson(1.5, n)
+    cost, place = np.full(n, 1e6), np.zeros(n, dtype=int)
+    p_award, p_culture = np.full(n, 0.2), np.full(n, 0.4)
+    claims, culture = review_productions(productions, cost, place, p_award, p_culture, pol, np.random.default_rng(1))
+    promised = expected_claim(cost, place, p_award, p_culture, pol) * productions
+    assert claims.sum() == pytest.approx(promised.sum(), rel=0.03)
+    assert culture.sum() == pytest.approx(0.4 * productions.sum(), rel=0.03)
+    assert np.all(culture <= productions) and np.all(claims[productions == 0] == 0.0)
 
 
 def test_ration_pays_pro_rata_and_never_more_than_the_money_on_hand():

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): speed figures against targets, a NumPy floor and a per-agent reference."""

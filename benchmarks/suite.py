@@ -1,0 +1,273 @@
+"""`make bench`: the speed figures of issue 12, each measured in fresh processes, median of repeats.
+
+    python -m benchmarks                 # everything, 3 repeats (about 25 minutes on 2 cores)
+    python -m benchmarks --repeats 5
+    python -m benchmarks --only steps_per_s_10k_20 --only peak_rss_gb_100k_300
+    python -m benchmarks measure model_10k_20    # one measurement, as JSON (what the suite runs per repeat)
+
+Prints a table (figure, target, median, the repeats) and writes
+results/bench/latest.json: the figures under their keys, with the machine,
+the BLAS library and kernel numpy ran, the git revision and every repeat
+beside them. Machines here are shared and noisy, so this reports and
+never asserts; the tests check correctness, not time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "results" / "bench" / "latest.json"
+SWEEP_RUNS, SWEEP_STEPS = 1_000, 120
+
+
+# --------------------------------------------------------------------------- one measurement (in a fresh process)
+
+
+def _median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _synthetic_model(firms: int, cities: int, warm: int):
+    from sim import ContestModel
+    from sim.params import RunParams
+    from sim.synthetic import synthetic_scenario
+
+    params = RunParams(scenario=synthetic_scenario(firms, cities, seed=0), steps=1200, seed=1, counterfactual=False)
+    return ContestModel(params).run(warm)
+
+
+def measure_model(firms: int, cities: int, warm: int, timed: int, floor: bool) -> dict:
+    """Whole-model steps per second after `warm` months (the city table is collected every month)."""
+    model = _synthetic_model(firms, cities, warm)
+    n_firms = model.n_firms
+    t0 = time.perf_counter()
+    model.run(timed)
+    step_s = (time.perf_counter() - t0) / timed
+    out = {"steps_per_s": 1.0 / step_s, "step_ms": 1000 * step_s, "firms": n_firms, "places": model.n_places}
+    if floor:
+        from benchmarks.floor import NumpyFloor
+
+        b = model.scenario_params.behaviour
+        bare = NumpyFloor(n_firms, model.n_places, b.reconsider_rate, b.logit_scale)
+        floor_s = _median_time(bare.step, 21)
+        out.update(floor_ms=1000 * floor_s, floor_ratio=step_s / floor_s)
+    return out
+
+
+def measure_agents(firms: int, cities: int, warm: int) -> dict:
+    """The model's location phase (one NumPy pass) against the per-agent reference, on the same state."""
+    from benchmarks.reference import ReferenceModel
+
+    model = _synthetic_model(firms, cities, warm)
+    model.survey_places()
+    f = model.firms
+    saved = f.city.copy(), f.capital.copy(), model.moved_total
+
+    def vectorised():
+        model.relocate_firms()
+        f.city, f.capital = saved[0], saved[1]  # the same state for every repeat
+        model.moved_total = saved[2]
+
+    t_vec = _median_time(vectorised, 7)
+    reference = ReferenceModel(model, seed=1)
+    t_ref = _median_time(reference.step, 1 if firms > 50_000 else 3)
+    return {"vectorised_ms": 1000 * t_vec, "reference_ms": 1000 * t_ref, "speedup": t_ref / t_vec,
+            "firms": model.n_firms}
+
+
+def measure_sweep(workers: int) -> dict:
+    """Wall time of SWEEP_RUNS runs of the default scenario, SWEEP_STEPS months each, through `experiments.sweep`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "experiments.sweep", "experiment=bench_sweep", f"workers={workers}",
+             "progress=false", f"hydra.run.dir={tmp}/sweep"],
+            cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"the benchmark sweep failed: {done.stderr.strip().splitlines()[-1:]}")
+    return {"wall_s": wall, "workers": workers, "runs": SWEEP_RUNS}
+
+
+def measure_memory(firms: int, cities: int, steps: int) -> dict:
+    """Peak resident memory of a process that builds the model and runs `steps` months."""
+    model = _synthetic_model(firms, cities, steps)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {"peak_rss_gb": peak_kb * 1024 / 1e9, "firms": model.n_firms}
+
+
+def measure_browser_step() -> dict:
+    """Server-side cost of one Step of the national scenario in the browser view: model, map, charts, table."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from viz.adapter import initial_values, model_class
+    from viz.components import accounts_html, charts_figure, map_figure
+
+    model = model_class("national")(**initial_values("national"))
+    model.run(12)
+
+    def one_step():
+        model.step()
+        for fig in (map_figure(model), charts_figure(model)):
+            fig.savefig(io.BytesIO(), format="png")
+        accounts_html(model)
+
+    one_step()  # the first draw sets up fonts and caches
+    return {"browser_step_ms": 1000 * _median_time(one_step, 7), "model_step_ms": 1000 * _median_time(model.step, 7)}
+
+
+MEASUREMENTS = {
+    "model_10k_20": lambda: measure_model(10_000, 20, warm=12, timed=120, floor=False),
+    "model_100k_50": lambda: measure_model(100_000, 50, warm=6, timed=24, floor=True),
+    "agents_10k_20": lambda: measure_agents(10_000, 20, warm=12),
+    "agents_100k_50": lambda: measure_agents(100_000, 50, warm=6),
+    "sweep_2": lambda: measure_sweep(2),
+    "sweep_1": lambda: measure_sweep(1),
+    "memory_100k_300": lambda: measure_memory(100_000, 300, steps=12),
+    "browser": measure_browser_step,
+}
+
+# The figures of latest.json: (measurement, field, target, "min" if the figure must reach it or "max" if stay under).
+FIGURES = {
+    "steps_per_s_10k_20": ("model_10k_20", "steps_per_s", 1_500, "min"),
+    "steps_per_s_100k_50": ("model_100k_50", "steps_per_s", 60, "min"),
+    "floor_ratio_100k_50": ("model_100k_50", "floor_ratio", 1.5, "max"),
+    "speedup_vs_agents_10k_20": ("agents_10k_20", "speedup", 80, "min"),
+    "speedup_vs_agents_100k_50": ("agents_100k_50", "speedup", 80, "min"),
+    "sweep_1000_s": ("sweep_2", "wall_s", 20, "max"),
+    "sweep_efficiency": (None, None, 0.9, "min"),  # from sweep_1 and sweep_2
+    "peak_rss_gb_100k_300": ("memory_100k_300", "peak_rss_gb", 0.4, "max"),
+    "browser_step_ms": ("browser", "browser_step_ms", 150, "max"),
+}
+
+
+def _measure_here(name: str) -> None:
+    from experiments.evaluators import one_blas_thread
+
+    one_blas_thread()
+    print(json.dumps(MEASUREMENTS[name]()))
+
+
+# --------------------------------------------------------------------------- the suite
+
+
+def _fresh(name: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "measure", name], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"measurement {name} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def blas_info() -> dict:
+    """Which BLAS numpy loaded, its kernel (OPENBLAS_CORETYPE is set on these machines on purpose) and threads."""
+    from threadpoolctl import threadpool_info
+
+    libs = [{k: i.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for i in threadpool_info() if i.get("user_api") == "blas"]
+    env = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS")}
+    return {"libraries": libs, "env": env}
+
+
+def machine_info() -> dict:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu, "cores": cores, "python": platform.python_version(), "numpy": np.__version__,
+            "system": f"{platform.system()} {platform.release()}"}
+
+
+def _needed(figures: list[str]) -> list[str]:
+    names = []
+    for key in figures:
+        source = FIGURES[key][0]
+        for name in ([source] if source else ["sweep_2", "sweep_1"]):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _met(value: float, target: float, sense: str) -> bool:
+    return value >= target if sense == "min" else value <= target
+
+
+def run_suite(figures: list[str], repeats: int) -> dict:
+    """Measure, print the table, return latest.json's content."""
+    from sim.runner import git_revision
+
+    runs: dict[str, list[dict]] = {}
+    for name in _needed(figures):
+        runs[name] = []
+        for k in range(repeats):
+            print(f"  measuring {name} ({k + 1}/{repeats}) ...", flush=True)
+            runs[name].append(_fresh(name))
+    values: dict[str, float] = {}
+    per_repeat: dict[str, list[float]] = {}
+    for key in figures:
+        source, field, _, _ = FIGURES[key]
+        if source is None:  # parallel efficiency: one worker's time over twice two workers' time, per repeat pair
+            per_repeat[key] = [one["wall_s"] / (2 * two["wall_s"]) for one, two in zip(runs["sweep_1"], runs["sweep_2"])]
+        else:
+            per_repeat[key] = [r[field] for r in runs[source]]
+        values[key] = statistics.median(per_repeat[key])
+    print(f"\n{'figure':<28}{'target':>10}{'median':>12}  met  repeats")
+    for key in figures:
+        _, _, target, sense = FIGURES[key]
+        bound = (">= " if sense == "min" else "<= ") + f"{target:g}"
+        shown = ", ".join(f"{v:.3g}" for v in per_repeat[key])
+        print(f"{key:<28}{bound:>10}{values[key]:>12.3g}  {'yes' if _met(values[key], target, sense) else 'NO ':<4} {shown}")
+    detail = {name: rows for name, rows in runs.items()}
+    return {**values, "targets": {k: {"target": FIGURES[k][2], "sense": FIGURES[k][3]} for k in figures},
+            "repeats": per_repeat, "measurements": detail, "machine": machine_info(), "blas": blas_info(),
+            "git_revision": git_revision(), "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "command": "make bench"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of `python -m benchmarks` (what `make bench` runs)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    one = sub.add_parser("measure", help="one measurement in this process, printed as JSON")
+    one.add_argument("name", choices=sorted(MEASUREMENTS))
+    parser.add_argument("--repeats", type=int, default=3, help="fresh processes per measurement (default 3)")
+    parser.add_argument("--only", action="append", choices=list(FIGURES), help="measure only this figure (repeatable)")
+    args = parser.parse_args(argv)
+    if args.command == "measure":
+        _measure_here(args.name)
+        return
+    if args.repeats < 1:
+        parser.error("--repeats: must be at least 1")
+    figures = args.only or list(FIGURES)
+    print(f"{machine_info()}\nBLAS: {blas_info()}")
+    result = run_suite(figures, args.repeats)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    from sim.atomic import write_json
+
+    write_json(OUT, result)
+    print(f"\nwritten: {OUT.relative_to(ROOT)}")
