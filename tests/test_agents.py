@@ -1,6 +1,5 @@
 """Firms and cities are real Mesa agents that read and write their rows."""
 
-import numpy as np
 import pytest
 
 from sim import City, ContestModel, Firm
