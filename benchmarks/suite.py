@@ -74,6 +74,14 @@ def measure_model(firms: int, cities: int, warm: int, timed: int, floor: bool) -
     return out
 
 
+def measure_phases(firms: int, cities: int, warm: int, timed: int) -> dict:
+    """Milliseconds per step in each phase (the profile printed under the table)."""
+    from benchmarks.phases import phase_times
+
+    model = _synthetic_model(firms, cities, warm)
+    return {"firms": model.n_firms, **phase_times(model, timed)}
+
+
 def measure_agents(firms: int, cities: int, warm: int) -> dict:
     """The model's location phase (one NumPy pass) against the per-agent reference, on the same state."""
     from benchmarks.reference import ReferenceModel
@@ -146,7 +154,10 @@ MEASUREMENTS = {
     "sweep_1": lambda: measure_sweep(1),
     "memory_100k_300": lambda: measure_memory(100_000, 300, steps=12),
     "browser": measure_browser_step,
+    "phases_10k_20": lambda: measure_phases(10_000, 20, warm=12, timed=60),
+    "phases_100k_50": lambda: measure_phases(100_000, 50, warm=6, timed=24),
 }
+PROFILES = ("phases_10k_20", "phases_100k_50")  # printed beside the figures, not figures themselves
 
 # The figures of latest.json: (measurement, field, target, "min" if the figure must reach it or "max" if stay under).
 FIGURES = {
@@ -242,6 +253,12 @@ def run_suite(figures: list[str], repeats: int) -> dict:
         bound = (">= " if sense == "min" else "<= ") + f"{target:g}"
         shown = ", ".join(f"{v:.3g}" for v in per_repeat[key])
         print(f"{key:<28}{bound:>10}{values[key]:>12.3g}  {'yes' if _met(values[key], target, sense) else 'NO ':<4} {shown}")
+    for name in PROFILES if len(figures) == len(FIGURES) else ():
+        runs[name] = [_fresh(name)]
+        row = runs[name][0]
+        total = sum(v for k, v in row.items() if k != "firms")
+        print(f"\nwhere a step's time goes, {name.split('_', 1)[1]} ({row['firms']:,} firms, {total:.2f} ms a step):")
+        print("  " + ", ".join(f"{k} {v:.2f} ms ({100 * v / total:.0f} %)" for k, v in row.items() if k != "firms"))
     detail = {name: rows for name, rows in runs.items()}
     return {**values, "targets": {k: {"target": FIGURES[k][2], "sense": FIGURES[k][3]} for k in figures},
             "repeats": per_repeat, "measurements": detail, "machine": machine_info(), "blas": blas_info(),
