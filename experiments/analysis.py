@@ -1,0 +1,231 @@
+"""What a sweep's tables say: bands over replicates, capital grids, fiscal accounts and a summary in words.
+
+Pure functions over the sweep's tables (runs.parquet, cities.parquet) and
+its resolved config; `experiments.report` draws and writes them. Every
+number in the summary sentences is read from the tables these functions
+return, so the report never states a figure the tables do not hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+BAND = (0.05, 0.95)  # the 90 % band over replicates
+LIKELY = 0.8  # "becomes the capital" in the summary: in at least this share of a point's runs
+
+
+@dataclass
+class Sweep:
+    """A finished sweep folder, read once."""
+
+    folder: Path
+    config: dict
+    runs: pd.DataFrame
+    cities_table: pd.DataFrame | None
+    keys: list[str]  # varied keys, in the experiment's order
+    cities: list[str]  # the scenario's city ids (the places that can become the capital)
+    names: dict[str, str]  # place id -> name ("rest" -> the rest of the country's name)
+
+    @property
+    def threshold(self) -> float:
+        return float(self.config.get("capital_threshold", 0.5))
+
+    @property
+    def is_grid(self) -> bool:
+        """Two varied keys crossed on a full grid (what heat maps need)."""
+        points = self.runs.groupby("point_id")[self.keys].first()
+        return len(self.keys) == 2 and points[self.keys[0]].nunique() * points[self.keys[1]].nunique() == len(points)
+
+    def label(self, key: str) -> str:
+        """A varied key in words: 'scenario.cities.zhengzhou.policy.reward_rate' -> "Zhengzhou's reward rate"."""
+        parts = key.split(".")
+        what = parts[-1].replace("_", " ")
+        if len(parts) >= 3 and parts[0] == "scenario" and parts[1] == "cities":
+            return f"{self.names.get(parts[2], parts[2])}'s {what}"
+        return what
+
+    def owner(self, key: str) -> str | None:
+        """The city whose lever `key` is, if it is one."""
+        parts = key.split(".")
+        return parts[2] if len(parts) >= 3 and parts[:2] == ["scenario", "cities"] else None
+
+
+def load_sweep(folder: Path) -> Sweep:
+    """Read a sweep folder written by `experiments.sweep` (runs.parquet, config.yaml, cities.parquet if kept)."""
+    folder = Path(folder)
+    for name in ("runs.parquet", "config.yaml"):
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"{folder} has no {name}: not a finished sweep folder (run experiments.sweep "
+                                    f"first, or finish it with resume=true)")
+    config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+    runs = pd.read_parquet(folder / "runs.parquet")
+    cities_path = folder / "cities.parquet"
+    cities_table = pd.read_parquet(cities_path) if cities_path.is_file() else None
+    scenario = config["scenario"]
+    cities = list(scenario["cities"])
+    names = {c: (data.get("name") or c) for c, data in scenario["cities"].items()}
+    if (scenario.get("outside") or {}).get("enabled"):
+        names["rest"] = scenario["outside"].get("name") or "rest of the country"
+    keys = [p["key"] for p in config["experiment"]["parameters"]]
+    return Sweep(folder, config, runs, cities_table, keys, cities, names)
+
+
+def _fmt(value) -> str:
+    return f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
+
+
+# --------------------------------------------------------------------------- bands and grids
+
+
+def outcome_bands(sweep: Sweep, outcome: str, key: str) -> pd.DataFrame:
+    """Median and 90 % band of a per-city outcome at each value of one varied key, over all ok runs there.
+
+    Columns: value, city, median, low, high, runs. Runs at the other varied
+    keys' values are pooled (the figure says so).
+    """
+    ok = sweep.runs[sweep.runs.status == "ok"]
+    rows = []
+    for place in sweep.names:
+        column = f"{outcome}.{place}"
+        if column not in ok:
+            continue
+        for value, group in ok.groupby(key)[column]:
+            x = group.dropna().to_numpy(dtype=float)
+            if len(x) == 0:
+                continue
+            rows.append({"value": value, "city": place, "median": float(np.median(x)),
+                         "low": float(np.quantile(x, BAND[0])), "high": float(np.quantile(x, BAND[1])), "runs": len(x)})
+    return pd.DataFrame(rows, columns=["value", "city", "median", "low", "high", "runs"])
+
+
+def months_to_capital(sweep: Sweep) -> pd.DataFrame:
+    """Per design point and city: median months until the city became the (final) capital, among runs where it did."""
+    ok = sweep.runs[sweep.runs.status == "ok"]
+    rows = []
+    for point, group in ok.groupby("point_id"):
+        for city in sweep.cities:
+            won = group[group.capital == city]["capital_step"].dropna()
+            rows.append({"point_id": point, "city": city, "runs_won": len(won), "runs": len(group),
+                         "median_months": float(won.median()) if len(won) else np.nan})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- fiscal accounts
+
+
+def fiscal_table(sweep: Sweep) -> pd.DataFrame:
+    """Per design point and city, medians over runs: subsidy paid a year, outlay per job, per added job, return per yuan.
+
+    From the city rows (cities.parquet) when the sweep kept every month:
+    subsidy paid (yuan a year, over the run), outlay per job at the end, and
+    return per yuan (tax plus tourism over the run, over the outlay). Outlay
+    per added job (against each city's no-policy run, same seed) needs the
+    outcome `marginal_cost_per_job` in the sweep; without it the column is
+    empty and the report says how to get it.
+    """
+    ok = sweep.runs[sweep.runs.status == "ok"]
+    out = []
+    table = sweep.cities_table
+    every_month = table is not None and len(table) and table.groupby(["run_id", "city"]).step.diff().dropna().eq(1).all()
+    per_run = None
+    if every_month:
+        t = table[table.run_id.isin(ok.run_id) & table.city.isin(sweep.cities)]
+        last = t.sort_values("step").groupby(["run_id", "city"]).last()
+        sums = t.groupby(["run_id", "city"])[["subsidy_paid", "tax", "tourism"]].sum()
+        months = t.groupby(["run_id", "city"]).step.count()
+        per_run = pd.DataFrame({
+            "subsidy_per_year": sums.subsidy_paid / months * 12.0,
+            "outlay_per_job": last.outlay_total / last.employment.where(last.employment >= 1.0),
+            "return_per_yuan": (sums.tax + sums.tourism) / last.outlay_total.where(last.outlay_total > 0),
+        }).reset_index()
+    for point, group in ok.groupby("point_id"):
+        for city in sweep.cities:
+            row = {"point_id": point, **{k: group[k].iloc[0] for k in sweep.keys}, "city": city, "runs": len(group)}
+            if per_run is not None:
+                mine = per_run[per_run.run_id.isin(group.run_id) & (per_run.city == city)]
+                for column in ("subsidy_per_year", "outlay_per_job", "return_per_yuan"):
+                    row[column] = float(mine[column].median()) if mine[column].notna().any() else np.nan
+            column = f"marginal_cost_per_job.{city}"
+            row["outlay_per_added_job"] = float(group[column].median()) if column in group and group[column].notna().any() else np.nan
+            out.append(row)
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------- the summary in words
+
+
+def summary_sentences(sweep: Sweep, probability: pd.DataFrame, level: float = LIKELY) -> list[str]:
+    """Plain-language findings, every number read from `probability` (the capital_probability table)."""
+    sentences = []
+    described = probability.assign(point=[
+        " and ".join(f"{sweep.label(k)} {_fmt(row[k])}" for k in sweep.keys) for _, row in probability.iterrows()])
+    for city in sweep.cities:
+        name, column = sweep.names[city], f"P(capital={city})"
+        best = described.loc[described[column].idxmax()]
+        if best[column] == 0:
+            sentences.append(f"{name} is the capital in none of the runs, at any design point.")
+            continue
+        if best[column] < 0.5:
+            sentences.append(f"{name} is the capital in at most {best[column]:.0%} of runs at any design point "
+                             f"(with {best['point']}).")
+            continue
+        box = _winning_box(sweep, probability, city, level)
+        if box is not None:
+            sentences.append(box)
+        else:
+            sentences.append(f"{name} becomes the capital in {best[column]:.0%} of runs at best, with {best['point']}.")
+    none = probability["P(capital=none)"] if "P(capital=none)" in probability else pd.Series(dtype=float)
+    undecided = int((none > 0.5).sum())
+    if undecided:
+        sentences.append(f"At {undecided} of {len(probability)} design points no city holds "
+                         f"{sweep.threshold:.0%} of output in most runs.")
+    return sentences
+
+
+def _share_of_runs(p: float) -> str:
+    return "every run" if p == 1 else f"at least {p:.0%} of runs"
+
+
+def _winning_box(sweep: Sweep, probability: pd.DataFrame, city: str, level: float) -> str | None:
+    """'X becomes the capital in at least 80 % of runs once its L reaches a [while Y's M stays at or below b]'.
+
+    Stated only when it holds at every design point in the box, so the
+    sentence is a fact about the table, not an extrapolation.
+    """
+    column, name = f"P(capital={city})", sweep.names[city]
+    own = [k for k in sweep.keys if sweep.owner(k) == city]
+    if len(sweep.keys) == 1:
+        key = sweep.keys[0]
+        values = sorted(probability[key].unique())
+        for v in values:
+            region = probability[probability[key] >= v]
+            if (region[column] >= level).all():
+                worst = region[column].min()
+                return (f"{name} becomes the capital in {_share_of_runs(worst)} once {sweep.label(key)} "
+                        f"reaches {_fmt(v)}.")
+        return None
+    if not sweep.is_grid:
+        return None
+    x = own[0] if own else sweep.keys[0]
+    y = next(k for k in sweep.keys if k != x)
+    best = None  # (rival bound, own threshold, worst probability in the box)
+    for y_bound in sorted(probability[y].unique()):
+        rows = probability[probability[y] <= y_bound]
+        for x_min in sorted(probability[x].unique()):
+            box = rows[rows[x] >= x_min]
+            if len(box) and (box[column] >= level).all():
+                best = (y_bound, x_min, box[column].min())
+                break
+        else:
+            break  # a larger rival bound cannot hold if this one does not
+    if best is None:
+        return None
+    y_bound, x_min, worst = best
+    own_label = f"its {sweep.label(x).split(chr(39) + 's ', 1)[-1]}" if own else sweep.label(x)
+    return (f"{name} becomes the capital in {_share_of_runs(worst)} once {own_label} reaches "
+            f"{_fmt(x_min)} while {sweep.label(y)} stays at or below {_fmt(y_bound)}.")

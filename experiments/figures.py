@@ -1,0 +1,146 @@
+"""The report's figures (PNG): city names, labelled axes, the capital threshold and dates marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from experiments.analysis import Sweep, outcome_bands  # noqa: E402
+
+PALETTE = plt.get_cmap("tab10").colors
+OUTCOME_LABELS = {
+    "final_share": "share of national output, last 12 months",
+    "subsidy_total": "rewards paid over the run, M¥",
+    "cost_per_job": "outlay per job at the end, ¥",
+    "outlay_total": "outlay over the run, M¥",
+    "final_firms": "companies at the end",
+    "final_employment": "jobs, last 12 months",
+    "added_jobs": "jobs added by the city's policy",
+    "marginal_cost_per_job": "outlay per added job, ¥",
+}
+MILLIONS = {"subsidy_total", "outlay_total"}
+
+
+def _colour(sweep: Sweep, place: str):
+    order = list(sweep.names)
+    return "0.6" if place == "rest" else PALETTE[order.index(place) % len(PALETTE)]
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def outcome_figure(sweep: Sweep, outcome: str, path: Path) -> Path | None:
+    """The outcome against each varied key: median and 90 % band over runs (other keys pooled), a line per city."""
+    panels = [(key, outcome_bands(sweep, outcome, key)) for key in sweep.keys]
+    panels = [(k, b) for k, b in panels if len(b)]
+    if not panels:
+        return None
+    scale = 1e6 if outcome in MILLIONS else 1.0
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False)
+    for ax, (key, bands) in zip(axes[0], panels):
+        for place, b in bands.groupby("city", sort=False):
+            b = b.sort_values("value")
+            x = b.value.to_numpy(dtype=float)
+            ax.plot(x, b["median"] / scale, "-o", ms=3, color=_colour(sweep, place), label=sweep.names[place])
+            ax.fill_between(x, b.low / scale, b.high / scale, color=_colour(sweep, place), alpha=0.18, lw=0)
+        if outcome == "final_share":
+            ax.axhline(sweep.threshold, color="k", ls="--", lw=0.8)
+            ax.annotate(f"capital threshold {sweep.threshold:.0%}", (0.01, sweep.threshold), xycoords=("axes fraction", "data"),
+                        fontsize=8, va="bottom")
+        ax.set_xlabel(sweep.label(key))
+        ax.set_ylabel(OUTCOME_LABELS.get(outcome, outcome))
+        if len(sweep.keys) > 1:
+            ax.set_title("median, 90 % band; other levers pooled", fontsize=8)
+    axes[0][0].legend(fontsize=8, frameon=False)
+    return _save(fig, path)
+
+
+def grid_heatmap(sweep: Sweep, cells: pd.DataFrame, value: str, counts: str, title: str, path: Path,
+                 vmax: float | None = None, fmt: str = "{:.0%}") -> Path:
+    """A two-lever grid, one panel per city: `value` in colour and in figures, runs per cell below."""
+    x, y = sweep.keys
+    fig, axes = plt.subplots(1, len(sweep.cities), figsize=(4.6 * len(sweep.cities), 4.0), squeeze=False)
+    for ax, city in zip(axes[0], sweep.cities):
+        mine = cells[cells.city == city]
+        grid = mine.pivot(index=y, columns=x, values=value).sort_index().sort_index(axis=1)
+        n = mine.pivot(index=y, columns=x, values=counts).reindex_like(grid)
+        im = ax.imshow(grid.to_numpy(dtype=float), origin="lower", cmap="viridis", vmin=0, vmax=vmax, aspect="auto")
+        for i in range(grid.shape[0]):
+            for j in range(grid.shape[1]):
+                v = grid.iat[i, j]
+                text = "–" if pd.isna(v) else fmt.format(v)
+                ax.text(j, i, f"{text}\nn={int(n.iat[i, j])}", ha="center", va="center", fontsize=7,
+                        color="w" if pd.isna(v) or (vmax and v < 0.6 * vmax) else "k")
+        ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
+        ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
+        ax.set_xlabel(sweep.label(x))
+        ax.set_ylabel(sweep.label(y))
+        ax.set_title(f"{sweep.names[city]}: {title}", fontsize=10)
+        fig.colorbar(im, ax=ax, fraction=0.046)
+    return _save(fig, path)
+
+
+def fan_chart(sweep: Sweep, point: int, path: Path) -> Path | None:
+    """Each place's monthly share at one design point: median, 50 % and 90 % bands over runs, threshold marked."""
+    table = sweep.cities_table
+    if table is None:
+        return None
+    runs = sweep.runs[(sweep.runs.point_id == point) & (sweep.runs.status == "ok")].run_id
+    t = table[table.run_id.isin(runs)]
+    if not len(t):
+        return None
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    for place, g in t.groupby("city", sort=False):
+        q = g.groupby("date").share.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+        dates = pd.to_datetime(q.index)
+        c = _colour(sweep, place)
+        ax.fill_between(dates, q[0.05], q[0.95], color=c, alpha=0.12, lw=0)
+        ax.fill_between(dates, q[0.25], q[0.75], color=c, alpha=0.25, lw=0)
+        ax.plot(dates, q[0.5], color=c, lw=1.6, label=sweep.names.get(place, place))
+    ax.axhline(sweep.threshold, color="k", ls="--", lw=0.8)
+    ax.annotate(f"capital threshold {sweep.threshold:.0%} (trailing 12 months)", (0.01, sweep.threshold),
+                xycoords=("axes fraction", "data"), fontsize=8, va="bottom")
+    values = sweep.runs[sweep.runs.point_id == point].iloc[0]
+    ax.set_title(", ".join(f"{sweep.label(k)} {values[k]:g}" for k in sweep.keys) + f" ({len(runs)} runs)", fontsize=9)
+    ax.set_ylabel("share of national output, monthly")
+    ax.set_xlabel("month")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8, frameon=False, ncol=min(4, t.city.nunique()))
+    fig.autofmt_xdate()
+    return _save(fig, path)
+
+
+def fiscal_figure(sweep: Sweep, fiscal: pd.DataFrame, path: Path) -> Path | None:
+    """Outlay per job and return per yuan against the first varied key, a line per city (medians; others pooled)."""
+    columns = [c for c in ("outlay_per_job", "return_per_yuan", "outlay_per_added_job") if c in fiscal and fiscal[c].notna().any()]
+    if not columns:
+        return None
+    key = sweep.keys[0]
+    labels = {"outlay_per_job": "outlay per job, ¥", "return_per_yuan": "tax + tourism per yuan of outlay",
+              "outlay_per_added_job": "outlay per added job, ¥"}
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 3.6), squeeze=False)
+    for ax, column in zip(axes[0], columns):
+        for city, g in fiscal.groupby("city", sort=False):
+            m = g.groupby(key)[column].median()
+            ax.plot(m.index.to_numpy(dtype=float), m.to_numpy(dtype=float), "-o", ms=3, color=_colour(sweep, city),
+                    label=sweep.names[city])
+        ax.set_xlabel(sweep.label(key))
+        ax.set_ylabel(labels[column])
+        ax.set_ylim(bottom=0)
+    axes[0][0].legend(fontsize=8, frameon=False)
+    return _save(fig, path)
+
+
+def valid_png(path: Path) -> bool:
+    """Whether `path` starts with the PNG signature (what the tests check of every figure)."""
+    return Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+

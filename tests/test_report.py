@@ -1,0 +1,94 @@
+"""The sweep report: every figure a real PNG, the HTML self-contained, the summary true to the table."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments.analysis import Sweep, summary_sentences
+from experiments.figures import valid_png
+
+from conftest import ROOT
+
+
+def _run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sweep") / "smoke"
+    done = _run("-m", "experiments.sweep", "experiment=smoke", "experiment.replicates=2", "steps=13",
+                "progress=false", f"hydra.run.dir={folder}")
+    assert done.returncode == 0, done.stderr
+    made = _run("-m", "experiments.report", str(folder))
+    assert made.returncode == 0, made.stderr
+    return folder / "report"
+
+
+@pytest.mark.slow
+def test_every_figure_of_the_report_exists_and_is_a_png(report):
+    md = (report / "report.md").read_text()
+    images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", md)
+    assert {"p_capital.png", "months_to_capital.png", "outcome_final_share.png", "fiscal.png"} <= set(images)
+    assert any(name.startswith("fan_point_") for name in images)
+    for name in images:
+        assert valid_png(report / name), name
+
+
+@pytest.mark.slow
+def test_the_html_report_opens_offline_with_every_figure_inside(report):
+    page = (report / "report.html").read_text()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched from anywhere
+    md_images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", (report / "report.md").read_text())
+    assert page.count('src="data:image/png;base64,') == len(md_images)
+    assert "Xi&#x27;an" in page or "Xi'an" in page  # city names, not ids
+
+
+@pytest.mark.slow
+def test_the_reports_summary_states_the_tables_numbers(report):
+    table = pd.read_csv(report / "capital_probability.csv")
+    md = (report / "report.md").read_text()
+    summary = md.split("## Summary", 1)[1].split("##", 1)[0]
+    best_xian = table["P(capital=xian)"].max()
+    if best_xian == 1:
+        assert "Xi'an becomes the capital in every run" in summary
+    else:
+        assert f"{best_xian:.0%}" in summary
+
+
+def _planted(probabilities: dict[tuple[float, float], float]) -> tuple[Sweep, pd.DataFrame]:
+    """A two-lever grid where P(Zhengzhou is capital) is given per (Zhengzhou's rate, Xi'an's rate)."""
+    zz, xa = "scenario.cities.zhengzhou.policy.reward_rate", "scenario.cities.xian.policy.reward_rate"
+    rows = [{"point_id": i, zz: a, xa: b, "P(capital=zhengzhou)": p, "P(capital=xian)": 1 - p, "P(capital=none)": 0.0}
+            for i, ((a, b), p) in enumerate(probabilities.items())]
+    table = pd.DataFrame(rows)
+    runs = table[["point_id", zz, xa]].assign(status="ok")
+    sweep = Sweep(Path("."), {"capital_threshold": 0.5}, runs, None, [zz, xa], ["xian", "zhengzhou"],
+                  {"xian": "Xi'an", "zhengzhou": "Zhengzhou"})
+    return sweep, table
+
+
+def test_the_summary_finds_the_planted_region_where_a_city_wins():
+    # Zhengzhou wins (>= 80 %) when its rate is at least 0.3 and Xi'an's at most 0.1; nowhere else.
+    grid = {(a, b): (0.9 if a >= 0.3 and b <= 0.1 else 0.2) for a in (0.1, 0.2, 0.3, 0.4) for b in (0.0, 0.1, 0.2)}
+    sweep, table = _planted(grid)
+    text = " ".join(summary_sentences(sweep, table))
+    assert ("Zhengzhou becomes the capital in at least 90% of runs once its reward rate reaches 0.3 "
+            "while Xi'an's reward rate stays at or below 0.1.") in text
+
+
+def test_the_summary_says_when_no_point_makes_a_city_the_capital():
+    grid = {(a, b): 0.3 for a in (0.1, 0.2) for b in (0.1, 0.2)}
+    sweep, table = _planted(grid)
+    text = " ".join(summary_sentences(sweep, table))
+    assert "Zhengzhou is the capital in at most 30% of runs at any design point" in text
+
+
+def test_a_folder_that_is_not_a_sweep_is_refused_in_one_line(tmp_path):
+    done = _run("-m", "experiments.report", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "not a finished sweep folder" in done.stderr
