@@ -41,6 +41,22 @@ class Sweep:
         points = self.runs.groupby("point_id")[self.keys].first()
         return len(self.keys) == 2 and points[self.keys[0]].nunique() * points[self.keys[1]].nunique() == len(points)
 
+    @property
+    def experiment(self):
+        """The sweep's ExperimentParams, rebuilt from its resolved config."""
+        from experiments.design import DesignKind, ExperimentParams, ParameterSpec
+
+        exp = dict(self.config["experiment"])
+        params = tuple(ParameterSpec(key=p["key"], values=tuple(p.get("values") or ()), low=p.get("low"),
+                                     high=p.get("high")) for p in exp.pop("parameters"))
+        exp["design"] = DesignKind(exp.get("design", "grid"))
+        exp["outcomes"] = tuple(exp.get("outcomes", ()))
+        return ExperimentParams(parameters=params, **exp)
+
+    def points(self) -> pd.DataFrame:
+        """The design's points in order: point_id and the varied keys."""
+        return self.runs.groupby("point_id")[self.keys].first().reset_index()
+
     def label(self, key: str) -> str:
         """A varied key in words: 'scenario.cities.zhengzhou.policy.reward_rate' -> "Zhengzhou's reward rate"."""
         parts = key.split(".")

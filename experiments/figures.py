@@ -144,3 +144,24 @@ def valid_png(path: Path) -> bool:
     """Whether `path` starts with the PNG signature (what the tests check of every figure)."""
     return Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+
+
+def sensitivity_figure(sweep: Sweep, table: pd.DataFrame, path: Path) -> Path:
+    """Bars of each lever's index per outcome, with the 95 % intervals (Sobol S1 and ST, or Morris mu*)."""
+    outcomes = list(dict.fromkeys(table.outcome))
+    sobol = "S1" in table
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(3.8 * len(outcomes), 3.4), squeeze=False)
+    for ax, outcome in zip(axes[0], outcomes):
+        t = table[table.outcome == outcome]
+        x = range(len(t))
+        if sobol:
+            ax.bar([i - 0.2 for i in x], t.S1, 0.4, yerr=t.S1_conf, label="first order S1", color=PALETTE[0])
+            ax.bar([i + 0.2 for i in x], t.ST, 0.4, yerr=t.ST_conf, label="total ST", color=PALETTE[1])
+            ax.set_ylim(min(0, t.S1.min() - 0.05), max(1, (t.ST + t.ST_conf).max()))
+        else:
+            ax.bar(list(x), t.mu_star, 0.6, yerr=t.mu_star_conf, label="mu*", color=PALETTE[0])
+        ax.set_xticks(list(x), [sweep.label(k) for k in t.key], rotation=20, ha="right", fontsize=8)
+        ax.set_title(outcome.replace("P(capital = ", "P(capital: ").replace(")", ")"), fontsize=9)
+    axes[0][0].set_ylabel("Sobol index" if sobol else "mean |elementary effect|")
+    axes[0][0].legend(fontsize=8, frameon=False)
+    return _save(fig, path)

@@ -169,6 +169,21 @@ def write_report(folder: Path, points: list[int] | None = None) -> Path:
         if path:
             blocks.append(("img", path))
 
+    exp_params = sweep.experiment
+    if exp_params.design.value in ("sobol", "morris"):
+        from experiments.sensitivity import sweep_indices
+
+        table = sweep_indices(exp_params, sweep.runs, sweep.points(), sweep.cities)
+        table["outcome"] = [o.replace(f"= {c})", f"= {sweep.names[c]})").replace(f"of {c}", f"of {sweep.names[c]}")
+                            for o, c in zip(table.outcome, table.city)]
+        table.to_csv(out / "sensitivity.csv", index=False)
+        what = ("Sobol first-order (S1) and total (ST) indices" if exp_params.design.value == "sobol"
+                else "Morris mu* (mean absolute elementary effect) and sigma")
+        blocks += [("h2", "Which levers matter"),
+                   ("p", f"{what} of each outcome (point means over replicates) with SALib's 95 % intervals."),
+                   ("table", table.drop(columns=["city"]).assign(key=[sweep.label(k) for k in table.key])),
+                   ("img", figures.sensitivity_figure(sweep, table, out / "sensitivity.png"))]
+
     fiscal = fiscal_table(sweep)
     fiscal.to_csv(out / "fiscal.csv", index=False)
     shown = fiscal.assign(city=fiscal.city.map(sweep.names)).rename(columns={
