@@ -165,3 +165,24 @@ def sensitivity_figure(sweep: Sweep, table: pd.DataFrame, path: Path) -> Path:
     axes[0][0].set_ylabel("Sobol index" if sobol else "mean |elementary effect|")
     axes[0][0].legend(fontsize=8, frameon=False)
     return _save(fig, path)
+
+
+def peeling_figure(sweep: Sweep, boxes: dict, path: Path) -> Path | None:
+    """PRIM's peeling trajectories: density against coverage per box, restricted levers in colour, the chosen box ringed."""
+    found = {c: b for c, b in boxes.items() if b is not None}
+    if not found:
+        return None
+    fig, axes = plt.subplots(1, len(found), figsize=(4.4 * len(found), 3.8), squeeze=False)
+    for ax, (city, box) in zip(axes[0], found.items()):
+        t = box.trajectory
+        points = ax.scatter(t.coverage, t.density, c=t.res_dim, cmap="viridis", s=18, vmin=0,
+                            vmax=max(len(sweep.keys), 1))
+        ax.scatter([box.coverage], [box.density], s=120, facecolors="none", edgecolors="r", label="box shown")
+        ax.set_xlabel("coverage (share of its wins inside the box)")
+        ax.set_ylabel("density (share of the box's runs it wins)")
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"{sweep.names[city]} becomes the capital", fontsize=10)
+        fig.colorbar(points, ax=ax, fraction=0.046, label="levers restricted")
+        ax.legend(fontsize=8, frameon=False, loc="lower left")
+    return _save(fig, path)

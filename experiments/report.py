@@ -169,6 +169,28 @@ def write_report(folder: Path, points: list[int] | None = None) -> Path:
         if path:
             blocks.append(("img", path))
 
+    from experiments.discovery import DENSITY, sweep_boxes
+
+    boxes = sweep_boxes(sweep.runs, sweep.keys, sweep.cities)
+    rows = []
+    for city, box in boxes.items():
+        if box is None:
+            continue
+        for key, (lo, hi) in (box.limits or {"(no lever restricted)": (np.nan, np.nan)}).items():
+            rows.append({"city": sweep.names[city], "lever": sweep.label(key) if key in sweep.keys else key,
+                         "from": lo, "to": hi, "coverage": box.coverage, "density": box.density, "mass": box.mass})
+    blocks.append(("h2", "Where each city becomes the capital (PRIM)"))
+    if rows:
+        found = pd.DataFrame(rows)
+        found.to_csv(out / "prim_boxes.csv", index=False)
+        blocks += [("p", f"PRIM (EMA Workbench) boxes of lever ranges: of the boxes on the peeling trajectory, the one "
+                         f"covering most of the city's wins among those where it wins in at least {DENSITY:.0%} of runs "
+                         f"(or the densest). Coverage: share of all its wins inside the box; density: share of the "
+                         f"box's runs it wins; mass: share of all runs in the box."),
+                   ("table", found), ("img", figures.peeling_figure(sweep, boxes, out / "prim_peeling.png"))]
+    else:
+        blocks.append(("p", "No city becomes the capital in some runs and not in others, so there is no box to find."))
+
     exp_params = sweep.experiment
     if exp_params.design.value in ("sobol", "morris"):
         from experiments.sensitivity import sweep_indices
