@@ -58,6 +58,9 @@ class Command:
     validate: Callable[[DictConfig], object]  # raises ParamError on bad input; runs before any folder exists
     task: Callable[[DictConfig, Path], None]  # the work, given the composed config and Hydra's run folder
     register: Callable[[], None] | None = None  # stores the command's own schemas (with `store_schema`)
+    # Keys a user types that Hydra would take for a config group (`city=...`: configs/city/ is one), and the
+    # config keys they stand for.
+    aliases: tuple[tuple[str, str], ...] = ()
 
 
 def fail(message: str) -> None:
@@ -83,7 +86,7 @@ def run_command(command: Command, argv: list[str] | None = None) -> None:
     """Check the command line, compose and validate, then run the task in Hydra's folder."""
     import hydra
 
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = [_unalias(a, dict(command.aliases)) for a in (sys.argv[1:] if argv is None else argv)]
     quiet_library_logs()
     register_schemas()
     if command.register is not None:
@@ -109,6 +112,11 @@ def run_command(command: Command, argv: list[str] | None = None) -> None:
 
         sys.argv = [sys.argv[0], *argv]
         hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=command.config_name)(task)()
+
+
+def _unalias(arg: str, aliases: dict[str, str]) -> str:
+    key, sep, value = arg.partition("=")
+    return f"{aliases[key]}={value}" if sep and key in aliases else arg
 
 
 def remove_if_only_hydra(out: Path) -> None:

@@ -1,0 +1,90 @@
+"""`python -m experiments.optimize scenario=<name> city=<id> target=<probability>`: the cheapest winning policy.
+
+Examples:
+    python -m experiments.optimize city=zhengzhou target=0.8
+    python -m experiments.optimize city=zhengzhou target=0.8 rivals=reactive trials=60
+    python -m experiments.optimize city=zhengzhou hydra.run.dir=results/optimize/mine   # rerun = resume
+Writes optimize.json (the policy, its outlay and chance, the frontier), trials.csv, pareto.png and the
+Optuna journal into its run folder. Bad input exits with code 2 and a one-line error naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import field
+from pathlib import Path
+from typing import List, Optional  # noqa: UP035  (OmegaConf needs typing generics)
+
+from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
+
+from experiments.config import Backend, ParameterSchema, default_of
+from experiments.design import ParameterSpec
+from experiments.evaluators import make_evaluator
+from experiments.optimisation import OptimizeParams, check, optimize
+from sim.cli import Command, run_command, store_schema
+from sim.config import schema_of, to_params
+from sim.params import ParamError, RunParams
+
+_O = OptimizeParams
+OptimizeSchema = dataclasses.make_dataclass(
+    "OptimizeSchema",
+    [
+        ("city_id", str, field(default=MISSING)),  # `city=` on the command line (an alias)
+        ("target", float, field(default=default_of(_O, "target"))),
+        ("trials", int, field(default=default_of(_O, "trials"))),
+        ("replicates", int, field(default=default_of(_O, "replicates"))),
+        ("rivals", str, field(default=default_of(_O, "rivals"))),
+        ("root_seed", int, field(default=default_of(_O, "root_seed"))),
+        ("levers", List[ParameterSchema], field(default_factory=list)),  # noqa: UP006
+        ("backend", Backend, field(default=Backend.local)),
+        ("workers", int, field(default=0)),
+        ("address", Optional[str], field(default=None)),  # noqa: UP045
+        ("progress", bool, field(default=True)),
+    ],
+    bases=(schema_of(RunParams),),
+)
+
+
+def register() -> None:
+    store_schema("optimize_schema", OptimizeSchema)
+
+
+def to_optimize(cfg: DictConfig) -> OptimizeParams:
+    """Validated settings from a composed config."""
+    levers = OmegaConf.to_container(cfg.levers, resolve=True, structured_config_mode=SCMode.DICT)
+    specs = tuple(ParameterSpec(p["key"], low=p["low"], high=p["high"]) for p in levers)
+    if not 0 <= cfg.workers <= 4096:
+        raise ParamError("workers", f"{cfg.workers} is out of range; allowed [0, 4096] (0: all cores)")
+    return OptimizeParams(city=cfg.city_id, levers=specs, target=cfg.target, trials=cfg.trials,
+                          replicates=cfg.replicates, rivals=cfg.rivals, root_seed=cfg.root_seed)
+
+
+def validate(cfg: DictConfig) -> None:
+    """The checks made before Hydra creates a folder: run keys, settings, city and levers."""
+    check(to_optimize(cfg), to_params(cfg))
+
+
+def task(cfg: DictConfig, out: Path) -> None:
+    """Run (or resume) the study in the run folder and print the answer."""
+    opt, base = to_optimize(cfg), to_params(cfg)
+    backend = cfg.backend.value if hasattr(cfg.backend, "value") else str(cfg.backend)
+    with make_evaluator(backend, check(opt, base), cfg.workers, cfg.address) as evaluator:
+        record = optimize(opt, base, out, evaluator, cfg.progress)
+    policy = ", ".join(f"{k.rsplit('.', 1)[-1]} {v:,.4g}" for k, v in record["policy"].items())
+    verdict = "reaches" if record["reached"] else "does NOT reach (best found)"
+    print(f"{opt.city} {verdict} {opt.target:.0%} with {policy}: capital in {record['p_capital']:.0%} of "
+          f"{opt.replicates} runs, outlay {record['outlay'] / 1e6:,.1f} M¥ over the run (rivals {opt.rivals}; "
+          f"{record['trials']} trials)")
+    print(f"outputs: {out}")
+
+
+COMMAND = Command("optimize", validate=validate, task=task, register=register, aliases=(("city", "city_id"),))
+
+
+def main() -> None:
+    """Entry point of `python -m experiments.optimize`."""
+    run_command(COMMAND)
+
+
+if __name__ == "__main__":
+    main()

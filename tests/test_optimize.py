@@ -1,0 +1,78 @@
+"""The cheapest winning policy: a known optimum found, a stopped study resumed without repeating a trial."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from experiments.design import ParameterSpec
+from experiments.evaluate import RunResult
+from experiments.optimisation import OptimizeParams, optimize, trials_table, _study
+from sim import load_config
+
+from conftest import ROOT
+
+RATE = "scenario.cities.zhengzhou.policy.reward_rate"
+
+
+class KnownCase:
+    """Zhengzhou is the capital exactly when its rate is at least 0.3; its outlay is 100 M per unit of rate."""
+
+    def __init__(self, stop_after: int | None = None):
+        self.calls, self.stop_after = 0, stop_after
+
+    def map(self, tasks, outcomes, keep_every):
+        for task in tasks:
+            if self.stop_after is not None and self.calls >= self.stop_after:
+                raise KeyboardInterrupt  # as a Ctrl-C or a kill in the middle of a trial
+            self.calls += 1
+            rate = task.values[RATE]
+            yield RunResult(task.run_id, {"run_id": task.run_id, "status": "ok", "error": None,
+                                          "capital": "zhengzhou" if rate >= 0.3 else "xian",
+                                          "outlay_total.zhengzhou": 1e8 * rate}, None)
+
+
+def _settings(trials):
+    return OptimizeParams(city="zhengzhou", levers=(ParameterSpec(RATE, low=0.0, high=1.0),), target=0.8,
+                          trials=trials, replicates=2)
+
+
+@pytest.fixture(scope="module")
+def base():
+    return load_config("xian_vs_zhengzhou", ["steps=6"])
+
+
+def test_the_optimiser_finds_the_cheapest_winning_rate(tmp_path, base):
+    record = optimize(_settings(40), base, tmp_path, KnownCase(), progress=False)
+    assert record["reached"] and 0.3 <= record["policy"][RATE] < 0.36
+    assert record["outlay"] == pytest.approx(1e8 * record["policy"][RATE])
+    assert (tmp_path / "pareto.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_stopped_optimisation_resumes_without_repeating_finished_trials(tmp_path, base):
+    first = KnownCase(stop_after=2 * 5 + 1)  # five trials of two runs, then a stop inside the sixth
+    with pytest.raises(KeyboardInterrupt):
+        optimize(_settings(8), base, tmp_path, first, progress=False)
+    before = trials_table(_study(tmp_path, _settings(8)), _settings(8))
+    assert len(before) == 5
+    second = KnownCase()
+    optimize(_settings(8), base, tmp_path, second, progress=False)
+    after = trials_table(_study(tmp_path, _settings(8)), _settings(8))
+    assert second.calls == 2 * 3  # only the three missing trials ran
+    assert len(after) == 8 and after.iloc[:5][RATE].tolist() == before[RATE].tolist()
+
+
+def test_optimize_command_end_to_end_and_its_refusals(tmp_path):
+    folder = tmp_path / "opt"
+    args = [sys.executable, "-m", "experiments.optimize", "city=zhengzhou", "steps=13", "trials=3", "replicates=2",
+            "workers=2", "progress=false", f"hydra.run.dir={folder}"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    record = json.loads((folder / "optimize.json").read_text())
+    assert record["trials"] == 3 and set(record["policy"]) == {RATE, "scenario.cities.zhengzhou.policy.annual_budget"}
+    assert "outlay" in done.stdout and (folder / "trials.csv").is_file()
+    bad = subprocess.run([*args[:3], "city=wuhan", f"hydra.run.dir={tmp_path / 'bad'}"], cwd=ROOT, capture_output=True,
+                         text=True)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "wuhan" in bad.stderr and "zhengzhou" in bad.stderr
+    assert not (tmp_path / "bad").exists()
