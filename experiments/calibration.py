@@ -203,7 +203,7 @@ def parameter_spread(history: pd.DataFrame, cal: CalibrationParams, n_fitted: in
 def calibration_fingerprint(cal: CalibrationParams, base: RunParams) -> str:
     """Hash of the search settings, the base run (without its seed) and the code: what decides the result."""
     settings = json.dumps({"cal": dataclasses.asdict(cal), "base": {k: v for k, v in to_dict(base).items() if k != "seed"},
-                           "code": code_fingerprint()}, sort_keys=True, default=str)
+                           "code": code_fingerprint("calibration.py")}, sort_keys=True, default=str)
     return hashlib.sha256(settings.encode()).hexdigest()[:16]
 
 

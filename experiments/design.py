@@ -169,11 +169,17 @@ def fingerprint(exp: ExperimentParams, base: dict) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def code_fingerprint() -> str:
-    """Hash of the model's and the experiment engine's source (results depend on it)."""
+# The experiment modules a run's numbers depend on (its seeds, points, evaluation and facts); the commands, the
+# report and the other analyses do not change a run, so editing them leaves a sweep resumable.
+RESULT_MODULES = ("design.py", "evaluate.py", "facts.py")
+
+
+def code_fingerprint(*extra: str) -> str:
+    """Hash of the model's source and of the experiment modules results depend on (plus `extra` ones)."""
     root = Path(__file__).resolve().parents[1]
+    paths = [*root.joinpath("sim").glob("*.py"), *(root / "experiments" / name for name in (*RESULT_MODULES, *extra))]
     digest = hashlib.sha256()
-    for path in sorted([*root.joinpath("sim").glob("*.py"), *root.joinpath("experiments").glob("*.py")]):
+    for path in sorted(paths):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

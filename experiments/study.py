@@ -1,0 +1,213 @@
+"""`python -m experiments.study`: the named study docs/studies/zhengzhou_vs_xian.md, regenerated from its commands.
+
+It runs, each into results/studies/zhengzhou_vs_xian/ (a rerun resumes or
+reuses what is finished):
+1. the `zhengzhou_reward_vs_xian` sweep (both reward rates on a 5 x 5 grid) and its report;
+2. the `zhengzhou_xian_morris` sweep (Morris screening of both cities' rates and budgets) and its report;
+3. the cheapest winning policy for Zhengzhou against a fixed and against a reactive Xi'an.
+Then it copies the tables and figures the document cites into
+docs/studies/zhengzhou_vs_xian/ and renders the document from those copies
+only (`render`), so every number in it comes from a file those commands
+wrote; tests/test_study.py re-renders it from them.
+
+    python -m experiments.study            # everything (about 15 minutes on 2 cores)
+    python -m experiments.study --render   # only the document, from the copies already in docs/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+NAME = "zhengzhou_vs_xian"
+WORK = Path("results") / "studies" / NAME  # relative to the project root, as the commands are written
+DOCS = ROOT / "docs" / "studies"
+DATA = DOCS / NAME
+RATE = "scenario.cities.{}.policy.reward_rate"
+
+COMMANDS = [
+    ["experiments.sweep", "experiment=zhengzhou_reward_vs_xian", f"hydra.run.dir={WORK}/grid"],
+    ["experiments.report", f"{WORK}/grid", "--points", "6,10"],  # 6: both at 10 %; 10: Zhengzhou 0.2, Xi'an 0
+    ["experiments.sweep", "experiment=zhengzhou_xian_morris", f"hydra.run.dir={WORK}/morris"],
+    ["experiments.report", f"{WORK}/morris"],
+    ["experiments.optimize", "scenario=xian_vs_zhengzhou", "city=zhengzhou", "target=0.8", "rivals=fixed",
+     f"hydra.run.dir={WORK}/cheapest_fixed"],
+    ["experiments.optimize", "scenario=xian_vs_zhengzhou", "city=zhengzhou", "target=0.8", "rivals=reactive",
+     f"hydra.run.dir={WORK}/cheapest_reactive"],
+]
+
+# The files the document cites: (source under WORK, name in docs/studies/zhengzhou_vs_xian/).
+COPIES = [
+    ("grid/report/report.md", "grid_report.md"), ("grid/report/capital_probability.csv", "grid_capital.csv"),
+    ("grid/report/fiscal.csv", "grid_fiscal.csv"), ("grid/report/prim_boxes.csv", "grid_prim_boxes.csv"),
+    ("grid/report/p_capital.png", "grid_p_capital.png"), ("grid/report/months_to_capital.png", "grid_months.png"),
+    ("grid/report/prim_peeling.png", "grid_prim_peeling.png"), ("grid/report/outcome_final_share.png", "grid_share.png"),
+    ("morris/report/sensitivity.csv", "morris_sensitivity.csv"), ("morris/report/sensitivity.png", "morris_sensitivity.png"),
+    ("cheapest_fixed/optimize.json", "cheapest_fixed.json"), ("cheapest_fixed/pareto.png", "cheapest_fixed.png"),
+    ("cheapest_reactive/optimize.json", "cheapest_reactive.json"), ("cheapest_reactive/pareto.png", "cheapest_reactive.png"),
+]
+FAN = "grid/report/fan_point_{}.png"
+
+
+def run_commands() -> None:
+    """Run every command in order from the project root; stop at the first that fails."""
+    for args in COMMANDS:
+        print("$ python -m " + " ".join(args), flush=True)
+        done = subprocess.run([sys.executable, "-m", *args, *(["progress=false"] if "report" not in args[0] else [])],
+                              cwd=ROOT)
+        if done.returncode != 0:
+            raise SystemExit(f"error: `python -m {' '.join(args)}` failed (exit {done.returncode})")
+
+
+def collect() -> None:
+    """Copy the cited tables and figures from the study's folders into docs/studies/zhengzhou_vs_xian/."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    for source, name in COPIES:
+        shutil.copyfile(ROOT / WORK / source, DATA / name)
+    base = _base_point(pd.read_csv(DATA / "grid_capital.csv"))  # the point the report's --points names first
+    shutil.copyfile(ROOT / WORK / FAN.format(base), DATA / "grid_fan_base.png")
+
+
+def _base_point(table: pd.DataFrame) -> int:
+    """The design point at both cities' own policy (10 % each)."""
+    at = table[(table[RATE.format("zhengzhou")] == 0.1) & (table[RATE.format("xian")] == 0.1)]
+    return int(at.point_id.iloc[0])
+
+
+def _summary(report_md: str) -> list[str]:
+    block = report_md.split("## Summary", 1)[1].split("\n## ", 1)[0]
+    return [line for line in block.strip().splitlines() if line.startswith("- ")]
+
+
+def _grid_table(capital: pd.DataFrame) -> str:
+    zz, xa = RATE.format("zhengzhou"), RATE.format("xian")
+    grid = capital.pivot(index=xa, columns=zz, values="P(capital=zhengzhou)").sort_index(ascending=False)
+    head = "| Xi'an's rate \\ Zhengzhou's rate | " + " | ".join(f"{v:g}" for v in grid.columns) + " |\n"
+    head += "|---|" + "---|" * len(grid.columns) + "\n"
+    return head + "".join(f"| {y:g} | " + " | ".join(f"{p:.0%}" for p in row) + " |\n" for y, row in grid.iterrows())
+
+
+def _policy(record: dict) -> str:
+    rate = record["policy"][RATE.format("zhengzhou")]
+    budget = record["policy"]["scenario.cities.zhengzhou.policy.annual_budget"]
+    return f"reward rate {rate:.3f}, annual budget {budget / 1e6:,.0f} M¥"
+
+
+def render() -> str:
+    """The study document, from the copies in docs/studies/zhengzhou_vs_xian/ only."""
+    capital = pd.read_csv(DATA / "grid_capital.csv")
+    fiscal = pd.read_csv(DATA / "grid_fiscal.csv")
+    boxes = pd.read_csv(DATA / "grid_prim_boxes.csv") if (DATA / "grid_prim_boxes.csv").exists() else None
+    morris = pd.read_csv(DATA / "morris_sensitivity.csv")
+    cheapest = {r: json.loads((DATA / f"cheapest_{r}.json").read_text()) for r in ("fixed", "reactive")}
+    zz, xa = RATE.format("zhengzhou"), RATE.format("xian")
+    base = capital[capital.point_id == _base_point(capital)].iloc[0]
+    lines = [
+        "# Zhengzhou against Xi'an: does a higher reward make Zhengzhou the capital?",
+        "",
+        "The planner's question (MODEL-BRIEF): if Zhengzhou raises its reward, does it overtake Xi'an, how fast, at "
+        "what cost per job, and what happens when Xi'an answers? Scenario `xian_vs_zhengzhou` (calibrated, "
+        "docs/calibration.md), 60 months from 2024-01. Every number and figure here comes from the files in "
+        f"[{NAME}/]({NAME}/), written by these commands (run all of them with `python -m experiments.study`):",
+        "",
+        "```sh",
+        *[f"python -m {' '.join(c)}" for c in COMMANDS],
+        "```",
+        "",
+        "## 1. Both reward rates on a grid",
+        "",
+        "`zhengzhou_reward_vs_xian`: both cities' reward rates from 0 to 0.4 on a 5 x 5 grid, 20 replicates each "
+        "(common seeds), with each city's no-policy twin for what its policy added. The report's summary, generated "
+        "from its table:",
+        "",
+        *_summary((DATA / "grid_report.md").read_text()),
+        "",
+        f"At both cities' own policy (10 % each) Zhengzhou is the capital in {base['P(capital=zhengzhou)']:.0%} of "
+        f"runs and Xi'an in {base['P(capital=xian)']:.0%}. Chance that Zhengzhou is the capital after 60 months:",
+        "",
+        _grid_table(capital),
+        f"![P(capital)]({NAME}/grid_p_capital.png)",
+        "",
+        f"![months to capital]({NAME}/grid_months.png)",
+        "",
+        f"![final shares]({NAME}/grid_share.png)",
+        "",
+        f"Shares over time at both cities' own policy (10 % each):\n\n![fan chart]({NAME}/grid_fan_base.png)",
+        "",
+        "**What it costs.** Zhengzhou's outlay per job it supports and per job its policy added (against its own "
+        "no-policy twin, same seed), medians over 20 runs, with Xi'an at its 10 %:",
+        "",
+        "| Zhengzhou's rate | subsidy paid M¥/yr | outlay per job ¥ | outlay per added job ¥ |",
+        "|---|---|---|---|",
+    ]
+    mine = fiscal[(fiscal.city == "zhengzhou") & (fiscal[xa] == 0.1)].sort_values(zz)
+    for _, r in mine.iterrows():
+        added = "–" if pd.isna(r.outlay_per_added_job) else f"{r.outlay_per_added_job:,.0f}"
+        lines.append(f"| {r[zz]:g} | {r.subsidy_per_year / 1e6:,.1f} | {r.outlay_per_job:,.0f} | {added} |")
+    lines += ["", "**Where Zhengzhou wins (PRIM).**"]
+    if boxes is not None and (boxes.city == "Zhengzhou").any():
+        z = boxes[boxes.city == "Zhengzhou"]
+        first = z.iloc[0]
+        ranges = "; ".join(f"{r.lever} from {r['from']:.3g} to {r.to:.3g}" for _, r in z.iterrows())
+        shown = f"It covers {first.coverage:.0%} of Zhengzhou's wins, Zhengzhou wins {first.density:.0%} of the runs "
+        shown += f"inside it, and it holds {first['mass']:.0%} of all runs."
+        if first.density >= 0.5:
+            lines += [f"The PRIM box in which Zhengzhou becomes the capital: {ranges}. {shown}"]
+        else:
+            lines += [f"On this grid no region of the two rates makes Zhengzhou the capital in most runs: PRIM's "
+                      f"densest box is {ranges}. {shown}"]
+        lines += ["", f"![PRIM peeling trajectory]({NAME}/grid_prim_peeling.png)"]
+    else:
+        lines.append("PRIM finds no box: Zhengzhou either never or always becomes the capital on this grid.")
+    lines += ["", "## 2. Which levers matter", "",
+              "`zhengzhou_xian_morris`: Morris screening (SALib) of both cities' reward rates (0 to 0.4) and annual "
+              "budgets (12.5 to 200 M), 10 trajectories, 5 replicates per point. mu* is the mean absolute effect of "
+              "moving one lever across its range (a quarter of it per step) on a point's mean outcome:", "",
+              "| outcome | lever | mu* | 95 % interval | sigma |", "|---|---|---|---|---|"]
+    for _, r in morris.iterrows():
+        lever = r.key.split(".")[2].capitalize().replace("Xian", "Xi'an") + "'s " + r.key.rsplit(".", 1)[1].replace("_", " ")
+        lines.append(f"| {r.outcome} | {lever} | {r.mu_star:.3f} | ± {r.mu_star_conf:.3f} | {r.sigma:.3f} |")
+    lines += ["", f"![Morris]({NAME}/morris_sensitivity.png)", "", "## 3. The cheapest winning policy for Zhengzhou", "",
+              "Optuna (multi-objective TPE, 40 trials of 10 common seeds) over Zhengzhou's reward rate (0 to 0.5) and "
+              "annual budget (0 to 400 M), for the least outlay with which it is the capital in at least 80 % of runs:",
+              "", "| Xi'an | reached | policy | P(capital) | Zhengzhou's outlay over 60 months |", "|---|---|---|---|---|"]
+    for rivals, r in cheapest.items():
+        lines.append(f"| {rivals} | {'yes' if r['reached'] else 'no (best found)'} | {_policy(r)} | "
+                     f"{r['p_capital']:.0%} | {r['outlay'] / 1e6:,.1f} M¥ |")
+    fixed, reactive = cheapest["fixed"], cheapest["reactive"]
+    if fixed["reached"] and reactive["reached"]:
+        extra = reactive["outlay"] / fixed["outlay"] - 1
+        lines += ["", f"Against a fixed Xi'an the cheapest policy found costs {fixed['outlay'] / 1e6:,.0f} M¥ over the "
+                      f"60 months ({fixed['outlay'] / 5e6:,.0f} M¥ a year); against a Xi'an that answers, "
+                      f"{reactive['outlay'] / 1e6:,.0f} M¥, {extra:+.0%}."]
+        budgets = [r["policy"]["scenario.cities.zhengzhou.policy.annual_budget"] for r in (fixed, reactive)]
+        spent = fiscal[(fiscal.city == "zhengzhou") & (fiscal[zz] >= 0.2)].subsidy_per_year
+        if min(budgets) > 50e6 and (spent >= 0.99 * 50e6).all():
+            lines[-1] += (" Both funds are larger than the grid's 50 M a year, which Zhengzhou pays out in full at "
+                          "every rate from 0.2: there the fund, not the rate, binds.")
+    lines += ["", f"![against a fixed Xi'an]({NAME}/cheapest_fixed.png)", "",
+              f"![against a reactive Xi'an]({NAME}/cheapest_reactive.png)", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of `python -m experiments.study`."""
+    parser = argparse.ArgumentParser(prog="python -m experiments.study", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--render", action="store_true", help="only render the document from docs/studies/ copies")
+    args = parser.parse_args(argv)
+    if not args.render:
+        run_commands()
+        collect()
+    (DOCS / f"{NAME}.md").write_text(render(), encoding="utf-8")
+    print(f"written: {(DOCS / f'{NAME}.md').relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

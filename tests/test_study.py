@@ -1,0 +1,24 @@
+"""The named study is rendered from the files its commands wrote, and every figure it shows is there."""
+
+import re
+
+from experiments import study
+
+
+def test_the_study_document_is_rendered_from_its_data():
+    committed = (study.DOCS / f"{study.NAME}.md").read_text()
+    assert committed == study.render(), "docs/studies is stale: rerun python -m experiments.study --render"
+
+
+def test_every_figure_of_the_study_is_a_committed_png():
+    text = (study.DOCS / f"{study.NAME}.md").read_text()
+    images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
+    assert len(images) >= 8
+    for name in images:
+        assert (study.DOCS / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+
+
+def test_the_study_names_the_commands_that_make_it():
+    text = (study.DOCS / f"{study.NAME}.md").read_text()
+    for args in study.COMMANDS:
+        assert "python -m " + " ".join(args) in text
