@@ -39,5 +39,45 @@ def test_components_draw_before_and_after_steps():
     assert "No capital yet" in capital_text(model)
     assert "data-city='shanghai'" in accounts_html(model)
     model.run(3)
-    assert len(map_figure(model).axes) == 2 and len(charts_figure(model).axes) == 6
+    assert len(map_figure(model).axes) == 1 and len(charts_figure(model).axes) == 6
     assert accounts_html(model).count("<tr data-city") == 15
+
+
+def test_the_national_map_labels_never_overlap_and_the_leaders_are_named():
+    import itertools
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from viz.components import leaders, map_figure, overlaps
+
+    model = AppModel(**initial_values("national"))
+    for months in (1, 12, 36):
+        model.run(months - model.steps)
+        fig = map_figure(model)
+        view = model.__dict__["_map_view"]
+        renderer = fig.canvas.get_renderer()
+        shown = [label for label in view.labels if label.get_visible()]
+        boxes = [label.get_window_extent(renderer) for label in shown]
+        assert not any(overlaps(a, b, pad=0.0) for a, b in itertools.combinations(boxes, 2))
+        for j in leaders(model):
+            assert view.labels[j].get_visible() and model.cities[j].name in view.labels[j].get_text()
+        assert len({tuple(c[:3]) for c in view.colours}) == len(model.cities)  # 15 cities, 15 colours
+        year, month = model.year_month(model.steps - 1)
+        assert view.title.get_text().endswith(f"{year}-{month:02d}")
+
+
+def test_the_charts_show_dates_not_step_numbers():
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from viz.components import charts_figure
+
+    model = AppModel(**initial_values("national"))
+    model.run(18)
+    fig = charts_figure(model)
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in fig.axes[4].get_xticklabels() if t.get_text()]
+    assert ticks and all(re.fullmatch(r"20\d\d-\d\d", t) for t in ticks), ticks

@@ -19,8 +19,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import solara  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
 from sim.model import ContestModel  # noqa: E402
@@ -75,41 +76,106 @@ def CapitalBanner(model: ContestModel):
         solara.Success(text, dense=True)
 
 
+# Label positions tried around a city, in points from its centre (the first that fits is kept).
+LABEL_SPOTS = [(6, 6, "left", "bottom"), (6, -6, "left", "top"), (-6, 6, "right", "bottom"),
+               (-6, -6, "right", "top"), (8, 0, "left", "center"), (-8, 0, "right", "center"),
+               (0, 9, "center", "bottom"), (0, -9, "center", "top")]
+LEADERS = 2  # the contest's leaders, by trailing share: drawn in full, the others muted
+
+
+def city_colours(n: int) -> list:
+    """One categorical colour per city (tab20: distinct for up to 20), the same on the map and in the charts."""
+    return [COLORS[i % len(COLORS)] for i in range(n)]
+
+
+def leaders(model: ContestModel) -> list[int]:
+    """Indices of the leading cities by 12-month trailing share (last month's share before a year of record)."""
+    share = model.city_state.share[: model.n_cities]
+    if model.steps:
+        trailing = model.recorder.column("trailing_share")[-1][: model.n_cities]
+        share = np.where(np.isfinite(trailing), trailing, share)
+    return [int(j) for j in np.argsort(-share, kind="stable")[:LEADERS]]
+
+
+def overlaps(a, b, pad: float = 1.0) -> bool:
+    """Whether two display-space boxes overlap (with `pad` pixels between them)."""
+    return not (a.x1 + pad <= b.x0 or b.x1 + pad <= a.x0 or a.y1 + pad <= b.y0 or b.y1 + pad <= a.y0)
+
+
 class MapView:
-    """The map figure of one model, drawn once; each step moves only the circles and labels."""
+    """The map figure of one model, drawn once; each step moves only the circles and labels.
+
+    Circles: area by companies, one colour per city; the leaders in full, the
+    others muted. Labels are placed so that no two overlap: the leaders first,
+    then the larger cities, each at the first free spot around its circle; a
+    label with no free spot is left off (the accounts table has every city).
+    """
 
     def __init__(self, model: ContestModel):
         self.fig = Figure(figsize=(5.4, 3.8), dpi=80)
+        FigureCanvasAgg(self.fig)  # a renderer for the labels' extents, the same that draws the PNG
         ax = self.ax = self.fig.subplots()
         for ring in china_rings():
             ax.fill(ring[:, 0], ring[:, 1], facecolor="#f2efe6", edgecolor="#8a8a8a", lw=0.6)
         lon = np.array([c.lon for c in model.cities])
         lat = np.array([c.lat for c in model.cities])
-        self.points = ax.scatter(lon, lat, s=np.full(len(lon), 30.0), c=np.zeros(len(lon)), cmap="viridis", vmin=0,
-                                 vmax=1, edgecolors="black", linewidths=0.6, alpha=0.85, zorder=3)
-        self.labels = [ax.annotate(c.name, (x, y), xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=4)
+        self.colours = np.array([(*c, 1.0) for c in city_colours(len(model.cities))])
+        self.points = ax.scatter(lon, lat, s=np.full(len(lon), 30.0), c=self.colours, edgecolors="black",
+                                 linewidths=0.6, zorder=3)
+        self.labels = [ax.annotate(c.name, (x, y), xytext=(6, 6), textcoords="offset points", fontsize=8, zorder=4)
                        for c, x, y in zip(model.cities, lon, lat)]
-        self.fig.colorbar(self.points, ax=ax, fraction=0.035, label="share of last month's productions")
         ax.set_xlim(73, 136)
         ax.set_ylim(17, 54)
         ax.set_aspect(1.2)
         ax.set_xticks([])
         ax.set_yticks([])
         self.title = ax.set_title("", fontsize=10)
+        ax.text(0.01, 0.01, "circle area: production companies; leaders in full colour", transform=ax.transAxes,
+                fontsize=7, color="0.35")
         self.fig.tight_layout()
 
     def update(self, model: ContestModel) -> Figure:
         firms = model.city_state.firms[: model.n_cities]  # the cities on the map (not the rest of the country)
+        share = model.city_state.share[: model.n_cities]
         self.points.set_sizes(30 + 1500 * firms / max(firms.max(), 1.0))
-        self.points.set_array(model.city_state.share[: model.n_cities].copy())
-        for label, city, n in zip(self.labels, model.cities, firms):
-            label.set_text(f"{city.name} ({n:.0f})")
-        self.title.set_text(f"Production companies by city, month {model.steps}")
+        top = leaders(model)
+        colours = self.colours.copy()
+        muted = np.setdiff1d(np.arange(len(colours)), top)
+        colours[muted, 3] = 0.35
+        self.points.set_facecolors(colours)
+        for j, (label, city) in enumerate(zip(self.labels, model.cities)):
+            lead = j in top
+            label.set_text(f"{city.name} {share[j]:.0%}" if lead else city.name)
+            label.set_fontweight("bold" if lead else "normal")
+            label.set_color("black" if lead else "0.35")
+        radius = np.sqrt(self.points.get_sizes()) / 2  # points: a marker's size is its area in points^2
+        self._place_labels(top + [int(j) for j in np.argsort(-firms, kind="stable") if j not in top], radius)
+        year, month = model.year_month(max(model.steps - 1, 0))
+        self.title.set_text(f"Production companies by city, {year}-{month:02d}")
         return self.fig
+
+    def _place_labels(self, order: list[int], radius: np.ndarray) -> None:
+        renderer = self.fig.canvas.get_renderer()
+        frame = self.ax.get_window_extent(renderer)
+        taken = []
+        for j in order:
+            label = self.labels[j]
+            label.set_visible(True)
+            for dx, dy, ha, va in LABEL_SPOTS:  # just outside the circle, in each direction in turn
+                label.set_position((np.sign(dx) * (radius[j] * 0.7 + abs(dx) / 2), np.sign(dy) * (radius[j] * 0.7 + abs(dy) / 2)))
+                label.set_ha(ha)
+                label.set_va(va)
+                box = label.get_window_extent(renderer)
+                inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+                if inside and not any(overlaps(box, other) for other in taken):
+                    taken.append(box)
+                    break
+            else:
+                label.set_visible(False)
 
 
 def map_figure(model: ContestModel) -> Figure:
-    """Cities on China's outline: circle area by firms, colour by last month's share."""
+    """Cities on China's outline: circle area by firms, a colour per city, the leaders highlighted, no label overlapping."""
     if model.__dict__.get("_map_view") is None:  # one view per model: the outline is drawn once
         model.__dict__["_map_view"] = MapView(model)
     return model.__dict__["_map_view"].update(model)
@@ -117,7 +183,7 @@ def map_figure(model: ContestModel) -> Figure:
 
 @solara.component
 def CityMap(model: ContestModel):
-    """The capital banner above the map (circle area: firms; colour: share)."""
+    """The capital banner above the map (circle area: firms; the leaders in full colour)."""
     update_counter.get()
     CapitalBanner(model)
     solara.Image(png(map_figure(model)))
@@ -136,20 +202,26 @@ class ChartsView:
         self.axes = self.fig.subplots(3, 2, sharex=True).ravel()
         self.lines: list[list] = []
         names = [c.name for c in model.cities]
+        colours = city_colours(len(names))
+        # Month m (the step) is shown as its date, "2026-03", as everywhere on the page.
+        as_date = FuncFormatter(lambda m, _: "{}-{:02d}".format(*model.year_month(int(round(m)) - 1)) if m >= 1 else "")
         for ax, (_, title, _) in zip(self.axes, PANELS):
-            self.lines.append([ax.plot([], [], color=COLORS[i % 20], lw=1.4, label=name)[0]
-                               for i, name in enumerate(names)])
+            self.lines.append([ax.plot([], [], color=colours[i], lw=1.4, label=name)[0] for i, name in enumerate(names)])
             ax.set_title(title, fontsize=9)
             ax.tick_params(labelsize=7)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+            ax.xaxis.set_major_formatter(as_date)
             ax.grid(alpha=0.3)
-        self.axes[0].axhline(model.params.capital_threshold, color="black", ls="--", lw=1, label="capital threshold")
+        threshold = model.params.capital_threshold
+        self.axes[0].axhline(threshold, color="black", ls="--", lw=1)
+        self.axes[0].text(0.02, threshold + 0.02, f"capital threshold {threshold:.0%}", transform=self.axes[0].get_yaxis_transform(),
+                          fontsize=7, va="bottom")
         self.axes[0].set_ylim(0, 1)
-        for ax in self.axes[4:]:
-            ax.set_xlabel("month", fontsize=8)
         handles, labels = self.axes[0].get_legend_handles_labels()
-        self.fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=7, frameon=False)
-        self.fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(labels) // 6), 1, 1))
+        columns = min(len(labels), 5)
+        rows = -(-len(labels) // columns)
+        self.fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize=8, frameon=False)
+        self.fig.tight_layout(rect=(0, 0.035 * rows + 0.01, 1, 1))
 
     def update(self, model: ContestModel) -> Figure:
         table = model.city_table()
