@@ -81,3 +81,18 @@ def test_the_charts_show_dates_not_step_numbers():
     fig.canvas.draw()
     ticks = [t.get_text() for t in fig.axes[4].get_xticklabels() if t.get_text()]
     assert ticks and all(re.fullmatch(r"20\d\d-\d\d", t) for t in ticks), ticks
+
+
+def test_every_account_column_is_defined_on_the_page():
+    import html
+
+    from viz.components import ACCOUNT_COLUMNS, ACCOUNT_DEFINITIONS, accounts_html
+
+    model = AppModel(**initial_values("national"))
+    model.run(2)
+    page = accounts_html(model)
+    assert set(ACCOUNT_DEFINITIONS) == {column for column, _, _ in ACCOUNT_COLUMNS}
+    for column, label, _ in ACCOUNT_COLUMNS:
+        assert f"<dt>{html.escape(label)}</dt><dd>{html.escape(ACCOUNT_DEFINITIONS[column])}</dd>" in page
+    year, month = model.year_month(model.steps - 1)
+    assert f"City accounts, {year}-{month:02d}" in page

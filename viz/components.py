@@ -62,7 +62,7 @@ def capital_text(model: ContestModel) -> str:
             return f"No capital yet: a capital needs {window} months of record (month {model.steps} of {window})"
         return f"No capital yet (no city holds {model.params.capital_threshold:.0%} of the last {window} months' output)"
     year, month = model.year_month(tracker.since - 1)
-    return f"Capital: {city_names(model)[tracker.current]} since {year}-{month:02d} (step {tracker.since})"
+    return f"Capital: {city_names(model)[tracker.current]} since {year}-{month:02d}"
 
 
 @solara.component
@@ -262,12 +262,27 @@ ACCOUNT_COLUMNS = [("firms", "firms", "{:,.0f}"), ("productions", "dramas", "{:,
                    ("reward_rate", "reward", "{:.2f}"), ("subsidy_total", "paid M¥", "{:,.1f}"),
                    ("budget_left", "left M¥", "{:,.1f}"), ("tax", "tax M¥/mo", "{:,.1f}"),
                    ("tourism", "tourism M¥/mo", "{:,.1f}"), ("cost_per_job", "¥ per job", "{:,.0f}")]
+# What each column means, shown under the table and on hover over its heading.
+ACCOUNT_DEFINITIONS = {
+    "firms": "production companies working in the city this month",
+    "productions": "dramas the city's companies made this month",
+    "trailing_share": "the city's share of national output over the last 12 months (the capital test)",
+    "employment": "jobs: the crews of the city's companies, times the share of the month they could shoot",
+    "reward_rate": "the city's reward per yuan of a production's cost (its strategy may move it)",
+    "subsidy_total": "rewards paid since the start, million yuan",
+    "budget_left": "what the reward fund can still pay this budget period: money on hand plus releases to come, M yuan",
+    "tax": "tax on the city's companies' revenue this month, million yuan",
+    "tourism": "culture-tourism spending brought by local-culture dramas this month, million yuan",
+    "cost_per_job": "the treasury's outlay since the start (rewards, AIGC support, talent and studio programmes) "
+                    "per job now, yuan",
+}
 MILLIONS = {"subsidy_total", "budget_left", "tax", "tourism"}
 
 
 def accounts_html(model: ContestModel) -> str:
     """The current city accounts as an HTML table (one row per city)."""
-    header = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in ACCOUNT_COLUMNS)
+    header = "".join(f"<th title='{html.escape(ACCOUNT_DEFINITIONS[column], quote=True)}'>{html.escape(label)}</th>"
+                     for column, label, _ in ACCOUNT_COLUMNS)
     rows = []
     cs = model.city_state
     last = model.city_table().query(f"step == {model.steps}").set_index("city") if model.steps else None
@@ -289,14 +304,21 @@ def accounts_html(model: ContestModel) -> str:
             text = "-" if value != value else fmt.format(value)
             cells.append(f"<td data-col='{column}'>{text}</td>")
         rows.append(f"<tr data-city='{city.city_id}'><th>{html.escape(city.name)}</th>{''.join(cells)}</tr>")
-    return (f"<table class='accounts'><thead><tr><th>city</th>{header}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    year, month = model.year_month(max(model.steps - 1, 0))
+    when = f"{year}-{month:02d}" if model.steps else "before the first month"
+    terms = "".join(f"<dt>{html.escape(label)}</dt><dd>{html.escape(ACCOUNT_DEFINITIONS[column])}</dd>"
+                    for column, label, _ in ACCOUNT_COLUMNS)
+    return (f"<table class='accounts'><caption>City accounts, {when}</caption>"
+            f"<thead><tr><th>city</th>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f"<dl class='accounts-terms'>{terms}</dl>")
 
 
 TABLE_STYLE = ("div.accounts-wrap{overflow-x:auto}"
                "table.accounts{border-collapse:collapse;font-size:11px}"
                "table.accounts td,table.accounts th{border-bottom:1px solid #ddd;padding:2px 5px;text-align:right}"
-               "table.accounts tbody th{text-align:left}")
+               "table.accounts tbody th{text-align:left}table.accounts caption{text-align:left;font-weight:bold}"
+               "dl.accounts-terms{font-size:11px;display:grid;grid-template-columns:max-content 1fr;gap:0 8px}"
+               "dl.accounts-terms dt{font-weight:bold}dl.accounts-terms dd{margin:0}")
 
 
 @solara.component
