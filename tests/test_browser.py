@@ -129,6 +129,8 @@ def test_step_map_charts_scenario_slider_reset_offline(server, browser):
     expect(page.get_by_text("Press Step or Play to run the model.")).to_have_count(0)  # the charts are drawn
     assert page.locator("img").count() >= 2
     assert map_image(page) != first_map, "the map did not change after stepping"
+    expect(page.get_by_text(re.compile(r"^python -m sim scenario=xian_vs_zhengzhou seed=42 steps=3"))).to_be_visible()
+    expect(page.get_by_text("Download the city table (CSV)")).to_be_visible()
     page.screenshot(path=ARTIFACTS / "app_stepped.png", full_page=True)
 
     # another scenario, a slider, Reset: the model is rebuilt with the new value
@@ -148,6 +150,8 @@ def test_step_map_charts_scenario_slider_reset_offline(server, browser):
     expect(page.get_by_text("Time: 0.0")).to_be_visible()
     step(page, 1)
     expect(page.get_by_text("Time: 1.0")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"scenario=symmetric seed=42 steps=1 .*scenario\.cities\.east\.policy"
+                                       r"\.reward_rate=0\.15"))).to_be_visible()
     page.screenshot(path=ARTIFACTS / "app_symmetric.png", full_page=True)
 
     assert watch.errors == [], watch.errors

@@ -13,9 +13,9 @@ from mesa.visualization import SolaraViz
 
 from sim.config import scenario_names
 from viz.adapter import DEFAULT_SCENARIO, initial_values, model_class, model_params
-from viz.components import AccountsTable, Charts, CityMap
+from viz.components import AccountsTable, Charts, CityMap, ReproducePanel
 
-COMPONENTS = [(CityMap, 0), (Charts, 0), (AccountsTable, 0)]
+COMPONENTS = [(CityMap, 0), (Charts, 0), (AccountsTable, 0), (ReproducePanel, 0)]
 
 
 @solara.component

@@ -327,3 +327,61 @@ def AccountsTable(model: ContestModel):
     update_counter.get()
     solara.Style(TABLE_STYLE)
     solara.HTML(tag="div", unsafe_innerHTML=accounts_html(model), classes=["accounts-wrap"])
+
+
+# --------------------------------------------------------------------------- hand it on
+
+
+def _flat(data, prefix: str = "") -> dict:
+    out = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flat(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def _literal(value) -> str:
+    """A value as a Hydra override writes it (floats exactly, by repr)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def reproduce_command(model) -> str:
+    """The `python -m sim` command that recreates this run's city table up to the month shown.
+
+    The scenario, the seed, the months run and every key whose value differs
+    from the scenario's own (the sliders moved before Reset).
+    """
+    from sim.params import to_dict
+    from viz.adapter import base_params
+
+    name = getattr(model, "scenario_name", model.scenario_params.name)
+    base = _flat(base_params(name))
+    mine = _flat(to_dict(model.params))
+    changed = [f"{k}={_literal(v)}" for k, v in mine.items() if k not in ("seed", "steps") and base.get(k) != v]
+    return " ".join(["python -m sim", f"scenario={name}", f"seed={model.params.seed}", f"steps={max(model.steps, 1)}",
+                     *changed])
+
+
+def city_table_csv(model) -> str:
+    """The run's city table so far, as CSV (the columns of cities.parquet)."""
+    return model.city_table().to_csv(index=False)
+
+
+@solara.component
+def ReproducePanel(model: ContestModel):
+    """The command that recreates the run shown, and the city table to download."""
+    update_counter.get()
+    with solara.Card("Reproduce this run"):
+        solara.Markdown("Run this to recreate the city table shown (`cities.parquet` in the run folder):")
+        solara.Preformatted(reproduce_command(model))
+        if model.steps:
+            year, month = model.year_month(model.steps - 1)
+            solara.FileDownload(lambda: city_table_csv(model), filename=f"cities_{year}-{month:02d}.csv",
+                                label="Download the city table (CSV)", mime_type="text/csv")
