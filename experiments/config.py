@@ -59,15 +59,22 @@ class ExperimentSchema:
     parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006
 
 
+def evaluator_fields() -> list[tuple]:
+    """The evaluator settings every batch command takes (sweep, calibrate, optimize), as schema fields."""
+    return [
+        ("backend", Backend, field(default=Backend.local)),
+        ("workers", int, field(default=0)),
+        ("address", Optional[str], field(default=None)),  # noqa: UP045
+        ("progress", bool, field(default=True)),
+    ]
+
+
 SweepSchema = dataclasses.make_dataclass(
     "SweepSchema",
     [
         ("experiment", ExperimentSchema, field(default_factory=ExperimentSchema)),
-        ("backend", Backend, field(default=Backend.local)),
-        ("workers", int, field(default=0)),
-        ("address", Optional[str], field(default=None)),  # noqa: UP045
+        *evaluator_fields(),
         ("resume", bool, field(default=False)),
-        ("progress", bool, field(default=True)),
     ],
     bases=(schema_of(RunParams),),
 )
@@ -96,6 +103,13 @@ class SweepSettings:
             raise ParamError("address", "a scheduler address needs backend=dask")
 
 
+def evaluator_settings(cfg: DictConfig) -> SweepSettings:
+    """The validated evaluator settings of a composed batch-command config."""
+    return SweepSettings(backend=cfg.backend.value if isinstance(cfg.backend, enum.Enum) else str(cfg.backend),
+                         workers=cfg.workers, address=cfg.address, resume=cfg.get("resume", False),
+                         progress=cfg.progress)
+
+
 def to_experiment(cfg: DictConfig) -> tuple[ExperimentParams, SweepSettings]:
     """Validated experiment and settings from a composed sweep config."""
     exp = OmegaConf.to_container(cfg.experiment, resolve=True, structured_config_mode=SCMode.DICT)
@@ -103,9 +117,7 @@ def to_experiment(cfg: DictConfig) -> tuple[ExperimentParams, SweepSettings]:
         ParameterSpec(key=p["key"], values=tuple(p["values"]), low=p["low"], high=p["high"]) for p in exp.pop("parameters"))
     exp["outcomes"] = tuple(exp["outcomes"])
     experiment = ExperimentParams(parameters=params, **exp)
-    settings = SweepSettings(backend=cfg.backend.value if isinstance(cfg.backend, enum.Enum) else str(cfg.backend),
-                             workers=cfg.workers, address=cfg.address, resume=cfg.resume, progress=cfg.progress)
-    return experiment, settings
+    return experiment, evaluator_settings(cfg)
 
 
 # --------------------------------------------------------------------------- the calibration's schema
@@ -140,12 +152,9 @@ def calibrate_schema() -> type:
     ])
     return dataclasses.make_dataclass("CalibrateSchema", [
         ("calibration", calibration, field(default_factory=calibration)),
-        ("backend", Backend, field(default=Backend.local)),
-        ("workers", int, field(default=0)),
-        ("address", Optional[str], field(default=None)),  # noqa: UP045
+        *evaluator_fields(),
         ("resume", bool, field(default=False)),
         ("publish", bool, field(default=True)),
-        ("progress", bool, field(default=True)),
     ], bases=(schema_of(RunParams),))
 
 

@@ -13,17 +13,17 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import field
 from pathlib import Path
-from typing import List, Optional  # noqa: UP035  (OmegaConf needs typing generics)
+from typing import List  # noqa: UP035  (OmegaConf needs typing generics)
 
 from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
 
-from experiments.config import Backend, ParameterSchema, default_of
+from experiments.config import ParameterSchema, default_of, evaluator_fields, evaluator_settings
 from experiments.design import ParameterSpec
 from experiments.evaluators import make_evaluator
 from experiments.optimisation import OptimizeParams, check, optimize
 from sim.cli import Command, run_command, store_schema
 from sim.config import schema_of, to_params
-from sim.params import ParamError, RunParams
+from sim.params import RunParams
 
 _O = OptimizeParams
 OptimizeSchema = dataclasses.make_dataclass(
@@ -36,10 +36,7 @@ OptimizeSchema = dataclasses.make_dataclass(
         ("rivals", str, field(default=default_of(_O, "rivals"))),
         ("root_seed", int, field(default=default_of(_O, "root_seed"))),
         ("levers", List[ParameterSchema], field(default_factory=list)),  # noqa: UP006
-        ("backend", Backend, field(default=Backend.local)),
-        ("workers", int, field(default=0)),
-        ("address", Optional[str], field(default=None)),  # noqa: UP045
-        ("progress", bool, field(default=True)),
+        *evaluator_fields(),
     ],
     bases=(schema_of(RunParams),),
 )
@@ -53,8 +50,7 @@ def to_optimize(cfg: DictConfig) -> OptimizeParams:
     """Validated settings from a composed config."""
     levers = OmegaConf.to_container(cfg.levers, resolve=True, structured_config_mode=SCMode.DICT)
     specs = tuple(ParameterSpec(p["key"], low=p["low"], high=p["high"]) for p in levers)
-    if not 0 <= cfg.workers <= 4096:
-        raise ParamError("workers", f"{cfg.workers} is out of range; allowed [0, 4096] (0: all cores)")
+    evaluator_settings(cfg)  # workers and address checked as for a sweep
     return OptimizeParams(city=cfg.city_id, levers=specs, target=cfg.target, trials=cfg.trials,
                           replicates=cfg.replicates, rivals=cfg.rivals, root_seed=cfg.root_seed)
 
@@ -66,10 +62,9 @@ def validate(cfg: DictConfig) -> None:
 
 def task(cfg: DictConfig, out: Path) -> None:
     """Run (or resume) the study in the run folder and print the answer."""
-    opt, base = to_optimize(cfg), to_params(cfg)
-    backend = cfg.backend.value if hasattr(cfg.backend, "value") else str(cfg.backend)
-    with make_evaluator(backend, check(opt, base), cfg.workers, cfg.address) as evaluator:
-        record = optimize(opt, base, out, evaluator, cfg.progress)
+    opt, base, run = to_optimize(cfg), to_params(cfg), evaluator_settings(cfg)
+    with make_evaluator(run.backend, check(opt, base), run.workers, run.address) as evaluator:
+        record = optimize(opt, base, out, evaluator, run.progress)
     policy = ", ".join(f"{k.rsplit('.', 1)[-1]} {v:,.4g}" for k, v in record["policy"].items())
     verdict = "reaches" if record["reached"] else "does NOT reach (best found)"
     print(f"{opt.city} {verdict} {opt.target:.0%} with {policy}: capital in {record['p_capital']:.0%} of "
