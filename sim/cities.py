@@ -24,7 +24,7 @@ TABLE_COLUMNS = [
     "claims", "subsidy_paid", "subsidy_total", "budget_left", "annual_budget", "payout_outlook",
     "wage", "rent", "talent", "capacity", "reward_rate", "revenue", "profit", "tax", "tourism",
     "aigc_spent", "outlay_total", "cost_per_job", "jobs_created", "cost_per_job_created",
-    "entered", "exited", "moved_in", "moved_out", "is_capital",
+    "entered", "exited", "moved_in", "moved_out", "is_capital", "policy_shocks",
 ]
 
 # Columns of the city table that may be NaN, and when (everything else is always a finite number).
@@ -74,6 +74,7 @@ class CityState:
     exited: np.ndarray
     moved_in: np.ndarray
     moved_out: np.ndarray
+    shocks: np.ndarray  # the planner's policy changes applied this month (set by the model's first phase)
 
     FLOWS = ("productions", "revenue", "profit", "claims", "subsidy_paid", "talent_spent", "studio_spent",
              "aigc_spent", "tax", "tourism", "entered", "exited", "moved_in", "moved_out", "employment")
@@ -137,7 +138,7 @@ class CityRecorder:
         for name in TABLE_COLUMNS[3:]:
             data[name] = np.concatenate([m[name] for m in self._months])
         table = pd.DataFrame(data, columns=TABLE_COLUMNS)
-        for name in ("firms", "productions", "entered", "exited", "moved_in", "moved_out"):
+        for name in ("firms", "productions", "entered", "exited", "moved_in", "moved_out", "policy_shocks"):
             table[name] = table[name].astype(np.int64)
         table["is_capital"] = table["is_capital"].astype(bool)
         return table

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, Dict, get_type_hints  # noqa: UP035  (OmegaConf needs typing.Dict)
+from typing import Any, Dict, List, get_type_hints  # noqa: UP035  (OmegaConf needs typing.Dict, List)
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
@@ -48,7 +48,9 @@ def schema_of(cls: type) -> type:
         hint = hints[f.name]
         if cls is CityParams and f.name == "id":
             continue
-        if getattr(hint, "__origin__", None) is tuple:
+        if getattr(hint, "__origin__", None) is tuple and hint.__args__[0] is not CityParams:
+            specs.append((f.name, List[schema_of(hint.__args__[0])], dataclasses.field(default_factory=list)))  # noqa: UP006
+        elif getattr(hint, "__origin__", None) is tuple:
             specs.append((f.name, Dict[str, schema_of(hint.__args__[0])], dataclasses.field(default_factory=dict)))  # noqa: UP006
         elif dataclasses.is_dataclass(hint):
             specs.append((f.name, schema_of(hint), dataclasses.field(default_factory=schema_of(hint))))
@@ -104,6 +106,11 @@ def load_config(scenario: str = "xian_vs_zhengzhou", overrides: list[str] | None
 # --------------------------------------------------------------------------- errors
 
 
+# Run keys that hold a list of params (e.g. shocks=[{...}]), whose items' errors OmegaConf names without the list.
+LIST_KEYS = {f.name for f in dataclasses.fields(RunParams)
+             if getattr(get_type_hints(RunParams)[f.name], "__origin__", None) is tuple}
+
+
 def describe_error(exc: BaseException) -> str:
     """One line naming the key and what is allowed, from a Hydra/OmegaConf/params error."""
     if isinstance(exc, ParamError):
@@ -126,6 +133,15 @@ def describe_error(exc: BaseException) -> str:
     if oc is not None:
         key = oc.full_key
         first = _first_line(getattr(oc, "msg", None) or str(oc))
+        overridden = next((t.split("'")[1] if t.startswith("Could not") else t.split()[3].split("=")[0]
+                           for t in map(str, chain) if t.startswith(("Could not override '", "Error merging override "))),
+                          None)
+        inside = getattr(oc, "object_type", None)
+        if overridden and overridden.lstrip("+~") in LIST_KEYS and not key.startswith(overridden.lstrip("+~")):
+            # A key inside a list item (shocks=[{...}]): OmegaConf names it without its list.
+            key = f"{overridden}[].{key}"
+            if dataclasses.is_dataclass(inside) and ("not in struct" in first or "not in '" in first):
+                return f"{key}: " + unknown_key_message(key, sorted(f.name for f in dataclasses.fields(inside)))
         if "not in struct" in first or "not in '" in first:
             return _unknown_key(key)
         return f"{key}: {first}"

@@ -26,7 +26,7 @@ ADDED_OUTCOMES = ("added_jobs", "added_firms", "added_productions", "marginal_co
 
 
 def without_policy(params: RunParams, city_id: str) -> RunParams:
-    """The same run with `city_id`'s instruments switched off and its strategy fixed."""
+    """The same run with `city_id`'s instruments switched off, its strategy fixed and its shocks dropped."""
     sc = params.scenario
 
     def off(c: CityParams) -> CityParams:
@@ -38,7 +38,19 @@ def without_policy(params: RunParams, city_id: str) -> RunParams:
         return dataclasses.replace(c, policy=policy, strategy=strategy)
 
     sc.city(city_id)  # KeyError naming the known cities
-    return dataclasses.replace(params, scenario=dataclasses.replace(sc, cities=tuple(off(c) for c in sc.cities)))
+    return dataclasses.replace(params, scenario=dataclasses.replace(sc, cities=tuple(off(c) for c in sc.cities)),
+                               shocks=tuple(s for s in params.shocks if s.city != city_id))
+
+
+# The instruments that cost the treasury money (those `without_policy` switches off).
+SPENDING = ("reward_rate", "culture_rate", "aigc_support", "annual_budget", "talent_programme", "studio_investment")
+
+
+def spends(params: RunParams, city_id: str) -> bool:
+    """Whether the city's policy can spend anything: as announced, or after one of its shocks."""
+    if has_policy(params.scenario.city(city_id).policy):
+        return True
+    return any(s.city == city_id and s.lever in SPENDING and s.value > 0 for s in params.shocks)
 
 
 def added_by_policy(model: ContestModel, cities: list[str] | None = None, force: bool = False,
@@ -57,7 +69,7 @@ def added_by_policy(model: ContestModel, cities: list[str] | None = None, force:
     out: dict[str, dict] = {name: {} for name in ADDED_OUTCOMES}
     for city in cities if cities is not None else model.city_ids:
         j = model.city_ids.index(city)
-        if not force and not has_policy(model.params.scenario.city(city).policy):
+        if not force and not spends(model.params, city):
             jobs = firms = productions = 0.0
         else:
             cf = ContestModel(without_policy(model.params, city)).run(model.steps)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -14,7 +16,7 @@ from sim.economics import FirmKinds, Places
 from sim.firms import PREMIUM, FirmTable
 from sim.memory import reuse_freed_memory
 from sim.metrics import CapitalTracker
-from sim.params import OUTSIDE_ID, STRATEGY_LEVERS, RunParams, ScenarioParams
+from sim.params import OUTSIDE_ID, STRATEGY_LEVERS, ParamError, PolicyShock, RunParams, ScenarioParams, month_offset
 from sim.policy import (Funds, PolicyArrays, expected_claim, monthly_programmes, outlay, payout_outlook,
                         review_productions)
 from sim.strategies import REVISERS, StrategyContext, is_review_month
@@ -64,6 +66,9 @@ class ContestModel(mesa.Model):
         self.n_places = len(self.place_ids)
         self.policy = PolicyArrays.from_params([c.policy for c in sc.cities], no_policy=self.n_places - self.n_cities)
         self.announced = self.policy.copy()
+        self._shocks: dict[int, list] = {}  # month index -> the shocks applied at its start, in the order given
+        for shock in params.shocks:
+            self._shocks.setdefault(month_offset(params.start, shock.at), []).append(shock)
         self.funds = Funds.empty(self.n_places)
         self.city_state = CityState.initial(sc.cities, outside)
         self.cities = [City(self, j, c.id, c.name, c.lon, c.lat) for j, c in enumerate(sc.cities)]
@@ -108,6 +113,7 @@ class ContestModel(mesa.Model):
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
         """One month, in named phases."""
+        self.apply_policy_shocks()
         self.open_budgets()
         self.set_policies()
         self.produce_and_earn()
@@ -118,6 +124,28 @@ class ContestModel(mesa.Model):
         self.enter_firms()
         self.update_cities()
         self.collect()
+
+    def apply_policy_shocks(self) -> None:
+        """The planner's changes due this month (`params.shocks`) become the cities' policy and announced policy."""
+        cs = self.city_state
+        cs.shocks[:] = 0
+        for shock in self._shocks.get(self.month_index(), ()):
+            j = self.city_ids.index(shock.city)
+            getattr(self.policy, shock.lever)[j] = shock.value
+            getattr(self.announced, shock.lever)[j] = shock.value
+            cs.shocks[j] += 1
+
+    def add_shock(self, shock: PolicyShock) -> None:
+        """Change a city's policy while the model runs: `shock` applies from its month, which must still be to come.
+
+        The run's params record it (`params.shocks`), so they still describe
+        the whole run: a model built from them makes the same table.
+        """
+        if month_offset(self.params.start, shock.at) < self.steps:
+            year, month = self.year_month(self.steps)
+            raise ParamError("shocks.at", f"{shock.at} has been simulated already; the next month is {year}-{month:02d}")
+        self.params = dataclasses.replace(self.params, shocks=(*self.params.shocks, shock))  # validates the city
+        self._shocks.setdefault(month_offset(self.params.start, shock.at), []).append(shock)
 
     def open_budgets(self) -> None:
         """Zero the month's flows; open the funds whose period starts now and release a month's money."""
@@ -302,7 +330,7 @@ class ContestModel(mesa.Model):
             "aigc_spent": cs.aigc_spent, "outlay_total": cs.outlay_total, "cost_per_job": per_job,
             "jobs_created": created, "cost_per_job_created": per_created,
             "entered": cs.entered, "exited": cs.exited, "moved_in": cs.moved_in, "moved_out": cs.moved_out,
-            "is_capital": capital,
+            "is_capital": capital, "policy_shocks": cs.shocks,
         })
 
     # ------------------------------------------------------------------ what choosers see

@@ -33,9 +33,9 @@ class ParamError(ValueError):
         self.message = message
 
 
-def spec(default: Any, lo: float | None = None, hi: float | None = None, *, doc: str = ""):
-    """A dataclass field with an allowed closed range [lo, hi] and a one-line doc."""
-    return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc})
+def spec(default: Any, lo: float | None = None, hi: float | None = None, *, doc: str = "", unit: str = ""):
+    """A dataclass field with an allowed closed range [lo, hi], a one-line doc and its unit ("yuan", "share of cost")."""
+    return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc, "unit": unit})
 
 
 def _check_ranges(obj: Any) -> None:
@@ -114,21 +114,21 @@ class PolicyParams(Validated):
     city's review (`eligible_share`) and costs at least `min_investment`.
     """
 
-    reward_rate: float = spec(0.1, 0.0, 1.0, doc="cash reward as a share of a production's cost (default: MODEL-BRIEF planner example 'from 10 %')")
-    reward_cap: float = spec(3.0e6, 0.0, 1.0e9, doc="most paid for one production, all rewards together, yuan (seed 002: Shanghai, Shenzhen 3 M)")
+    reward_rate: float = spec(0.1, 0.0, 1.0, doc="cash reward as a share of a production's cost (default: MODEL-BRIEF planner example 'from 10 %')", unit="share of cost")
+    reward_cap: float = spec(3.0e6, 0.0, 1.0e9, doc="most paid for one production, all rewards together, yuan (seed 002: Shanghai, Shenzhen 3 M)", unit="yuan")
     stacking: Stacking = Stacking.stack
-    min_investment: float = spec(0.0, 0.0, 1.0e9, doc="production cost needed to qualify for any reward, yuan (seed 003: Wujin 5 M)")
-    eligible_share: float = spec(0.1, 0.0, 1.0, doc="share of productions that pass the city's review for a reward (assumption: seed 004 Zhejiang approved 52 of 251 filed key projects, 21 %, and about half of productions are filed)")
-    award_bonus: float = spec(0.0, 0.0, 5.0, doc="extra reward for award-winning works, share of the reward (seed 002: Xi'an +20 %)")
-    culture_rate: float = spec(0.0, 0.0, 1.0, doc="local-culture bonus as a share of a production's cost (assumption: seed 002 gives only Zhengzhou's cap; scenarios set 10 %, the common reward rate)")
-    culture_cap: float = spec(0.0, 0.0, 1.0e9, doc="most paid as local-culture bonus for one production, yuan (seed 002: Zhengzhou 'up to 300,000 yuan')")
-    aigc_support: float = spec(0.0, 0.0, 0.9, doc="share of crew and studio cost that AIGC/technology support saves firms, paid by the city (seed 002: Changzhou)")
-    annual_budget: float = spec(50.0e6, 0.0, 1.0e11, doc="reward money per year, yuan, released in equal monthly parts (seed 002: Shanghai 50 M for 2025)")
-    budget_period_years: int = spec(1, 1, 10, doc="years one fund covers; money left at the period's end lapses (seed 002: Fujian 30 M over 3 years)")
-    talent_programme: float = spec(0.0, 0.0, 1.0e10, doc="yuan per year on training and housing that grows the talent pool (default 0: none unless a scenario sets one)")
-    studio_investment: float = spec(0.0, 0.0, 1.0e10, doc="yuan per year spent building studios (default 0: none unless a scenario sets one)")
-    studio_cost_per_team: float = spec(2.0e6, 1.0, 1.0e9, doc="yuan to build space for one more team (assumption: no cost figure in the seeds)")
-    studio_lag_months: int = spec(12, 1, 120, doc="months from spending to usable studio space (assumption: a park takes about a year)")
+    min_investment: float = spec(0.0, 0.0, 1.0e9, doc="production cost needed to qualify for any reward, yuan (seed 003: Wujin 5 M)", unit="yuan")
+    eligible_share: float = spec(0.1, 0.0, 1.0, doc="share of productions that pass the city's review for a reward (assumption: seed 004 Zhejiang approved 52 of 251 filed key projects, 21 %, and about half of productions are filed)", unit="share")
+    award_bonus: float = spec(0.0, 0.0, 5.0, doc="extra reward for award-winning works, share of the reward (seed 002: Xi'an +20 %)", unit="share of the reward")
+    culture_rate: float = spec(0.0, 0.0, 1.0, doc="local-culture bonus as a share of a production's cost (assumption: seed 002 gives only Zhengzhou's cap; scenarios set 10 %, the common reward rate)", unit="share of cost")
+    culture_cap: float = spec(0.0, 0.0, 1.0e9, doc="most paid as local-culture bonus for one production, yuan (seed 002: Zhengzhou 'up to 300,000 yuan')", unit="yuan")
+    aigc_support: float = spec(0.0, 0.0, 0.9, doc="share of crew and studio cost that AIGC/technology support saves firms, paid by the city (seed 002: Changzhou)", unit="share of cost")
+    annual_budget: float = spec(50.0e6, 0.0, 1.0e11, doc="reward money per year, yuan, released in equal monthly parts (seed 002: Shanghai 50 M for 2025)", unit="yuan/yr")
+    budget_period_years: int = spec(1, 1, 10, doc="years one fund covers; money left at the period's end lapses (seed 002: Fujian 30 M over 3 years)", unit="years")
+    talent_programme: float = spec(0.0, 0.0, 1.0e10, doc="yuan per year on training and housing that grows the talent pool (default 0: none unless a scenario sets one)", unit="yuan/yr")
+    studio_investment: float = spec(0.0, 0.0, 1.0e10, doc="yuan per year spent building studios (default 0: none unless a scenario sets one)", unit="yuan/yr")
+    studio_cost_per_team: float = spec(2.0e6, 1.0, 1.0e9, doc="yuan to build space for one more team (assumption: no cost figure in the seeds)", unit="yuan")
+    studio_lag_months: int = spec(12, 1, 120, doc="months from spending to usable studio space (assumption: a park takes about a year)", unit="months")
 
 
 @dataclass(frozen=True)
@@ -359,6 +359,45 @@ class ScenarioParams(Validated):
         raise KeyError(f"unknown city {city_id!r}; known: {[c.id for c in self.cities]}")
 
 
+# Instruments a policy shock may change mid-run (PolicyArrays columns; the structural keys, such as the
+# budget period or the studio lag, are fixed for a run).
+SHOCK_LEVERS = ("reward_rate", "reward_cap", "min_investment", "eligible_share", "award_bonus", "culture_rate",
+                "culture_cap", "aigc_support", "annual_budget", "talent_programme", "studio_investment")
+
+
+@dataclass(frozen=True)
+class PolicyShock(Validated):
+    """A planner's mid-run change: from month `at` on, `city`'s instrument `lever` is `value`.
+
+    It applies before the month's budgets open, and becomes the city's
+    announced policy (a strategy revises it from there, within bounds set by
+    it). A shock to annual_budget changes the monthly releases from that
+    month on; money already released stays in the fund.
+    """
+
+    at: str = ""  # "YYYY-MM": the first month with the new value
+    city: str = ""
+    lever: str = "reward_rate"
+    value: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.at):
+            raise ParamError("at", f"{self.at!r} is not a month; use YYYY-MM")
+        if self.lever not in SHOCK_LEVERS:
+            raise ParamError("lever", f"{self.lever!r} is not allowed; choose one of: {', '.join(SHOCK_LEVERS)}")
+        f = next(f for f in dataclasses.fields(PolicyParams) if f.name == self.lever)
+        lo, hi = f.metadata["lo"], f.metadata["hi"]
+        if math.isnan(self.value) or self.value < lo or self.value > hi:
+            raise ParamError("value", f"{self.value!r} is out of range for {self.lever}; allowed {_range_text(lo, hi)}")
+
+
+def month_offset(start: str, month: str) -> int:
+    """Months from `start` to `month` (both "YYYY-MM"): 0 for the first month of a run."""
+    (y0, m0), (y1, m1) = (int(x) for x in start.split("-")), (int(x) for x in month.split("-"))
+    return 12 * (y1 - y0) + (m1 - m0)
+
+
 @dataclass(frozen=True)
 class RunParams(Validated):
     """Everything one run needs."""
@@ -370,11 +409,18 @@ class RunParams(Validated):
     capital_threshold: float = spec(0.5, 0.5, 1.0, doc="trailing-window production share that makes a city the capital (assumption: a majority of output)")
     capital_window: int = spec(12, 1, 120, doc="months in the trailing window for the capital test (assumption: one year evens out seasons)")
     counterfactual: bool = True  # also run each city without its own policy (same seed) to report what its policy added
+    shocks: tuple[PolicyShock, ...] = ()  # mid-run policy changes, e.g. shocks=[{at:2026-01,city:zhengzhou,lever:reward_rate,value:0.3}]
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.start):
             raise ParamError("start", f"{self.start!r} is not a month; use YYYY-MM")
         super().__post_init__()
+        ids = [c.id for c in self.scenario.cities]
+        for i, shock in enumerate(self.shocks):
+            if shock.city not in ids:
+                raise ParamError(f"shocks[{i}].city", f"{shock.city!r} is not a city of the scenario; known: {', '.join(ids)}")
+            if month_offset(self.start, shock.at) < 0:
+                raise ParamError(f"shocks[{i}].at", f"{shock.at} is before the run starts ({self.start})")
 
 
 # ---------------------------------------------------------------------------
@@ -418,9 +464,9 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
     origin = getattr(hint, "__origin__", None)
     if dataclasses.is_dataclass(hint):
         return from_dict(hint, value, key)
-    if origin is tuple:  # only tuple[CityParams, ...] is used
+    if origin is tuple:  # tuples of params: cities (a mapping by id, or a list) and shocks (a list)
         item = hint.__args__[0]
-        if isinstance(value, dict):
+        if isinstance(value, dict) and item is CityParams:
             items = []
             for city_id, fields in value.items():
                 fields = dict(fields or {})
@@ -428,6 +474,8 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
                     raise ParamError(_join(key, city_id) + ".id", f"must equal its key {city_id!r}")
                 items.append(from_dict(item, fields, _join(key, city_id)))
             return tuple(items)
+        if not isinstance(value, (list, tuple)):
+            raise ParamError(key, f"expected a list, got {type(value).__name__}")
         return tuple(from_dict(item, v, f"{key}[{i}]") for i, v in enumerate(value))
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         if isinstance(value, hint):
