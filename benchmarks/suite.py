@@ -15,7 +15,6 @@ never asserts; the tests check correctness, not time.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
@@ -125,24 +124,30 @@ def measure_memory(firms: int, cities: int, steps: int) -> dict:
 
 
 def measure_browser_step() -> dict:
-    """Server-side cost of one Step of the national scenario in the browser view: model, map, charts, table."""
-    import matplotlib
+    """Server-side cost of one Step of the national scenario in the cockpit: the run and its twin, every view."""
+    from viz.cockpit import Cockpit
+    from viz.components import accounts_html, changes_html, charts_html, map_html, reproduce_command
 
-    matplotlib.use("Agg")
-    from viz.adapter import initial_values, model_class
-    from viz.components import accounts_html, charts_figure, map_figure
-
-    model = model_class("national")(**initial_values("national"))
-    model.run(12)
+    cockpit = Cockpit("national")
+    cockpit.set_value("zhengzhou", "reward_rate", 0.2)  # a change: the twin runs and is drawn too
+    for _ in range(12):
+        cockpit.step()
 
     def one_step():
-        model.step()
-        for fig in (map_figure(model), charts_figure(model)):
-            fig.savefig(io.BytesIO(), format="png")
-        accounts_html(model)
+        cockpit.step()
+        map_html(cockpit), charts_html(cockpit), accounts_html(cockpit), changes_html(cockpit)
+        reproduce_command(cockpit.model, cockpit.scenario)
 
-    one_step()  # the first draw sets up fonts and caches
-    return {"browser_step_ms": 1000 * _median_time(one_step, 7), "model_step_ms": 1000 * _median_time(model.step, 7)}
+    one_step()
+    return {"browser_step_ms": 1000 * _median_time(one_step, 7),
+            "model_step_ms": 1000 * _median_time(cockpit.model.step, 7)}
+
+
+def measure_click_to_screen() -> dict:
+    """Click-to-screen latency of Step in Chromium, national scenario: one tab alone, then three stepping at once."""
+    from benchmarks.browser import click_to_screen
+
+    return click_to_screen(scenario="national", clicks=12)
 
 
 MEASUREMENTS = {
@@ -154,6 +159,7 @@ MEASUREMENTS = {
     "sweep_1": lambda: measure_sweep(1),
     "memory_100k_300": lambda: measure_memory(100_000, 300, steps=12),
     "browser": measure_browser_step,
+    "click_to_screen": measure_click_to_screen,
     "phases_10k_20": lambda: measure_phases(10_000, 20, warm=12, timed=60),
     "phases_100k_50": lambda: measure_phases(100_000, 50, warm=6, timed=24),
 }
@@ -170,6 +176,9 @@ FIGURES = {
     "sweep_efficiency": (None, None, 0.9, "min"),  # from sweep_1 and sweep_2
     "peak_rss_gb_100k_300": ("memory_100k_300", "peak_rss_gb", 0.4, "max"),
     "browser_step_ms": ("browser", "browser_step_ms", 150, "max"),
+    "click_to_screen_ms_1tab": ("click_to_screen", "one_tab_ms", 300, "max"),
+    "click_to_screen_ms_3tabs": ("click_to_screen", "three_tabs_ms", 450, "max"),  # 1.5 x the one-tab target
+    "three_tabs_ratio": ("click_to_screen", "ratio", 1.5, "max"),
 }
 
 

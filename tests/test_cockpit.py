@@ -1,0 +1,225 @@
+"""The browser cockpit without the browser: levers from the params' own specs, changes, twin, views, hand-on."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import io
+import itertools
+import re
+import shlex
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from sim import load_config
+from sim.params import STRATEGY_LEVERS, PolicyParams
+from viz.adapter import cockpit_scenarios
+from viz.cockpit import Cockpit, lever_specs, main_cities
+from viz.components import (ACCOUNT_COLUMNS, ACCOUNT_DEFINITIONS, account_terms_html, accounts_html, capital_text, changes_html,
+                            charts_html, city_table_csv, leaders, map_html, reproduce_command)
+
+
+@pytest.mark.parametrize("scenario", cockpit_scenarios())
+def test_the_first_run_is_the_scenario_itself(scenario):
+    cockpit = Cockpit(scenario)
+    assert cockpit.model.params == load_config(scenario)  # seed 42 and every lever at the scenario's value
+    assert cockpit.twin is None  # nothing changed: nothing to compare with
+
+
+def test_levers_read_their_range_unit_and_doc_from_the_params_spec():
+    specs = lever_specs("national")
+    fields = {f.name: f for f in dataclasses.fields(PolicyParams)}
+    assert list(specs) == list(STRATEGY_LEVERS)
+    for name, spec in specs.items():
+        meta = fields[name].metadata
+        assert spec.doc == meta["doc"] and spec.lo == meta["lo"] / spec.scale and spec.hi == meta["hi"] / spec.scale
+        assert spec.lo < spec.slider_max <= spec.hi
+    assert specs["reward_rate"].unit == "share of cost" and specs["reward_rate"].slider_max == 1.0
+    assert specs["annual_budget"].unit == "M¥/yr" and specs["annual_budget"].scale == 1e6
+    largest = max(c.policy.annual_budget for c in load_config("national").scenario.cities)
+    assert specs["annual_budget"].slider_max == pytest.approx(4 * largest / 1e6)
+
+
+@pytest.mark.parametrize("scenario", cockpit_scenarios())
+def test_every_citys_value_sits_on_its_sliders_step(scenario):
+    """A browser slider snaps to its step: a value off the grid would be changed by merely showing it."""
+    specs = lever_specs(scenario)
+    for city in load_config(scenario).scenario.cities:
+        for name, spec in specs.items():
+            value = getattr(city.policy, name) / spec.scale
+            assert abs(value / spec.step - round(value / spec.step)) < 1e-6, (city.id, name, value, spec.step)
+            assert spec.slider_max >= value
+
+
+def test_the_cockpit_offers_every_named_scenario():
+    from sim.config import scenario_names
+
+    assert set(scenario_names()) - set(cockpit_scenarios()) == {"synthetic"}
+
+
+def test_the_main_cities_come_first():
+    assert main_cities(load_config("xian_vs_zhengzhou"), 2) == ["xian", "zhengzhou"]
+    national = load_config("national")
+    top = main_cities(national)
+    assert len(top) == 3 and "xian" in top
+    assert all(national.scenario.city(c).firms >= max(x.firms for x in national.scenario.cities if x.id not in top)
+               for c in top)
+
+
+def test_a_change_before_the_start_is_setup_and_one_during_the_run_is_a_shock_from_the_next_month():
+    cockpit = Cockpit("xian_vs_zhengzhou")
+    cockpit.set_value("zhengzhou", "annual_budget", 80.0)  # M¥/yr, before the first month: the setup
+    assert cockpit.model.params.scenario.city("zhengzhou").policy.annual_budget == 80e6
+    assert cockpit.twin is not None and cockpit.twin.params == load_config("xian_vs_zhengzhou")
+    for _ in range(3):
+        cockpit.step()
+    cockpit.set_value("zhengzhou", "reward_rate", 0.25)
+    assert cockpit.pending == {("zhengzhou", "reward_rate"): 0.25}
+    assert cockpit.pending_text() == ["Zhengzhou reward rate 0.10 share of cost → 0.25 share of cost from 2024-04 "
+                                      "(next Step)"]
+    assert "0.10" in row(cockpit, "zhengzhou", "reward_rate")  # pending: the accounts still show the old rate
+    cockpit.step()
+    assert cockpit.pending == {} and row(cockpit, "zhengzhou", "reward_rate") == "0.25"
+    assert [s.at for s in cockpit.model.params.shocks] == ["2024-04"]
+    assert cockpit.shock_text() == [(4, "Zhengzhou reward rate 0.25 share of cost from 2024-04")]
+    assert "Zhengzhou reward rate 0.25 share of cost from 2024-04" in changes_html(cockpit)
+    assert cockpit.model.recorder.column("policy_shocks")[-1][1] == 1
+    assert cockpit.twin.steps == cockpit.model.steps
+    # Moving a lever back to where it is cancels the pending change.
+    cockpit.set_value("xian", "reward_rate", 0.3)
+    cockpit.set_value("xian", "reward_rate", 0.1)
+    assert cockpit.pending == {}
+
+
+def test_seed_and_strategy_changes_wait_for_reset_once_running():
+    cockpit = Cockpit("xian_vs_zhengzhou")
+    cockpit.step()
+    cockpit.set_seed(7)
+    cockpit.set_strategy("xian", "reactive")
+    assert cockpit.model.params.seed == 42 and any("at the next Reset" in t for t in cockpit.pending_text())
+    cockpit.reset()
+    assert cockpit.model.steps == 0 and cockpit.model.params.seed == 7
+    assert cockpit.model.params.scenario.city("xian").strategy.kind.value == "reactive"
+
+
+def test_the_accounts_show_jobs_added_against_the_run_without_the_changes():
+    cockpit = Cockpit("xian_vs_zhengzhou")
+    for _ in range(6):
+        cockpit.step()
+    assert row(cockpit, "zhengzhou", "added_jobs") == "-"  # nothing changed yet
+    cockpit.set_value("zhengzhou", "reward_rate", 0.3)
+    cockpit.set_value("zhengzhou", "annual_budget", 200.0)
+    for _ in range(18):
+        cockpit.step()
+    jobs = cockpit.model.recorder.column("employment")[-1][1] - cockpit.twin.recorder.column("employment")[-1][1]
+    assert row(cockpit, "zhengzhou", "added_jobs") == f"{jobs:+,.0f}"
+    extra = cockpit.model.city_state.outlay_total[1] - cockpit.twin.city_state.outlay_total[1]
+    assert extra > 0
+    shown = row(cockpit, "zhengzhou", "cost_per_added_job")
+    assert shown == (f"{extra / jobs:,.0f}" if jobs >= 1 else "-")
+    # The twin without the changes is drawn as faint dashed lines, and the change month is marked.
+    charts = charts_html(cockpit)
+    assert "without your changes" in charts and 'class="shock"' in charts
+
+
+def row(cockpit: Cockpit, city: str, column: str) -> str:
+    table = accounts_html(cockpit)
+    found = re.search(rf"<tr data-city='{city}'>.*?<td data-col='{column}'>([^<]*)</td>", table)
+    return found.group(1)
+
+
+def test_views_draw_before_and_after_steps_and_are_valid_markup():
+    cockpit = Cockpit("national")
+    assert "No capital yet" in capital_text(cockpit.model)
+    assert accounts_html(cockpit).count("<tr data-city") == 15
+    assert "Press Step" in charts_html(cockpit)
+    ET.fromstring(map_html(cockpit))
+    for _ in range(3):
+        cockpit.step()
+    charts = charts_html(cockpit)
+    svgs = re.findall(r"<svg.*?</svg>", charts, flags=re.S)
+    assert len(svgs) == 6
+    for s in svgs:
+        ET.fromstring(s)
+
+
+def test_the_national_map_names_the_leaders_and_no_labels_overlap():
+    from viz import svg
+    from viz.components import china_rings  # noqa: F401 - the map's own outline
+
+    cockpit = Cockpit("national")
+    for months in (1, 12, 36):
+        while cockpit.model.steps < months:
+            cockpit.step()
+        text = map_html(cockpit)
+        root = ET.fromstring(text)
+        labels = {int(t.get("data-index")): t.text for t in root.iter("{http://www.w3.org/2000/svg}text")
+                  if t.get("class") == "city-label"}
+        for j in leaders(cockpit.model):
+            assert labels[j].startswith(cockpit.model.cities[j].name) and labels[j].endswith("%")
+        model = cockpit.model
+        firms = model.city_state.firms[:15]
+        top = leaders(model)
+        layout = svg.map_layout(np.array([c.lon for c in model.cities]), np.array([c.lat for c in model.cities]),
+                                40 + 1800 * firms / firms.max(), [labels.get(j, c.name) for j, c in enumerate(model.cities)],
+                                top + [j for j in np.argsort(-firms, kind="stable") if j not in top], set(top),
+                                title="x")
+        boxes = [b for b in layout.boxes if b is not None]
+        assert len(boxes) == len(labels)
+        for a, b in itertools.combinations(boxes, 2):
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+        assert f"Production companies by city, {cockpit.model.year_month(months - 1)[0]}" in text
+
+
+def test_the_charts_show_dates_and_a_legend_of_city_names():
+    cockpit = Cockpit("national")
+    for _ in range(18):
+        cockpit.step()
+    charts = charts_html(cockpit)
+    ticks = re.findall(r">(20\d\d-\d\d)<", charts)
+    assert ticks and len(set(ticks)) >= 3
+    assert "Time:" not in charts and "step" not in charts.lower()
+    for c in cockpit.model.cities:
+        assert html.escape(c.name) in charts
+    assert "capital threshold 50%" in charts
+
+
+def test_every_account_column_is_defined_on_the_page():
+    cockpit = Cockpit("national")
+    cockpit.step()
+    cockpit.step()
+    page = accounts_html(cockpit) + account_terms_html()
+    assert set(ACCOUNT_DEFINITIONS) == {column for column, _, _ in ACCOUNT_COLUMNS}
+    for column, label, _ in ACCOUNT_COLUMNS:
+        assert f"<dt>{html.escape(label)}</dt><dd>{html.escape(ACCOUNT_DEFINITIONS[column])}</dd>" in page
+    assert "City accounts, 2024-02" in page
+
+
+def test_the_reproduce_command_recreates_the_table_the_page_shows(tmp_path):
+    cockpit = Cockpit("xian_vs_zhengzhou", seed=7)
+    cockpit.set_value("zhengzhou", "reward_rate", 0.23)
+    cockpit.set_strategy("xian", "reactive")
+    for _ in range(4):
+        cockpit.step()
+    cockpit.set_value("zhengzhou", "annual_budget", 120.0)
+    cockpit.set_value("xian", "reward_rate", 0.15)
+    for _ in range(5):
+        cockpit.step()
+    command = reproduce_command(cockpit.model, cockpit.scenario)
+    assert "scenario.cities.zhengzhou.policy.reward_rate=0.23" in command and "steps=9" in command and "seed=7" in command
+    assert "shocks=[{at:2024-05,city:zhengzhou,lever:annual_budget,value:120000000.0}," in command
+    args = shlex.split(command)[1:]  # drop "python"
+    done = subprocess.run([sys.executable, *args, "counterfactual=false", f"hydra.run.dir={tmp_path / 'run'}"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    shown = pd.read_csv(io.StringIO(city_table_csv(cockpit.model)))
+    again = pd.read_parquet(tmp_path / "run" / "cities.parquet")
+    again = pd.read_csv(io.StringIO(again.to_csv(index=False)))  # the same text round trip as the download
+    pd.testing.assert_frame_equal(shown, again)
+    assert shown.policy_shocks.sum() == 2

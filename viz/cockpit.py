@@ -1,0 +1,248 @@
+"""One planner's session in the browser, without the browser: the run, its levers, its changes and its twin.
+
+`Cockpit` holds what the page shows and lets a planner act on it:
+
+- the levers: every instrument a city strategy may move (`STRATEGY_LEVERS`),
+  with the label, unit, range and doc read from the parameter's own spec
+  (`lever_specs`), never from a second list;
+- changes before the run starts edit the run's setup (they are overrides in
+  the reproduce command); changes once it runs are pending until the next
+  Step, which applies them from that month as policy shocks
+  (`ContestModel.add_shock`), recorded in the run's params and table;
+- the twin: the same scenario and seed without any of the planner's
+  changes, stepped alongside, so the page can show what the changes did
+  (faint lines, added jobs, outlay per added job);
+- seed and strategy changes, which cannot apply mid-run, wait for Reset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from sim.model import ContestModel
+from sim.params import STRATEGY_LEVERS, PolicyParams, PolicyShock, RunParams, StrategyKind, apply_overrides, from_dict
+from viz.adapter import DEFAULT_SEED, base_params
+
+M = 1e6
+STRATEGIES = [k.value for k in StrategyKind]
+# A slider spans up to this multiple of the scenario's largest value of its lever (a strategy's war chest,
+# StrategyParams.max_budget_multiple, has the same default); larger values are still allowed from the command line.
+SLIDER_MULTIPLE = 4.0
+
+
+@dataclass(frozen=True)
+class LeverSpec:
+    """One instrument as a slider shows it: in display units (M¥ for yuan), with its range and doc."""
+
+    name: str
+    label: str  # "reward rate"
+    unit: str  # "share of cost", "M¥", "M¥/yr"
+    scale: float  # yuan per display unit (1 for shares)
+    lo: float  # allowed range, display units (from the spec)
+    hi: float
+    slider_max: float  # where the slider ends, display units
+    step: float
+    doc: str
+
+    def show(self, value: float) -> str:
+        """The value with its unit, e.g. '0.10 share of cost' or '50.0 M¥/yr'."""
+        return f"{value:.2f} {self.unit}" if self.scale == 1 else f"{value:,.1f} {self.unit}"
+
+
+STEPS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 50.0, 100.0, 500.0, 1000.0)
+
+
+def _on_grid(value: float, step: float) -> bool:
+    return abs(value / step - round(value / step)) < 1e-6
+
+
+def _nice_step(span: float, values=()) -> float:
+    """A round slider step near a hundredth of the span (0.01, 0.05, 0.1, 1, 5, ...), fine enough to hold `values`.
+
+    A browser slider snaps its value to its step, so a step that misses a
+    city's value (33 M on a step of 5) would move that value on its own.
+    """
+    raw = span / 100
+    start = next((k for k, step in enumerate(STEPS) if step >= raw), len(STEPS) - 1)
+    for step in STEPS[start::-1]:
+        if all(_on_grid(v, step) for v in values):
+            return step
+    return STEPS[0]
+
+
+def lever_specs(scenario: str) -> dict[str, LeverSpec]:
+    """The slider of each lever in `STRATEGY_LEVERS`, from PolicyParams' own range, unit and doc.
+
+    Yuan amounts show in million yuan. A share's slider spans its whole
+    allowed range; an amount's spans up to SLIDER_MULTIPLE times the largest
+    value any city of the scenario has (or, where none has any, times the
+    largest annual budget), because the allowed range (up to 100 bn yuan)
+    would leave a real budget at the slider's first pixel.
+    """
+    fields = {f.name: f for f in dataclasses.fields(PolicyParams)}
+    cities = base_params(scenario)["scenario"]["cities"].values()
+    budgets = max((c["policy"]["annual_budget"] for c in cities), default=0.0)
+    out = {}
+    for name in STRATEGY_LEVERS:
+        meta = fields[name].metadata
+        unit = meta["unit"]
+        money = unit.startswith("yuan")
+        scale = M if money else 1.0
+        shown = unit.replace("yuan", "M¥") if money else unit
+        lo, hi = meta["lo"] / scale, meta["hi"] / scale
+        if money:
+            largest = max((c["policy"][name] for c in cities), default=0.0) or budgets or M
+            top = min(hi, SLIDER_MULTIPLE * largest / scale)
+        else:
+            top = hi
+        values = [c["policy"][name] / scale for c in cities]
+        out[name] = LeverSpec(name, name.replace("_", " "), shown, scale, lo, hi, top, _nice_step(top - lo, values),
+                              meta["doc"])
+    return out
+
+
+def main_cities(params: RunParams, n: int = 3) -> list[str]:
+    """The contest's main cities: the n with the most companies at the start (they are listed first)."""
+    ranked = sorted(params.scenario.cities, key=lambda c: -c.firms)
+    return [c.id for c in ranked[:n]]
+
+
+class Cockpit:
+    """A run the planner steers: the model, the twin without the planner's changes, and the changes made."""
+
+    def __init__(self, scenario: str, seed: int = DEFAULT_SEED):
+        self.scenario = scenario
+        self.specs = lever_specs(scenario)
+        self.base = base_params(scenario)
+        self.seed = seed  # the seed the next Reset uses
+        self.setup: dict[str, float | str] = {}  # changes made before the run started: dotted key -> value
+        self.pending: dict[tuple[str, str], float] = {}  # (city, lever) -> display value, applied at the next Step
+        self.on_reset: dict[str, object] = {}  # seed and strategies, which apply at the next Reset
+        self.reset()
+
+    # ---------------------------------------------------------------- the run
+    def reset(self) -> None:
+        """A new run from month 0 with the sliders' current values (the changes become its setup)."""
+        for (city, lever), value in self.pending.items():
+            self.setup[self._policy_key(city, lever)] = value * self.specs[lever].scale
+        for key, value in self.on_reset.items():
+            if key == "seed":
+                self.seed = int(value)
+            else:
+                self.setup[key] = value
+        self.pending, self.on_reset = {}, {}
+        self.model = ContestModel(self._params(self.setup))
+        self.twin: ContestModel | None = None
+        if self.setup:
+            self.twin = ContestModel(self._params({}))
+
+    def step(self) -> None:
+        """One month: pending changes apply from it (as policy shocks), then the run and its twin step."""
+        m = self.model
+        year, month = m.year_month(m.steps)
+        for (city, lever), value in self.pending.items():
+            m.add_shock(PolicyShock(f"{year}-{month:02d}", city, lever, value * self.specs[lever].scale))
+        self.pending = {}
+        if m.params.shocks and self.twin is None:  # the first change of this run: start the twin, caught up
+            self.twin = ContestModel(self._params({})).run(m.steps) if m.steps else ContestModel(self._params({}))
+        m.step()
+        if self.twin is not None:
+            self.twin.step()
+
+    # ---------------------------------------------------------------- levers
+    def value(self, city: str, lever: str) -> float:
+        """The lever's value as the slider shows it: pending if changed, else the run's current policy."""
+        if (city, lever) in self.pending:
+            return self.pending[(city, lever)]
+        j = self.model.city_ids.index(city)
+        return float(getattr(self.model.policy, lever)[j]) / self.specs[lever].scale
+
+    def set_value(self, city: str, lever: str, value: float) -> None:
+        """Move a lever: before the run starts it edits the setup; once it runs the change waits for the next Step."""
+        spec = self.specs[lever]
+        value = min(max(float(value), spec.lo), spec.hi)
+        if self.model.steps == 0:
+            self.setup[self._policy_key(city, lever)] = value * spec.scale
+            self.model = ContestModel(self._params(self.setup))
+            self.twin = ContestModel(self._params({}))
+            return
+        j = self.model.city_ids.index(city)
+        current = float(getattr(self.model.policy, lever)[j]) / spec.scale
+        if abs(value - current) <= 1e-12 * max(1.0, abs(current)):
+            self.pending.pop((city, lever), None)  # moved back: nothing to change
+        else:
+            self.pending[(city, lever)] = value
+
+    def strategy(self, city: str) -> str:
+        key = self._strategy_key(city)
+        if key in self.on_reset:
+            return str(self.on_reset[key])
+        return self.model.params.scenario.city(city).strategy.kind.value
+
+    def set_strategy(self, city: str, kind: str) -> None:
+        """A city's strategy: at once before the run starts, else from the next Reset."""
+        key = self._strategy_key(city)
+        if self.model.steps == 0:
+            self.setup[key] = kind
+            self.model = ContestModel(self._params(self.setup))
+            self.twin = ContestModel(self._params({}))
+        else:
+            self.on_reset[key] = kind
+
+    def set_seed(self, seed: int) -> None:
+        """The seed: at once before the run starts, else from the next Reset."""
+        if self.model.steps == 0:
+            self.seed = int(seed)
+            self.model = ContestModel(self._params(self.setup))
+            self.twin = ContestModel(self._params({})) if self.setup else None
+        else:
+            self.on_reset["seed"] = int(seed)
+
+    def changed_cities(self) -> set[str]:
+        """Cities whose policy or strategy the planner changed, in the setup or mid-run."""
+        cities = {key.split(".")[2] for key in self.setup}
+        return cities | {s.city for s in self.model.params.shocks}
+
+    def pending_text(self) -> list[str]:
+        """Each change still to apply, in words: 'Zhengzhou reward rate 0.10 → 0.20 from 2026-03'."""
+        m = self.model
+        year, month = m.year_month(m.steps)
+        names = {c.id: c.name for c in m.params.scenario.cities}
+        out = []
+        for (city, lever), value in self.pending.items():
+            spec = self.specs[lever]
+            j = m.city_ids.index(city)
+            now = float(getattr(m.policy, lever)[j]) / spec.scale
+            out.append(f"{names[city]} {spec.label} {spec.show(now)} → {spec.show(value)} from {year}-{month:02d} "
+                       "(next Step)")
+        for key, value in self.on_reset.items():
+            what = "seed" if key == "seed" else f"{names[key.split('.')[2]]} strategy"
+            out.append(f"{what} → {value} at the next Reset")
+        return out
+
+    def shock_text(self) -> list[tuple[int, str]]:
+        """The policy changes made mid-run: (month number, 'Zhengzhou reward rate 0.20 from 2026-03')."""
+        from sim.params import month_offset
+
+        names = {c.id: c.name for c in self.model.params.scenario.cities}
+        out = []
+        for s in self.model.params.shocks:
+            spec = self.specs.get(s.lever)
+            shown = spec.show(s.value / spec.scale) if spec else f"{s.value:g}"
+            label = spec.label if spec else s.lever.replace("_", " ")
+            out.append((month_offset(self.model.params.start, s.at) + 1, f"{names[s.city]} {label} {shown} from {s.at}"))
+        return out
+
+    # ---------------------------------------------------------------- params
+    def _params(self, setup: dict) -> RunParams:
+        values = {"seed": self.seed, **setup}
+        return from_dict(RunParams, apply_overrides(self.base, values))
+
+    @staticmethod
+    def _policy_key(city: str, lever: str) -> str:
+        return f"scenario.cities.{city}.policy.{lever}"
+
+    @staticmethod
+    def _strategy_key(city: str) -> str:
+        return f"scenario.cities.{city}.strategy.kind"
