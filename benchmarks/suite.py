@@ -1,4 +1,4 @@
-"""`make bench`: the speed figures of issue 12, each measured in fresh processes, median of repeats.
+"""`make bench`: the speed figures of issues 12 and 14, each measured in fresh processes, median of repeats.
 
     python -m benchmarks                 # everything, 3 repeats (about 25 minutes on 2 cores)
     python -m benchmarks --repeats 5

@@ -1,1 +1,1 @@
-"""The browser view: Mesa's SolaraViz with a map, charts and the city accounts (`make serve`)."""
+"""The browser cockpit (`make serve`): the run, its levers and changes, its twin, the map, charts and accounts."""
