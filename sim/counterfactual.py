@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 ADDED_OUTCOMES = ("added_jobs", "added_firms", "added_productions", "marginal_cost_per_job")
 
 
+# The instruments that cost the treasury money (those `without_policy` switches off).
+SPENDING = ("reward_rate", "culture_rate", "aigc_support", "annual_budget", "talent_programme", "studio_investment")
+
+
 def without_policy(params: RunParams, city_id: str) -> RunParams:
     """The same run with `city_id`'s instruments switched off, its strategy fixed and its shocks dropped."""
     sc = params.scenario
@@ -32,18 +36,13 @@ def without_policy(params: RunParams, city_id: str) -> RunParams:
     def off(c: CityParams) -> CityParams:
         if c.id != city_id:
             return c
-        policy = dataclasses.replace(c.policy, reward_rate=0.0, culture_rate=0.0, aigc_support=0.0, annual_budget=0.0,
-                                     talent_programme=0.0, studio_investment=0.0)
+        policy = dataclasses.replace(c.policy, **dict.fromkeys(SPENDING, 0.0))
         strategy = StrategyParams(kind=StrategyKind.fixed)
         return dataclasses.replace(c, policy=policy, strategy=strategy)
 
     sc.city(city_id)  # KeyError naming the known cities
     return dataclasses.replace(params, scenario=dataclasses.replace(sc, cities=tuple(off(c) for c in sc.cities)),
                                shocks=tuple(s for s in params.shocks if s.city != city_id))
-
-
-# The instruments that cost the treasury money (those `without_policy` switches off).
-SPENDING = ("reward_rate", "culture_rate", "aigc_support", "annual_budget", "talent_programme", "studio_investment")
 
 
 def spends(params: RunParams, city_id: str) -> bool:

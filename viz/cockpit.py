@@ -21,7 +21,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from sim.model import ContestModel
-from sim.params import STRATEGY_LEVERS, PolicyParams, PolicyShock, RunParams, StrategyKind, apply_overrides, from_dict
+from sim.params import (STRATEGY_LEVERS, PolicyParams, PolicyShock, RunParams, StrategyKind, apply_overrides, from_dict,
+                        month_offset)
 from viz.adapter import DEFAULT_SEED, base_params
 
 M = 1e6
@@ -132,10 +133,7 @@ class Cockpit:
             else:
                 self.setup[key] = value
         self.pending, self.on_reset = {}, {}
-        self.model = ContestModel(self._params(self.setup))
-        self.twin: ContestModel | None = None
-        if self.setup:
-            self.twin = ContestModel(self._params({}))
+        self._rebuild()
 
     def step(self) -> None:
         """One month: pending changes apply from it (as policy shocks), then the run and its twin step."""
@@ -164,8 +162,7 @@ class Cockpit:
         value = min(max(float(value), spec.lo), spec.hi)
         if self.model.steps == 0:
             self.setup[self._policy_key(city, lever)] = value * spec.scale
-            self.model = ContestModel(self._params(self.setup))
-            self.twin = ContestModel(self._params({}))
+            self._rebuild()
             return
         j = self.model.city_ids.index(city)
         current = float(getattr(self.model.policy, lever)[j]) / spec.scale
@@ -185,8 +182,7 @@ class Cockpit:
         key = self._strategy_key(city)
         if self.model.steps == 0:
             self.setup[key] = kind
-            self.model = ContestModel(self._params(self.setup))
-            self.twin = ContestModel(self._params({}))
+            self._rebuild()
         else:
             self.on_reset[key] = kind
 
@@ -194,8 +190,7 @@ class Cockpit:
         """The seed: at once before the run starts, else from the next Reset."""
         if self.model.steps == 0:
             self.seed = int(seed)
-            self.model = ContestModel(self._params(self.setup))
-            self.twin = ContestModel(self._params({})) if self.setup else None
+            self._rebuild()
         else:
             self.on_reset["seed"] = int(seed)
 
@@ -223,8 +218,6 @@ class Cockpit:
 
     def shock_text(self) -> list[tuple[int, str]]:
         """The policy changes made mid-run: (month number, 'Zhengzhou reward rate 0.20 from 2026-03')."""
-        from sim.params import month_offset
-
         names = {c.id: c.name for c in self.model.params.scenario.cities}
         out = []
         for s in self.model.params.shocks:
@@ -235,6 +228,11 @@ class Cockpit:
         return out
 
     # ---------------------------------------------------------------- params
+    def _rebuild(self) -> None:
+        """The run at month 0 from the seed and the setup; its twin without the setup when there is one."""
+        self.model = ContestModel(self._params(self.setup))
+        self.twin: ContestModel | None = ContestModel(self._params({})) if self.setup else None
+
     def _params(self, setup: dict) -> RunParams:
         values = {"seed": self.seed, **setup}
         return from_dict(RunParams, apply_overrides(self.base, values))
