@@ -126,7 +126,7 @@ def measure_memory(firms: int, cities: int, steps: int) -> dict:
 def measure_browser_step() -> dict:
     """Server-side cost of one Step of the national scenario in the cockpit: the run and its twin, every view."""
     from viz.cockpit import Cockpit
-    from viz.components import accounts_html, changes_html, charts_html, map_html, reproduce_command
+    from viz.components import view_texts
 
     cockpit = Cockpit("national")
     cockpit.set_value("zhengzhou", "reward_rate", 0.2)  # a change: the twin runs and is drawn too
@@ -135,8 +135,7 @@ def measure_browser_step() -> dict:
 
     def one_step():
         cockpit.step()
-        map_html(cockpit), charts_html(cockpit), accounts_html(cockpit), changes_html(cockpit)
-        reproduce_command(cockpit.model, cockpit.scenario)
+        view_texts(cockpit)
 
     one_step()
     return {"browser_step_ms": 1000 * _median_time(one_step, 7),

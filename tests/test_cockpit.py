@@ -223,3 +223,19 @@ def test_the_reproduce_command_recreates_the_table_the_page_shows(tmp_path):
     again = pd.read_csv(io.StringIO(again.to_csv(index=False)))  # the same text round trip as the download
     pd.testing.assert_frame_equal(shown, again)
     assert shown.policy_shocks.sum() == 2
+
+
+def test_the_live_views_follow_the_run_after_each_step_and_change():
+    from viz.components import LiveViews
+
+    cockpit = Cockpit("xian_vs_zhengzhou")
+    views = LiveViews(cockpit)
+    assert "data-steps='0'" in views.widgets["month"].value and "Press Step" in views.widgets["charts"].value
+    cockpit.step()
+    views.refresh()
+    assert "Month:</b> 2024-01 (1 month run)" in views.widgets["month"].value
+    assert views.widgets["map"].value.startswith("<div class='map-wrap' data-steps='1'><svg")
+    cockpit.set_value("xian", "reward_rate", 0.2)
+    views.refresh()
+    assert "Xi&#x27;an reward rate 0.10 share of cost → 0.20" in views.widgets["changes"].value
+    assert views.widgets["command"].value.startswith("<pre class='command'>python -m sim scenario=xian_vs_zhengzhou")

@@ -5,9 +5,11 @@ Each browser session gets its own run: `Page` is a component, so the
 module level. The page has its own controls, in the planner's words:
 Step (one month), Play/Pause, Reset, the seed, and per city its levers.
 
-Rendering follows two reactive counters, so a step redraws only the run's
-views and a lever change only its own slider and the change notes:
-`tick` (a step or reset happened) and `changes` (a lever moved).
+The run's views (month, banner, map, charts, changes, accounts, command)
+are widgets whose text `LiveViews.refresh` replaces after each step, reset
+or lever change; the component tree re-renders only where a control must
+change: a city's sliders after its own change or a Reset (`mine`,
+`resets`), and after each step only the sliders a strategy moves (`tick`).
 """
 
 from __future__ import annotations
@@ -19,19 +21,19 @@ import solara
 
 from viz.adapter import DEFAULT_SCENARIO, cockpit_scenarios
 from viz.cockpit import STRATEGIES, Cockpit, main_cities
-from viz.components import RunViews, when_text
+from viz.components import LiveViews, RunViews
 
 PLAY_INTERVAL_S = 0.25  # months shown per second while playing: four
 
 
 @solara.component
 def LeverSlider(cockpit: Cockpit, city: str, lever: str, value: float, pending: bool, mine: solara.Reactive[int],
-                changes: solara.Reactive[int]):
+                views: LiveViews):
     """One lever: its value and unit above the slider, its range beneath, its doc on hover; pending changes marked.
 
     `value` and `pending` are props, so a slider redraws exactly when what it
-    shows changes; `mine` counts this city's lever changes and `changes` tells
-    the rest of the page (the change notes) that one happened.
+    shows changes; `mine` counts this city's lever changes, and `views` puts
+    the change on the rest of the page (the change notes, the setup's run).
     """
     spec = cockpit.specs[lever]
 
@@ -40,7 +42,7 @@ def LeverSlider(cockpit: Cockpit, city: str, lever: str, value: float, pending: 
             return  # the browser snapping an off-grid value to the slider's step, not the planner moving it
         cockpit.set_value(city, lever, new)
         mine.value += 1
-        changes.value += 1
+        views.refresh()
 
     top = max(spec.slider_max, value)
     beyond = f"; up to {spec.hi:,.0f} from the command line" if spec.hi > top else ""
@@ -54,7 +56,7 @@ def LeverSlider(cockpit: Cockpit, city: str, lever: str, value: float, pending: 
 
 
 @solara.component
-def CityLevers(cockpit: Cockpit, city: str, name: str, open_: bool, changes: solara.Reactive[int],
+def CityLevers(cockpit: Cockpit, city: str, name: str, open_: bool, views: LiveViews,
                tick: solara.Reactive[int], resets: solara.Reactive[int]):
     """A city's levers and strategy, in a panel that folds (its sliders exist only while it is open).
 
@@ -75,35 +77,32 @@ def CityLevers(cockpit: Cockpit, city: str, name: str, open_: bool, changes: sol
             tick.value  # noqa: B018
         mine.value  # noqa: B018 - after this city's own changes
         for lever in cockpit.specs:
-            LeverSlider(cockpit, city, lever, cockpit.value(city, lever), (city, lever) in cockpit.pending, mine, changes)
+            LeverSlider(cockpit, city, lever, cockpit.value(city, lever), (city, lever) in cockpit.pending, mine, views)
 
         def pick(kind: str) -> None:
             cockpit.set_strategy(city, kind)
             mine.value += 1
-            changes.value += 1
+            views.refresh()
 
         solara.Select(label="strategy (from the next Reset once running)", values=STRATEGIES,
                       value=cockpit.strategy(city), on_value=pick, dense=True)
 
 
 @solara.component
-def RunControls(cockpit: Cockpit, tick: solara.Reactive[int], changes: solara.Reactive[int],
-                playing: solara.Reactive[bool], on_step, on_reset):
-    """Step, Play/Pause, Reset, the seed and the month shown."""
-    tick.value  # noqa: B018
-    changes.value  # noqa: B018
-    model = cockpit.model
+def RunControls(cockpit: Cockpit, views: LiveViews, resets: solara.Reactive[int], playing: solara.Reactive[bool],
+                on_step, on_reset):
+    """Step, Play/Pause, Reset, the seed and the month shown (a live view: it changes without a re-render)."""
+    resets.value  # noqa: B018 - the seed field after a Reset
 
     def seed(text: str) -> None:
         try:
             cockpit.set_seed(int(str(text).strip()))
         except ValueError:
-            return  # the field shows the error below
-        changes.value += 1
+            return  # not a whole number: the seed stays
+        views.refresh()
 
     with solara.Card("Run"):
-        solara.HTML(tag="div", unsafe_innerHTML=f"<b>Month:</b> {when_text(model)}", classes=["month"],
-                    attributes={"data-steps": str(model.steps), "data-scenario": cockpit.scenario})
+        solara.Column(children=[views.widgets["month"]])
         with solara.Row():
             solara.Button("Step", on_click=on_step, disabled=playing.value, color="primary")
             solara.Button("Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value))
@@ -119,9 +118,9 @@ def RunControls(cockpit: Cockpit, tick: solara.Reactive[int], changes: solara.Re
 def ContestCockpit(scenario: str):
     """The cockpit for one scenario: controls and levers in the sidebar, the run's views in the main column."""
     cockpit = solara.use_memo(lambda: Cockpit(scenario), dependencies=[])
+    views = solara.use_memo(lambda: LiveViews(cockpit), dependencies=[])
     lock = solara.use_memo(threading.Lock, dependencies=[])
     tick = solara.use_reactive(0)
-    changes = solara.use_reactive(0)
     resets = solara.use_reactive(0)
     playing = solara.use_reactive(False)
 
@@ -129,13 +128,15 @@ def ContestCockpit(scenario: str):
         with lock:
             had_pending = bool(cockpit.pending)
             cockpit.step()
-        tick.value += 1
+            views.refresh()
+        tick.value += 1  # only the sliders a strategy moves listen
         if had_pending:
             resets.value += 1  # the pending marks on the sliders clear
 
     def reset() -> None:
         with lock:
             cockpit.reset()
+            views.refresh()
         tick.value += 1
         resets.value += 1
 
@@ -149,12 +150,12 @@ def ContestCockpit(scenario: str):
     names = {c.id: c.name for c in cockpit.model.params.scenario.cities}
     first = main_cities(cockpit.model.params)
     with solara.Sidebar():
-        RunControls(cockpit, tick, changes, playing, advance, reset)
+        RunControls(cockpit, views, resets, playing, advance, reset)
         solara.HTML(tag="div", classes=["levers-title"],
                     unsafe_innerHTML="<b>Levers by city</b> (the contest's main cities first; click a city to fold it)")
         for k, city in enumerate(first + [c for c in names if c not in first]):
-            CityLevers(cockpit, city, names[city], k < 2, changes, tick, resets)
-    RunViews(cockpit, tick, changes)
+            CityLevers(cockpit, city, names[city], k < 2, views, tick, resets)
+    RunViews(views)
 
 
 @solara.component

@@ -266,15 +266,18 @@ def reproduce_command(model: ContestModel, scenario: str) -> str:
     from sim.params import to_dict
     from viz.adapter import base_params
 
-    base = _flat(base_params(scenario))
-    mine = to_dict(model.params)
-    shocks = mine.pop("shocks")
-    changed = [f"{k}={_literal(v)}" for k, v in _flat(mine).items() if k not in ("seed", "steps") and base.get(k) != v]
-    args = ["python -m sim", f"scenario={scenario}", f"seed={model.params.seed}", f"steps={max(model.steps, 1)}", *changed]
-    if shocks:
-        items = ",".join("{" + ",".join(f"{k}:{_literal(v)}" for k, v in s.items()) + "}" for s in shocks)
-        args.append(f"shocks=[{items}]")
-    return " ".join(args[:1] + [shlex.quote(a) for a in args[1:]])
+    cached = model.__dict__.get("_reproduce")
+    if cached is None or cached[0] is not model.params:  # the params change only with a shock: diff them once
+        base = _flat(base_params(scenario))
+        mine = to_dict(model.params)
+        shocks = mine.pop("shocks")
+        changed = [f"{k}={_literal(v)}" for k, v in _flat(mine).items() if k not in ("seed", "steps") and base.get(k) != v]
+        if shocks:
+            items = ",".join("{" + ",".join(f"{k}:{_literal(v)}" for k, v in s.items()) + "}" for s in shocks)
+            changed.append(f"shocks=[{items}]")
+        model.__dict__["_reproduce"] = cached = (model.params, [shlex.quote(a) for a in changed])
+    head = [f"scenario={scenario}", f"seed={model.params.seed}", f"steps={max(model.steps, 1)}"]
+    return " ".join(["python -m sim", *map(shlex.quote, head), *cached[1]])
 
 
 def city_table_csv(model: ContestModel) -> str:
@@ -284,7 +287,7 @@ def city_table_csv(model: ContestModel) -> str:
 
 # --------------------------------------------------------------------------- components
 
-STYLE = ("div.accounts-wrap{overflow-x:auto}"
+STYLE = ("div.accounts-wrap{overflow-x:auto}div.map-wrap,div.charts-wrap,div.accounts-wrap{contain:content}"
          "table.accounts{border-collapse:collapse;font-size:12px}"
          "table.accounts td,table.accounts th{border-bottom:1px solid #ddd;padding:2px 5px;text-align:right}"
          "table.accounts tbody th{text-align:left}table.accounts caption{text-align:left;font-weight:bold}"
@@ -293,43 +296,77 @@ STYLE = ("div.accounts-wrap{overflow-x:auto}"
          "div.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:6px}"
          "div.legend{font-size:12px}p.chart-note{font-size:12px;color:#555;margin:2px 0}"
          "ul.changes{font-size:13px;margin:0;padding-left:18px}li.pending{color:#b45309}li.shock{color:#7f1d1d}"
-         "p.changes-none{font-size:12px;color:#555}pre{white-space:pre-wrap;word-break:break-all}p.run-note{font-size:12px;color:#444;margin:4px 0}"
+         "p.changes-none{font-size:12px;color:#555}pre{white-space:pre-wrap;word-break:break-all}"
+         "div.banner{padding:8px 12px;border-radius:4px;font-size:15px}"
+         "div.banner-none{background:#e3f2fd;color:#0d47a1;border:1px solid #90caf9}"
+         "div.banner-capital{background:#e8f5e9;color:#1b5e20;border:1px solid #a5d6a7}"
+         ".widget-html-content{line-height:normal}p.run-note{font-size:12px;color:#444;margin:4px 0}"
          "div.lever-head{font-size:13px}div.lever-range{font-size:11px;color:#666;margin-top:-14px}"
          "span.pending-tag{color:#b45309;font-size:11px;font-weight:bold}div.lever.pending b.lever-value{color:#b45309}")
 
 
-@solara.component
-def CapitalBanner(cockpit: Cockpit, tick: solara.Reactive[int]):
-    """Who is the capital now, and since when."""
-    tick.value  # noqa: B018 - redraw after each step
-    text = capital_text(cockpit.model)
-    if cockpit.model.capital.current is None:
-        solara.Info(text, dense=True)
-    else:
-        solara.Success(text, dense=True)
+def banner_html(model: ContestModel) -> str:
+    """Who is the capital now, and since when, as a coloured banner."""
+    kind = "none" if model.capital.current is None else "capital"
+    return f"<div class='banner banner-{kind}'>{html.escape(capital_text(model))}</div>"
+
+
+def month_html(cockpit: Cockpit) -> str:
+    """The month shown, with the run's months and scenario as data for tests and benchmarks."""
+    m = cockpit.model
+    return (f"<div class='month' data-steps='{m.steps}' data-scenario='{cockpit.scenario}'><b>Month:</b> "
+            f"{html.escape(when_text(m))}</div>")
+
+
+def view_texts(c: Cockpit) -> dict[str, str]:
+    """Every live view's current HTML, by name (what one step costs the server to draw)."""
+    return {
+        "month": month_html(c),
+        "banner": banner_html(c.model),
+        "map": f"<div class='map-wrap' data-steps='{c.model.steps}'>{map_html(c)}</div>",
+        "changes": changes_html(c),
+        "charts": f"<div class='charts-wrap'>{charts_html(c)}</div>",
+        "accounts": f"<div class='accounts-wrap'>{accounts_html(c)}</div>",
+        "command": f"<pre class='command'>{html.escape(reproduce_command(c.model, c.scenario))}</pre>",
+    }
+
+
+class LiveViews:
+    """The run's views as widgets whose text is replaced in place after each step, reset or lever change.
+
+    Replacing a widget's value sends that text and nothing else; re-rendering
+    the page's component tree for every month would cost several times the
+    step itself (issue 14: click to screen within 300 ms, three tabs at once).
+    """
+
+    def __init__(self, cockpit: Cockpit):
+        import ipywidgets
+
+        self.cockpit = cockpit
+        self.widgets = {name: ipywidgets.HTML(value=text) for name, text in view_texts(cockpit).items()}
+
+    def refresh(self) -> None:
+        """Put each view's new text on the page (a widget whose text is unchanged sends nothing)."""
+        for name, text in view_texts(self.cockpit).items():
+            self.widgets[name].value = text
 
 
 @solara.component
-def RunViews(cockpit: Cockpit, tick: solara.Reactive[int], changes: solara.Reactive[int]):
-    """The run as the planner reads it: banner, map, charts, changes, accounts, reproduce panel."""
-    tick.value  # noqa: B018 - redraw after each step or reset
-    changes.value  # noqa: B018 - and after each lever change (pending notes)
-    model = cockpit.model
+def RunViews(views: LiveViews):
+    """The page's main column, laid out once: banner, map and changes, charts, accounts, reproduce panel."""
+    cockpit, w = views.cockpit, views.widgets
     solara.Style(STYLE)
-    CapitalBanner(cockpit, tick)
+    solara.Column(children=[w["banner"]])
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
-        solara.HTML(tag="div", unsafe_innerHTML=map_html(cockpit), classes=["map-wrap"],
-                    attributes={"data-steps": str(model.steps)})
+        solara.Column(children=[w["map"]])
         with solara.Column(style={"min-width": "320px", "flex": "1"}):
             solara.HTML(tag="div", unsafe_innerHTML="<b>Policy changes</b>")
-            solara.HTML(tag="div", unsafe_innerHTML=changes_html(cockpit), classes=["changes-wrap"])
-    solara.HTML(tag="div", unsafe_innerHTML=charts_html(cockpit), classes=["charts-wrap"])
-    solara.HTML(tag="div", unsafe_innerHTML=accounts_html(cockpit), classes=["accounts-wrap"])
+            solara.Column(children=[w["changes"]])
+    solara.Column(children=[w["charts"], w["accounts"]])
     solara.HTML(tag="div", unsafe_innerHTML=account_terms_html(), classes=["accounts-key"])
     with solara.Card("Reproduce this run"):
         solara.HTML(tag="p", unsafe_innerHTML="Run this to recreate the city table shown (<code>cities.parquet</code> "
                                               "in the run folder):")
-        solara.Preformatted(reproduce_command(model, cockpit.scenario))
-        if model.steps:
-            solara.FileDownload(lambda: city_table_csv(model), filename=f"cities_{month_label(model, model.steps)}.csv",
-                                label="Download the city table (CSV)", mime_type="text/csv")
+        solara.Column(children=[w["command"]])
+        solara.FileDownload(lambda: city_table_csv(cockpit.model), filename=f"cities_{cockpit.scenario}.csv",
+                            label="Download the city table (CSV)", mime_type="text/csv")
