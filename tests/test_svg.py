@@ -445,3 +445,19 @@ def test_every_number_has_at_most_one_decimal():
     assert len(coordinates) > 100
     assert not any(re.search(r"\d\.\d\d", c) for c in coordinates)
     assert any(re.search(r"\d\.\d", c) for c in coordinates)
+
+
+def test_the_outline_alone_is_the_maps_own_outline_on_the_same_frame():
+    from viz.components import china_rings
+    from viz.svg import map_svg, outline_data_uri, outline_svg
+
+    rings = china_rings()
+    lon, lat = np.array([108.94, 113.63]), np.array([34.34, 34.75])
+    full = map_svg(rings, lon, lat, np.array([400.0, 300.0]), ["#1f77b4", "#ff7f0e"], ["Xi'an", "Zhengzhou"], [0, 1],
+                   {0, 1}, set(), title="t")
+    bare = map_svg(rings, lon, lat, np.array([400.0, 300.0]), ["#1f77b4", "#ff7f0e"], ["Xi'an", "Zhengzhou"], [0, 1],
+                   {0, 1}, set(), title="t", outline=False)
+    outline = ET.fromstring(outline_svg(rings)).find("{http://www.w3.org/2000/svg}path").get("d")
+    assert f'd="{outline}"' in full and 'class="outline"' not in bare
+    assert len(bare) < len(full) - len(outline) + 200
+    assert outline_data_uri(rings).startswith("data:image/svg+xml,%3Csvg") and "#" not in outline_data_uri(rings)

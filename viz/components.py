@@ -92,7 +92,8 @@ def map_html(cockpit: Cockpit) -> str:
     order = top + [int(j) for j in np.argsort(-firms, kind="stable") if j not in top]
     title = f"Production companies by city, {month_label(model, max(model.steps, 1))}"
     return svg.map_svg(china_rings(), np.array([c.lon for c in model.cities]), np.array([c.lat for c in model.cities]),
-                       area, city_colours(n), labels, order, set(top), set(range(n)) - set(top), title=title)
+                       area, city_colours(n), labels, order, set(top), set(range(n)) - set(top), title=title,
+                       outline=False)  # drawn once, as the map's background (MAP_STYLE)
 
 
 # --------------------------------------------------------------------------- charts
@@ -305,6 +306,12 @@ STYLE = ("div.accounts-wrap{overflow-x:auto}div.map-wrap,div.charts-wrap,div.acc
          "span.pending-tag{color:#b45309;font-size:11px;font-weight:bold}div.lever.pending b.lever-value{color:#b45309}")
 
 
+@lru_cache(maxsize=1)
+def map_style() -> str:
+    """China's outline behind every map, sent to the page once instead of in every month's map."""
+    return f"svg.map{{background:url(\"{svg.outline_data_uri(china_rings())}\") no-repeat 0 0/100% 100%}}"
+
+
 def banner_html(model: ContestModel) -> str:
     """Who is the capital now, and since when, as a coloured banner."""
     kind = "none" if model.capital.current is None else "capital"
@@ -355,7 +362,7 @@ class LiveViews:
 def RunViews(views: LiveViews):
     """The page's main column, laid out once: banner, map and changes, charts, accounts, reproduce panel."""
     cockpit, w = views.cockpit, views.widgets
-    solara.Style(STYLE)
+    solara.Style(STYLE + map_style())
     solara.Column(children=[w["banner"]])
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         solara.Column(children=[w["map"]])

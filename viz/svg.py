@@ -571,10 +571,30 @@ def map_layout(lon, lat, area, labels: Sequence[str], order: Sequence[int], bold
     return MapLayout(frame, x, y, r, boxes)
 
 
+def outline_svg(rings: list[np.ndarray], *, width: int = 460, height: int = 340,
+                extent: tuple[float, float, float, float] = (73.0, 136.0, 17.0, 54.0), aspect: float = 1.2) -> str:
+    """The outline alone, as a standalone SVG on the same frame as `map_svg`'s (to draw it once, as a background)."""
+    frame = map_frame(width, height, extent, aspect)
+    return (f'<svg xmlns="{SVG_NS}" viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
+            f'{_outline_element(rings, frame)}</svg>')
+
+
+def _outline_element(rings: list[np.ndarray], frame: Frame) -> str:
+    return (f'<path class="outline" d="{outline_path(rings, frame)}" fill="{OUTLINE_FILL}" stroke="{OUTLINE_STROKE}" '
+            f'stroke-width="0.6" fill-rule="evenodd"/>')
+
+
+def outline_data_uri(rings: list[np.ndarray], **frame) -> str:
+    """`outline_svg` as a data: URI for a CSS background (no request leaves the page)."""
+    from urllib.parse import quote
+
+    return "data:image/svg+xml," + quote(outline_svg(rings, **frame), safe=" =:,;/")
+
+
 def map_svg(rings: list[np.ndarray], lon: np.ndarray, lat: np.ndarray, area: np.ndarray, colours: list[str],
             labels: list[str], order: list[int], bold: set[int], muted: set[int], *, title: str = "",
             width: int = 460, height: int = 340, extent: tuple[float, float, float, float] = (73.0, 136.0, 17.0, 54.0),
-            aspect: float = 1.2) -> str:
+            aspect: float = 1.2, outline: bool = True) -> str:
     """The cities on China's outline as an ``<svg class="map">`` string.
 
     `rings`: the outline's lon/lat rings, drawn as one path (projected once and
@@ -585,15 +605,16 @@ def map_svg(rings: list[np.ndarray], lon: np.ndarray, lat: np.ndarray, area: np.
     :func:`place_labels` going through `order` (leaders first): none overlaps
     another and those without room are left off. Circles and labels carry
     ``data-index="j"``; a circle's ``<title>`` is its full label, for hover.
+    With `outline=False` the outline is left out: a page that redraws the map
+    every month draws it once instead, behind the SVG (`outline_data_uri`).
     """
     layout = map_layout(lon, lat, area, labels, order, bold, title=title, width=width, height=height,
                         extent=extent, aspect=aspect)
-    d = outline_path(rings, layout.frame)
     out = [(f'<svg xmlns="{SVG_NS}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" class="map" '
            f'role="img" font-family="sans-serif">'),
-           f"<title>{_esc(title or 'Map of the cities')}</title>",
-           (f'<path class="outline" d="{d}" fill="{OUTLINE_FILL}" stroke="{OUTLINE_STROKE}" stroke-width="0.6" '
-           f'fill-rule="evenodd"/>')]
+           f"<title>{_esc(title or 'Map of the cities')}</title>"]
+    if outline:
+        out.append(_outline_element(rings, layout.frame))
     if title:
         out.append(f'<text x="4" y="16" font-size="{TITLE_SIZE}" font-weight="bold">{_esc(title)}</text>')
     circles = ['<g class="cities" stroke="#000" stroke-width="0.6">']
