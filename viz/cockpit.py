@@ -153,6 +153,10 @@ class Cockpit:
         """The lever's value as the slider shows it: pending if changed, else the run's current policy."""
         if (city, lever) in self.pending:
             return self.pending[(city, lever)]
+        return self.current(city, lever)
+
+    def current(self, city: str, lever: str) -> float:
+        """The lever's value in the run now (after any shock or strategy move), in display units."""
         j = self.model.city_ids.index(city)
         return float(getattr(self.model.policy, lever)[j]) / self.specs[lever].scale
 
@@ -164,8 +168,7 @@ class Cockpit:
             self.setup[self._policy_key(city, lever)] = value * spec.scale
             self._rebuild()
             return
-        j = self.model.city_ids.index(city)
-        current = float(getattr(self.model.policy, lever)[j]) / spec.scale
+        current = self.current(city, lever)
         if abs(value - current) <= 1e-12 * max(1.0, abs(current)):
             self.pending.pop((city, lever), None)  # moved back: nothing to change
         else:
@@ -207,8 +210,7 @@ class Cockpit:
         out = []
         for (city, lever), value in self.pending.items():
             spec = self.specs[lever]
-            j = m.city_ids.index(city)
-            now = float(getattr(m.policy, lever)[j]) / spec.scale
+            now = self.current(city, lever)
             out.append(f"{names[city]} {spec.label} {spec.show(now)} → {spec.show(value)} from {year}-{month:02d} "
                        "(next Step)")
         for key, value in self.on_reset.items():
