@@ -71,24 +71,72 @@ class Sweep:
         return parts[2] if len(parts) >= 3 and parts[:2] == ["scenario", "cities"] else None
 
 
+class SweepError(ValueError):
+    """A folder that is not a finished, readable sweep, or one the report cannot use: one line, exit 2."""
+
+
 def load_sweep(folder: Path) -> Sweep:
-    """Read a sweep folder written by `experiments.sweep` (runs.parquet, config.yaml, cities.parquet if kept)."""
+    """Read a sweep folder written by `experiments.sweep` (runs.parquet, config.yaml, cities.parquet if kept).
+
+    Raises SweepError, naming the file, for a missing, unreadable or malformed one.
+    """
     folder = Path(folder)
     for name in ("runs.parquet", "config.yaml"):
         if not (folder / name).is_file():
-            raise FileNotFoundError(f"{folder} has no {name}: not a finished sweep folder (run experiments.sweep "
-                                    f"first, or finish it with resume=true)")
-    config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
-    runs = pd.read_parquet(folder / "runs.parquet")
+            raise SweepError(f"{folder} has no {name}: not a finished sweep folder (run experiments.sweep "
+                             f"first, or finish it with resume=true)")
+    config = _read_config(folder / "config.yaml")
+    runs = _read_table(folder / "runs.parquet")
     cities_path = folder / "cities.parquet"
-    cities_table = pd.read_parquet(cities_path) if cities_path.is_file() else None
+    cities_table = _read_table(cities_path) if cities_path.is_file() else None
     scenario = config["scenario"]
     cities = list(scenario["cities"])
     names = {c: (data.get("name") or c) for c, data in scenario["cities"].items()}
-    if (scenario.get("outside") or {}).get("enabled"):
+    if isinstance(scenario.get("outside"), dict) and scenario["outside"].get("enabled"):
         names["rest"] = scenario["outside"].get("name") or "rest of the country"
     keys = [p["key"] for p in config["experiment"]["parameters"]]
+    missing = [c for c in ("run_id", "point_id", "status", *keys) if c not in runs.columns]
+    if missing:
+        raise SweepError(f"{folder / 'runs.parquet'}: no column {missing[0]!r}, which config.yaml's design needs; "
+                         f"the table and the config are not from the same sweep")
     return Sweep(folder, config, runs, cities_table, keys, cities, names)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:  # pyarrow's errors for a truncated or foreign file have no common base
+        raise SweepError(f"{path}: cannot read it as a table ({' '.join(str(err).split())})") from None
+
+
+def _read_config(path: Path) -> dict:
+    """The sweep's resolved config, checked for the parts the report reads (so a bad file is named, not traced)."""
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise SweepError(f"{path}: cannot read it ({getattr(err, 'strerror', None) or err})") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise SweepError(f"{path}: not valid YAML{where} ({getattr(err, 'problem', None) or 'unreadable'})") from None
+    if config is None:
+        raise SweepError(f"{path}: empty; it should hold the sweep's resolved config (rerun the sweep to write it)")
+    if not isinstance(config, dict):
+        raise SweepError(f"{path}: not a mapping of settings but a {type(config).__name__}")
+    scenario, experiment = config.get("scenario"), config.get("experiment")
+    if not isinstance(scenario, dict) or not isinstance(scenario.get("cities"), dict) or not scenario["cities"]:
+        raise SweepError(f"{path}: no scenario.cities; it is not a sweep's resolved config")
+    for city, data in scenario["cities"].items():
+        if not isinstance(data, dict):
+            raise SweepError(f"{path}: scenario.cities.{city} is not a mapping of the city's settings")
+    if not isinstance(experiment, dict) or not isinstance(experiment.get("parameters"), list):
+        raise SweepError(f"{path}: no experiment.parameters; it is not a sweep's resolved config")
+    for i, p in enumerate(experiment["parameters"]):
+        if not isinstance(p, dict) or not isinstance(p.get("key"), str):
+            raise SweepError(f"{path}: experiment.parameters.{i} has no key")
+    if not isinstance(experiment.get("outcomes", []), list):
+        raise SweepError(f"{path}: experiment.outcomes is not a list")
+    return config
 
 
 def _fmt(value) -> str:

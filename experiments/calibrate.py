@@ -3,11 +3,13 @@
 Examples:
     python -m experiments.calibrate scenario=xian_vs_zhengzhou
     python -m experiments.calibrate scenario=zhejiang backend=dask workers=8
-    python -m experiments.calibrate scenario=xian_vs_zhengzhou calibration.rounds=2 publish=false
+    python -m experiments.calibrate scenario=xian_vs_zhengzhou calibration.rounds=2
+    python -m experiments.calibrate scenario=zhejiang publish=true        # rewrite configs/ and docs/ with the fit
     python -m experiments.calibrate scenario=xian_vs_zhengzhou resume=true     # finish a stopped calibration
-It writes into its run folder (results/calibration/...), and with publish=true
-(default) the fitted values to configs/calibration/<scenario>.yaml and the
-report to docs/calibration.md.
+It writes into its run folder (results/calibration/...). Only with publish=true
+does it also rewrite tracked files: the fitted values in
+configs/calibration/<scenario>.yaml (which every later run of the scenario
+loads) and the report in docs/calibration.md.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from experiments.config import register_calibrate_schemas
 from experiments.design import ParameterSpec
 from experiments.engine import SweepInterrupted
 from sim.cli import Command, run_command
+from sim.folders import discard
+from sim.atomic import atomic, write_text
 from sim.config import CONFIG_DIR, PROJECT_ROOT, results_dir, to_params
 from sim.params import ParamError, RunParams, apply_overrides, to_dict
 
@@ -80,19 +84,25 @@ def previous_calibration(scenario: str) -> dict | None:
     return yaml.safe_load(path.read_text()) if path.exists() else None
 
 
-def publish(record: dict, folder: Path, scenario: str) -> None:
-    """Copy the fitted values into configs/calibration/ and the report into docs/."""
-    if record["fitted"]:
-        (CONFIG_DIR / "calibration").mkdir(exist_ok=True)
-        shutil.copyfile(folder / f"{scenario}.yaml", CONFIG_DIR / "calibration" / f"{scenario}.yaml")
+def publish(record: dict, folder: Path, scenario: str) -> list[Path]:
+    """Copy the fitted values into configs/calibration/ and the report into docs/ (only with publish=true).
+
+    Each file is copied under a temporary name and renamed into place, so a
+    failed publish never leaves a half-written tracked file; returns what it wrote.
+    """
     docs = PROJECT_ROOT / "docs"
-    (docs / "calibration").mkdir(parents=True, exist_ok=True)
-    (docs / "img").mkdir(exist_ok=True)
-    (docs / "calibration" / f"{scenario}.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
-    shutil.copyfile(folder / "fit.png", docs / "img" / f"calibration_{scenario}.png")
+    copies = [(folder / "fit.png", docs / "img" / f"calibration_{scenario}.png")]
     if record["fitted"]:
-        shutil.copyfile(folder / "spread.png", docs / "img" / f"calibration_{scenario}_spread.png")
-    calibration_docs.write(docs)
+        copies += [(folder / f"{scenario}.yaml", CONFIG_DIR / "calibration" / f"{scenario}.yaml"),
+                   (folder / "spread.png", docs / "img" / f"calibration_{scenario}_spread.png")]
+    for _, target in copies:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    (docs / "calibration").mkdir(parents=True, exist_ok=True)
+    for source, target in copies:
+        atomic(target, lambda tmp, source=source: shutil.copyfile(source, tmp))
+    record_path = docs / "calibration" / f"{scenario}.json"
+    write_text(record_path, json.dumps(record, indent=2, default=str))
+    return [target for _, target in copies] + [record_path, calibration_docs.write(docs)]
 
 
 def calibrate_task(cfg: DictConfig, out: Path) -> None:
@@ -103,7 +113,7 @@ def calibrate_task(cfg: DictConfig, out: Path) -> None:
     if cfg.resume and not (out / "round_1").exists():
         previous = latest_unfinished(base.scenario.name, calibration_fingerprint(cal, base))
         if previous is not None and previous != out:
-            shutil.rmtree(out, ignore_errors=True)
+            discard(out)  # the folder made for this command, still empty: it continues in `previous` instead
             folder = previous
             print(f"resuming {folder}")
         else:
@@ -117,13 +127,16 @@ def calibrate_task(cfg: DictConfig, out: Path) -> None:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(1) from None
     record = write_outputs(result, cal, folder, command, base, previous_calibration(result.scenario))
-    if cfg.publish:
-        publish(record, folder, result.scenario)
+    published = publish(record, folder, result.scenario) if cfg.publish else []
     print(result.facts[["fact", "target", "tolerance", "mean", "sd", "holds"]].to_string(index=False))
     print(f"fitted: {json.dumps(result.fitted)}")
     print(f"loss: {result.search_loss:.3f} (search), {result.validation_loss:.3f} (validation), "
           f"{result.held_out_loss:.3f} (held-out facts)")
-    print(f"outputs: {folder}" + ("; published to configs/calibration/ and docs/calibration.md" if cfg.publish else ""))
+    print(f"outputs: {folder}")
+    if published:
+        print("published (tracked files rewritten): " + ", ".join(str(p.relative_to(PROJECT_ROOT)) for p in published))
+    else:
+        print("not published: configs/calibration/ and docs/ are unchanged; add publish=true to write the fit there")
 
 
 def check_fixed(cal: CalibrationParams, base: RunParams) -> None:

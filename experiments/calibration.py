@@ -44,6 +44,7 @@ from experiments.engine import run_sweep  # noqa: E402
 from experiments.evaluators import make_evaluator  # noqa: E402
 from experiments.lock import FolderLock  # noqa: E402
 from experiments.facts import facts_for, fitted_for, held_out_for, loss, loss_of_runs  # noqa: E402
+from sim.atomic import atomic, write_json, write_text  # noqa: E402
 from sim.params import ParamError, RunParams, to_dict  # noqa: E402
 from sim.runner import git_revision  # noqa: E402
 
@@ -113,7 +114,7 @@ def _calibrate_locked(cal: CalibrationParams, base: RunParams, folder: Path, sce
     stamp = folder / "fingerprint"
     if stamp.exists() and stamp.read_text().strip() != tag:
         raise ParamError("hydra.run.dir", f"{folder} holds a different calibration; pick another folder")
-    stamp.write_text(tag + "\n")
+    write_text(stamp, tag + "\n")
     t0 = time.perf_counter()
     keys = [p.key for p in cal.parameters]
     study, space = _study(cal)
@@ -271,7 +272,7 @@ def plot_fit(result: CalibrationResult, path: Path) -> Path:
     ax.set_title(f"{result.scenario}: fit to the published facts, {len(ok)} replicates", fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path)
+    atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
     plt.close(fig)
     return path
 
@@ -300,7 +301,7 @@ def plot_spread(record: dict, path: Path) -> Path:
                   "red when over half of the range, i.e. loose; dot: the fitted value)", fontsize=8)
     ax.set_title(f"{record['scenario']}: how well the facts pin each parameter down", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path)
+    atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
     plt.close(fig)
     return path
 
@@ -379,10 +380,10 @@ def write_outputs(result: CalibrationResult, cal: CalibrationParams, folder: Pat
     """Write calibration.json, fit.png, spread.png, history.csv and the fitted YAML into the run folder."""
     folder = Path(folder)
     record = result_json(result, cal, command, base)
-    (folder / "calibration.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
-    result.history.to_csv(folder / "history.csv", index=False)
+    write_json(folder / "calibration.json", record)
+    atomic(folder / "history.csv", lambda tmp: result.history.to_csv(tmp, index=False))
     plot_fit(result, folder / "fit.png")
     if result.fitted:  # a validation-only record has no spread and no calibration file of its own
         plot_spread(record, folder / "spread.png")
-        (folder / f"{result.scenario}.yaml").write_text(calibrated_yaml(result, command, previous), encoding="utf-8")
+        write_text(folder / f"{result.scenario}.yaml", calibrated_yaml(result, command, previous))
     return record

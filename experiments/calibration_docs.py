@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from experiments.facts import FACTS
+from sim.atomic import write_text
 
 HEADER = """# Calibration against the published facts
 
@@ -215,5 +216,5 @@ def _across(records: dict) -> list[str]:
 def write(docs_dir: Path) -> Path:
     """Render and write docs_dir/calibration.md."""
     path = docs_dir / "calibration.md"
-    path.write_text(render(docs_dir), encoding="utf-8")
+    write_text(path, render(docs_dir))
     return path

@@ -97,10 +97,32 @@ class SweepSettings:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        if not 0 <= self.workers <= 4096:
-            raise ParamError("workers", f"{self.workers} is out of range; allowed [0, 4096] (0: all cores)")
         if self.address and self.backend != "dask":
             raise ParamError("address", "a scheduler address needs backend=dask")
+        if self.address:  # a remote cluster's workers are its own machines, not this one's cores
+            if not 0 <= self.workers <= MAX_REMOTE_WORKERS:
+                raise ParamError("workers", f"{self.workers} is out of range; allowed [0, {MAX_REMOTE_WORKERS}]")
+            return
+        most = max_local_workers()
+        if not 0 <= self.workers <= most:
+            # Each worker is a process of its own here: thousands of them on a few cores only thrash (and may
+            # exhaust memory or process limits) before the first run finishes.
+            raise ParamError("workers", f"{self.workers} is out of range; allowed [0, {most}] on this machine "
+                                        f"({WORKERS_PER_CORE} x its {most // WORKERS_PER_CORE} usable cores; "
+                                        "0: all cores)")
+
+
+# Local worker processes per usable core at most: runs are CPU-bound, so past one a core they only share it; four
+# leaves room to oversubscribe on purpose (a test of the pool, a core count the affinity mask under-reports).
+WORKERS_PER_CORE = 4
+MAX_REMOTE_WORKERS = 4096
+
+
+def max_local_workers() -> int:
+    """The most worker processes a local pool or LocalCluster may start on this machine."""
+    from experiments.evaluators import default_workers  # the process pool's module: only when settings are checked
+
+    return WORKERS_PER_CORE * default_workers()
 
 
 def evaluator_settings(cfg: DictConfig) -> SweepSettings:
@@ -154,7 +176,7 @@ def calibrate_schema() -> type:
         ("calibration", calibration, field(default_factory=calibration)),
         *evaluator_fields(),
         ("resume", bool, field(default=False)),
-        ("publish", bool, field(default=True)),
+        ("publish", bool, field(default=False)),
     ], bases=(schema_of(RunParams),))
 
 

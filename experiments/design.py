@@ -12,6 +12,7 @@ import enum
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,12 @@ class DesignKind(enum.Enum):
 
 
 OUTCOMES = tuple(REGISTRY)  # what a sweep may keep: the outcome registry (sim/outcomes.py)
+
+# The most runs one sweep may have (points x replicates; the error message names it). The run table is built in
+# memory before the first run and the merged tables after the last, so a size typed by mistake must be refused
+# before either; a question that needs more runs is split into several sweeps.
+MAX_RUNS = 1_000_000
+SAMPLERS = ("lhs", "sobol", "morris")
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,12 @@ class ExperimentParams:
             raise ParamError("experiment.parameters", f"a key is listed twice: {keys}")
         for i, p in enumerate(self.parameters):
             where = f"experiment.parameters[{i}] ({p.key})"
+            if p.key == "seed":  # the run table's own `seed` column: each run's seed is spawned, never a design value
+                raise ParamError(where, "a sweep cannot vary `seed`: each run's seed is spawned from "
+                                        "experiment.root_seed; vary experiment.root_seed or experiment.replicates")
+            if p.values and (p.low is not None or p.high is not None):
+                raise ParamError(where, "give either `values` (grid, points) or `low` and `high` (lhs, sobol, "
+                                        "morris), not both")
             if self.design in (DesignKind.grid, DesignKind.points) and not p.values:
                 raise ParamError(where, f"a {self.design.value} design needs `values` for every parameter")
             if self.design is DesignKind.points and len(p.values) != len(self.parameters[0].values):
@@ -94,6 +107,45 @@ class ExperimentParams:
             if self.design not in (DesignKind.grid, DesignKind.points):
                 if p.low is None or p.high is None or not p.low < p.high:
                     raise ParamError(where, f"a {self.design.value} design needs low < high")
+        n_runs = run_count(self)
+        if n_runs > MAX_RUNS:
+            if self.design.value in SAMPLERS:
+                lower = "experiment.samples or experiment.replicates"
+            else:
+                lower = "the number of values in experiment.parameters, or experiment.replicates"
+            raise ParamError("experiment", f"the design has {n_runs:,} runs ({_size_text(self)}); allowed at most "
+                                           f"{MAX_RUNS:,} runs: lower {lower}")
+
+
+def point_count(exp: ExperimentParams) -> int:
+    """How many points the design has, counted without building it (design_points has exactly this many rows)."""
+    k = len(exp.parameters)
+    if exp.design is DesignKind.grid:
+        return math.prod(len(p.values) for p in exp.parameters)
+    if exp.design is DesignKind.points:
+        return len(exp.parameters[0].values)
+    if exp.design is DesignKind.sobol:
+        return exp.samples * (k + 2)  # Saltelli without second-order indices (`_unit_sample`)
+    if exp.design is DesignKind.morris:
+        return exp.samples * (k + 1)  # one trajectory visits k + 1 points
+    return exp.samples
+
+
+def run_count(exp: ExperimentParams) -> int:
+    """How many runs the design has: points x replicates, without building either."""
+    return point_count(exp) * exp.replicates
+
+
+def _size_text(exp: ExperimentParams) -> str:
+    k = len(exp.parameters)
+    points = {
+        "grid": " x ".join(str(len(p.values)) for p in exp.parameters) + " grid points",
+        "points": f"{point_count(exp):,} points",
+        "lhs": f"samples {exp.samples:,}",
+        "sobol": f"samples {exp.samples:,} x (k + 2 = {k + 2}) points",
+        "morris": f"samples {exp.samples:,} x (k + 1 = {k + 1}) points",
+    }[exp.design.value]
+    return f"{points} x replicates {exp.replicates:,}"
 
 
 def design_points(exp: ExperimentParams) -> pd.DataFrame:
@@ -195,5 +247,5 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["DesignKind", "ExperimentParams", "OUTCOMES", "ParameterSpec", "code_fingerprint", "design_points",
-           "fingerprint", "run_table"]
+__all__ = ["DesignKind", "ExperimentParams", "MAX_RUNS", "OUTCOMES", "ParameterSpec", "code_fingerprint",
+           "design_points", "fingerprint", "point_count", "run_count", "run_table"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,12 +14,13 @@ from tqdm.auto import tqdm
 
 from experiments.design import ExperimentParams, fingerprint, run_table
 from experiments.evaluate import RunTask
-from experiments.evaluators import make_evaluator
+from experiments.evaluators import default_workers, make_evaluator
 from experiments.lock import FolderLock
 from experiments.report import capital_probability, plot_capital_probability
-from experiments.store import ResultStore
-from sim.atomic import write_json
-from sim.params import ParamError, RunParams, apply_overrides, to_dict
+from experiments.store import ResultStore, UnreadableDesign
+from sim.atomic import atomic, write_json, write_text
+from sim.outcomes import OUTCOMES
+from sim.params import ParamError, RunParams, apply_overrides, from_dict, to_dict
 from sim.runner import git_revision, package_versions
 
 
@@ -26,13 +29,38 @@ class SweepInterrupted(RuntimeError):
 
 
 def check_keys(experiment: ExperimentParams, base: dict) -> None:
-    """Every varied key must name an existing config key (values are checked run by run)."""
-    for p in experiment.parameters:
-        probe = p.values[0] if p.values else p.low
-        try:
-            apply_overrides(base, {p.key: probe})
-        except ParamError as err:
-            raise ParamError(f"experiment.parameters ({p.key})", err.message) from None
+    """Every varied key must name an existing config key, and every value the design gives it must be allowed.
+
+    Grid and points designs are checked value by value; a sampler's values
+    lie between its low and high, so those two are checked. A bad value found
+    here is one line before the sweep starts, instead of a folder of failed
+    runs. Each value is checked alone against the base, not in combination.
+    """
+    for i, p in enumerate(experiment.parameters):
+        where = f"experiment.parameters[{i}] ({p.key})"
+        seen: set[str] = set()
+        for value in p.values if p.values else (p.low, p.high):
+            if repr(value) in seen:  # repr: values may be unhashable (a list for a tuple key)
+                continue
+            seen.add(repr(value))
+            try:
+                from_dict(RunParams, apply_overrides(base, {p.key: value}))
+            except ParamError as err:
+                message = err.message if err.key == p.key else f"{value!r} makes {err.key} invalid: {err.message}"
+                raise ParamError(where, message) from None
+
+
+@dataclass
+class _Plan:
+    """What a call of run_sweep will do in its folder, worked out before any evaluator is opened."""
+
+    store: ResultStore
+    design: pd.DataFrame
+    tag: str
+    done: set[int]
+    tasks: list[RunTask]
+    was_complete: bool  # the manifest said complete before this call
+    repaired: bool  # a merged table was set aside: the tables must be merged again
 
 
 def run_sweep(experiment: ExperimentParams, base: RunParams, folder: Path, backend: str = "local",
@@ -42,67 +70,100 @@ def run_sweep(experiment: ExperimentParams, base: RunParams, folder: Path, backe
 
     A folder that already holds this sweep's design is resumed: finished
     runs are kept and only the missing ones are computed. A folder holding a
-    different sweep, or held by another process, is refused. `evaluator`: an
-    open evaluator to reuse (e.g. one pool for a calibration's rounds); by
-    default one is opened for this sweep and closed after it.
+    different sweep, one whose design cannot be read, or one held by another
+    process, is refused (ParamError, before anything in it changes). Merged
+    tables that are lost or damaged are set aside and their runs computed
+    again. `evaluator`: an open evaluator to reuse (e.g. one pool for a
+    calibration's rounds); by default one is opened for this sweep, only if
+    there is a run to compute, and closed after it.
     """
     folder = Path(folder)
     base_dict = to_dict(base)
     check_keys(experiment, base_dict)
     with FolderLock(folder):  # a second process into the same folder is refused at once
+        plan = _plan(experiment, base, base_dict, folder, config_text)
         if evaluator is not None:
-            return _run_locked(experiment, base, base_dict, folder, evaluator, progress, config_text)
-        with make_evaluator(backend, base_dict, workers, address) as opened:
-            return _run_locked(experiment, base, base_dict, folder, opened, progress, config_text)
+            return _run_locked(experiment, base, folder, plan, evaluator, progress)
+        chosen = make_evaluator(backend, base_dict, workers, address)
+        if not plan.tasks:  # nothing to compute: starting worker processes would only cost time
+            return _run_locked(experiment, base, folder, plan, chosen, progress)
+        with chosen as opened:
+            return _run_locked(experiment, base, folder, plan, opened, progress)
 
 
-def _run_locked(experiment: ExperimentParams, base: RunParams, base_dict: dict, folder: Path, evaluator,
-                progress: bool, config_text: str | None) -> pd.DataFrame:
+def _plan(experiment: ExperimentParams, base: RunParams, base_dict: dict, folder: Path,
+          config_text: str | None) -> _Plan:
     store = ResultStore(folder)
     tag = fingerprint(experiment, base_dict)
-    if store.has_design():
-        design, old_tag = store.design()
+    if store.has_design():  # read before anything is written: a folder that cannot be resumed stays as it was
+        try:
+            design, old_tag = store.design()
+        except UnreadableDesign as err:
+            raise ParamError("hydra.run.dir", f"{folder / 'design.parquet'} is unreadable ({err}); this folder "
+                                              "cannot be resumed; choose another folder") from None
         if old_tag != tag:
             raise ParamError("hydra.run.dir", f"{folder} holds a different sweep; pick another folder")
     else:
         design = run_table(experiment)
         store.write_design(design, tag)
     if config_text is not None:
-        (folder / "config.yaml").write_text(config_text, encoding="utf-8")
+        write_text(folder / "config.yaml", config_text)
 
-    done = store.done()
+    was_complete = _manifest_status(folder) == "complete"
+    repair = store.check_merged(design, experiment.keep_every, base.steps, was_complete)
+    done = store.done() - repair.redo
     todo = design[~design.run_id.isin(done)]
+    if repair.problems:
+        aside = ", ".join(repair.set_aside) or "nothing (no table was there)"
+        print(f"{folder}: {'; '.join(repair.problems)}: set aside {aside}; {len(todo)} of {len(design)} runs "
+              "will be computed again")
     keys = [p.key for p in experiment.parameters]
     tasks = [RunTask(int(r["run_id"]), int(r["seed"]), {k: _plain(r[k]) for k in keys})
              for r in todo.to_dict("records")]
+    return _Plan(store, design, tag, done, tasks, was_complete, bool(repair.problems))
+
+
+def _run_locked(experiment: ExperimentParams, base: RunParams, folder: Path, plan: _Plan, evaluator,
+                progress: bool) -> pd.DataFrame:
+    store, design, done, tasks = plan.store, plan.design, plan.done, plan.tasks
     started = datetime.now(timezone.utc)
-    manifest = _manifest(experiment, base, tag, evaluator.describe(), len(design), started)
-    write_json(folder / "manifest.json", {**manifest, "status": "running", "resumed_with_done": len(done)})
+    manifest = _manifest(experiment, base, plan.tag, evaluator.describe(), len(design), started)
+    # A finished sweep's manifest stays `complete` when a rerun has nothing to compute: it is still true.
+    if tasks or not plan.was_complete:
+        write_json(folder / "manifest.json", {**manifest, "status": "running", "resumed_with_done": len(done)})
 
     if done:
         print(f"resuming {folder}: {len(done)} of {len(design)} runs already done")
+    if tasks:
+        months = int(design["steps"].max()) if "steps" in design.columns else base.steps  # `steps` may be varied
+        print(announcement(experiment, base, len(tasks), len(design), evaluator, months))
     t0 = time.perf_counter()
-    bar = tqdm(total=len(design), initial=len(design) - len(tasks), unit="run", desc=experiment.name,
-               disable=None if progress else True, smoothing=0.1)
     finished = 0
-    try:
-        for result in evaluator.map(tasks, experiment.outcomes, experiment.keep_every):
-            store.add(result)
-            finished += 1
-            bar.update()
-    except BaseException as err:
+    if tasks:
+        bar = tqdm(total=len(design), initial=len(design) - len(tasks), unit="run", desc=experiment.name,
+                   disable=None if progress else True, smoothing=0.1)
+        try:
+            for result in evaluator.map(tasks, experiment.outcomes, experiment.keep_every):
+                store.add(result)
+                finished += 1
+                bar.update()
+        except BaseException as err:
+            bar.close()
+            write_json(folder / "manifest.json", {**manifest, "status": "interrupted", "error": repr(err),
+                                                   "computed_this_time": finished})
+            raise SweepInterrupted(
+                f"sweep stopped after {len(done) + finished} of {len(design)} runs ({err!r}); "
+                f"rerun the same command with resume=true or hydra.run.dir={folder} to finish") from err
         bar.close()
-        write_json(folder / "manifest.json", {**manifest, "status": "interrupted", "error": repr(err),
-                                               "computed_this_time": finished})
-        raise SweepInterrupted(
-            f"sweep stopped after {len(done) + finished} of {len(design)} runs ({err!r}); "
-            f"rerun the same command with resume=true or hydra.run.dir={folder} to finish") from err
-    bar.close()
 
-    runs = store.merge(design)
+    if tasks or plan.repaired or store.parts.exists() or not (folder / "runs.parquet").exists():
+        runs = store.merge(design)
+    else:  # the tables were checked whole and nothing is new: rewriting them would change nothing
+        runs = pd.read_parquet(folder / "runs.parquet")
+    keys = [p.key for p in experiment.parameters]
     cities = [c.id for c in base.scenario.cities]
     table = capital_probability(runs, keys, cities)
-    table.to_csv(folder / "capital_probability.csv", index=False)
+    atomic(folder / "capital_probability.csv", lambda p: table.to_csv(p, index=False))
     plot_capital_probability(table, keys, cities, folder / "capital_probability.png")
     counts = runs.status.value_counts().to_dict()
     write_json(folder / "manifest.json", {
@@ -110,6 +171,81 @@ def _run_locked(experiment: ExperimentParams, base: RunParams, base_dict: dict, 
         "wall_time_s": round(time.perf_counter() - t0, 3), "computed_this_time": finished,
         "runs_ok": int(counts.get("ok", 0)), "runs_failed": int(counts.get("failed", 0))})
     return runs
+
+
+def _manifest_status(folder: Path) -> str | None:
+    """The status a folder's manifest records, or None if it has no readable one."""
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("status") if isinstance(data, dict) else None
+
+
+# --------------------------------------------------------------------------- announcing the work
+
+
+def announcement(experiment: ExperimentParams, base: RunParams, n_tasks: int, n_runs: int, evaluator,
+                 months: int | None = None) -> str:
+    """One line before the first run: runs, months, workers and an estimated wall time from a quick probe.
+
+    Printed whether or not stdout is a terminal: a job of hours should say so
+    in its log before it starts, not only on a progress bar.
+    """
+    months = base.steps if months is None else months
+    done = n_runs - n_tasks
+    head = (f"{experiment.name}: {n_tasks:,} runs to compute ({done:,} of {n_runs:,} already done), "
+            f"{'up to ' if months != base.steps else ''}{months} months each")
+    per_run = probe_seconds_per_run(base, experiment.outcomes, months=months)
+    address = getattr(evaluator, "address", None)
+    if address:  # a remote cluster: its size is not known here
+        where = f"on the Dask cluster at {address}"
+        if per_run is None:
+            return f"{head}, {where}"
+        return (f"{head}, {where}; estimated {_duration(per_run * n_tasks)} of computing in all, divided among "
+                f"the cluster's workers (an estimate from a short probe in this process)")
+    workers = int(getattr(evaluator, "workers", 0) or default_workers())
+    head = f"{head}, {workers} worker{'s' if workers != 1 else ''}"
+    if per_run is None:
+        return head
+    parallel = max(1, min(workers, default_workers()))  # workers beyond the cores share them
+    return (f"{head}; estimated wall time {_duration(per_run * n_tasks / parallel)} "
+            f"(an estimate from a short probe in this process: {per_run * 1000:,.0f} ms a run on one core)")
+
+
+def probe_seconds_per_run(base: RunParams, outcomes: tuple[str, ...], months: int | None = None,
+                          probe_months: int = 3, budget_s: float = 0.3) -> float | None:
+    """Seconds a run of `months` (default: the base's steps) takes on one core, from building the base scenario's
+    model and timing its first few months (at most `probe_months`, for about `budget_s` at most); None if the
+    probe itself fails."""
+    from sim.model import ContestModel
+
+    months = base.steps if months is None else months
+    try:
+        t0 = time.perf_counter()
+        model = ContestModel(base)
+        built = time.perf_counter()
+        stepped = 0
+        while stepped < min(probe_months, base.steps) and (stepped == 0 or time.perf_counter() - built < budget_s):
+            model.step()
+            stepped += 1
+        per_month = (time.perf_counter() - built) / stepped
+    except Exception:  # noqa: BLE001 - the estimate is a courtesy; the runs report their own errors
+        return None
+    per_run = (built - t0) + per_month * months
+    if any(OUTCOMES[name].counterfactual for name in outcomes if name in OUTCOMES):
+        per_run *= 1 + len(base.scenario.cities)  # each city's no-policy run, as long as the run itself
+    return per_run
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
 
 
 def _manifest(experiment: ExperimentParams, base: RunParams, tag: str, evaluator: str, n_runs: int,

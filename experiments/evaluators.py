@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -25,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
 from experiments.evaluate import RunResult, RunTask, evaluate
+from sim.params import ParamError
 
 BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 WORKER_DIED = "worker process died while running this point (it was run again alone and died again)"
@@ -32,10 +34,32 @@ WORKER_DIED = "worker process died while running this point (it was run again al
 _worker: dict = {}
 
 
-def _init_worker(base: Mapping, function: Callable) -> None:
+def _init_worker(base: Mapping, function: Callable, parent: int) -> None:
+    die_with_parent(parent)
     os.environ.update(BLAS_ENV)
     one_blas_thread()
     _worker.update(base=base, function=function)
+
+
+def die_with_parent(parent: int) -> None:
+    """End this worker as soon as the process that started it is gone (even by kill -9).
+
+    An orphaned worker would keep running for minutes, holding the command's
+    stdout and stderr open, so a caller reading them would hang. A daemon
+    thread polls the parent pid (portable, and unlike Linux's PR_SET_PDEATHSIG
+    it does not fire when merely the thread that started the worker ends).
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def one_blas_thread() -> None:
@@ -69,8 +93,13 @@ class _Pooled:
         self._open()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is not None:
+            self._abort()  # stopped (an error, Ctrl-C, kill -TERM): do not wait for the runs in flight
         self._close()
+
+    def _abort(self) -> None:
+        """Stop the workers at once (a subclass that can)."""
 
     def map(self, tasks: Iterable[RunTask], outcomes: tuple[str, ...], keep_every: int) -> Iterator[RunResult]:
         """Yield each task's result as soon as it finishes."""
@@ -95,7 +124,7 @@ class LocalEvaluator(_Pooled):
         for key, value in BLAS_ENV.items():
             os.environ.setdefault(key, value)
         self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_init_worker,
-                                         initargs=(self.base, self.function))
+                                         initargs=(self.base, self.function, os.getpid()))
 
     def _is_open(self) -> bool:
         return self._pool is not None
@@ -104,6 +133,11 @@ class LocalEvaluator(_Pooled):
         if self._pool is not None:  # on any stop (an error, Ctrl-C, the consumer giving up): drop runs not started
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def _abort(self) -> None:
+        # ProcessPoolExecutor has no public terminate before Python 3.14; its worker table is the only handle.
+        for process in list(getattr(self._pool, "_processes", {}).values()):
+            process.terminate()
 
     def _map(self, tasks: list[RunTask], outcomes: tuple[str, ...], keep_every: int) -> Iterator[RunResult]:
         queue, suspects = deque(tasks), deque()
@@ -164,7 +198,12 @@ class DaskEvaluator(_Pooled):
         for key, value in BLAS_ENV.items():
             os.environ.setdefault(key, value)
         if self.address:
-            self._client = Client(self.address)
+            try:
+                self._client = Client(self.address, timeout=CONNECT_TIMEOUT)
+            except (OSError, ValueError) as err:  # TimeoutError is an OSError: nothing answered there
+                raise ParamError("address", f"no Dask scheduler answered at {self.address} within {CONNECT_TIMEOUT} "
+                                            f"({type(err).__name__}); start one with `dask scheduler`, or drop address "
+                                            "to use a LocalCluster") from None
         else:
             import dask
 
@@ -218,6 +257,17 @@ class DaskEvaluator(_Pooled):
 
     def describe(self) -> str:
         return f"dask at {self.address}" if self.address else f"dask LocalCluster, {self.workers} workers"
+
+
+ADDRESS = re.compile(r"((tcp|tls|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:]+:\d{1,5}")
+CONNECT_TIMEOUT = "10s"
+
+
+def check_address(address: str | None) -> None:
+    """A Dask scheduler address must read as [protocol://]host:port before anything is started."""
+    if address and not ADDRESS.fullmatch(address):
+        raise ParamError("address", f"{address!r} is not a scheduler address; write tcp://host:port "
+                                    "(e.g. tcp://10.0.0.5:8786), or null for a LocalCluster")
 
 
 def make_evaluator(backend: str, base: Mapping, workers: int = 0, address: str | None = None):

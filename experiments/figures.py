@@ -32,9 +32,14 @@ def _colour(sweep: Sweep, place: str):
 
 
 def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    """Lay out, write atomically (a full disk leaves no half a PNG under its name) and free the figure."""
+    from sim.atomic import save_figure
+
+    try:
+        fig.tight_layout()
+        save_figure(fig, path, dpi=110)
+    finally:
+        plt.close(fig)  # also on failure: pyplot keeps every open figure alive
     return path
 
 

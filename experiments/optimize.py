@@ -49,7 +49,9 @@ def register() -> None:
 def to_optimize(cfg: DictConfig) -> OptimizeParams:
     """Validated settings from a composed config."""
     levers = OmegaConf.to_container(cfg.levers, resolve=True, structured_config_mode=SCMode.DICT)
-    specs = tuple(ParameterSpec(p["key"], low=p["low"], high=p["high"]) for p in levers)
+    # `values` is kept so that a categorical lever is refused by name rather than silently searched as a range.
+    specs = tuple(ParameterSpec(p["key"], values=tuple(p.get("values") or ()), low=p["low"], high=p["high"])
+                  for p in levers)
     evaluator_settings(cfg)  # workers and address checked as for a sweep
     return OptimizeParams(city=cfg.city_id, levers=specs, target=cfg.target, trials=cfg.trials,
                           replicates=cfg.replicates, rivals=cfg.rivals, root_seed=cfg.root_seed)

@@ -9,14 +9,26 @@ every place's share over time at chosen design points, and the fiscal
 accounts (subsidy paid, outlay per job and per added job, tax and tourism
 returned per yuan). The engine also uses `capital_probability` and its
 figure for every sweep.
+
+Everything is checked before anything is written: the sweep's files, the
+arguments, and that `report/` holds nothing but an earlier report's files
+(those listed in its `.drama-report` marker; without a marker, the names the
+report writes). The new report is written into a hidden folder inside
+`report/` and only then moved over the earlier one, so a failure (a full
+disk) leaves the earlier report whole and no file half-written under its name.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import html
+import os
+import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -25,6 +37,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from experiments.analysis import SweepError  # noqa: E402
+from sim.atomic import save_figure, write_csv, write_text  # noqa: E402
+
+MARKER = ".drama-report"  # in report/: the names of the files the report wrote there
+STAGING = ".partial-"  # prefix of the folder inside report/ a new report is written into
+# What a report wrote before it kept a marker: recognised as its own only in a folder without one.
+EARLIER = re.compile(r"report\.(md|html)|capital_probability\.csv|p_capital\.png|months_to_capital\.png"
+                     r"|outcome_\w+\.png|fan_point_\d+\.png|prim_boxes\.csv|prim_peeling\.png"
+                     r"|sensitivity\.(csv|png)|fiscal\.(csv|png)")
 
 
 def capital_probability(runs: pd.DataFrame, keys: list[str], cities: list[str]) -> pd.DataFrame:
@@ -65,9 +87,11 @@ def plot_capital_probability(table: pd.DataFrame, keys: list[str], cities: list[
             ax.set_xlabel(short[0], fontsize=8)
             ax.set_ylim(-0.02, 1.02)
         ax.set_title(f"P(capital = {city})", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        fig.tight_layout()
+        save_figure(fig, path)
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -108,29 +132,153 @@ def _default_points(probability: pd.DataFrame, cities: list[str]) -> list[int]:
 
 
 def write_report(folder: Path, points: list[int] | None = None) -> Path:
-    """Write `<folder>/report/report.md` and `report.html` with their figures; returns the report folder."""
-    from experiments import figures
-    from experiments.analysis import fiscal_table, load_sweep, months_to_capital, summary_sentences
+    """Write `<folder>/report/report.md` and `report.html` with their figures and tables; returns the report folder.
 
+    Raises SweepError (before writing anything) for a folder that is not a
+    usable sweep, a design point that is not in it, or a `report/` holding
+    files the report did not write; OSError, naming the file in the report
+    folder, when a write fails (the earlier report is then left as it was).
+    """
+    from experiments.analysis import load_sweep
+
+    folder = Path(folder)
     sweep = load_sweep(folder)
-    out = Path(folder) / "report"
-    out.mkdir(exist_ok=True)
+    design = _check_sweep(sweep)
     probability = capital_probability(sweep.runs, sweep.keys, sweep.cities)
-    probability.to_csv(out / "capital_probability.csv", index=False)
-    points = points if points is not None else _default_points(probability, sweep.cities)
-    unknown = sorted(set(points) - set(probability.point_id))
+    points = _check_points(points, probability, sweep.cities)
+    out = folder / "report"
+    earlier = _own_files(out)
+
+    made_out, stage, done = not out.exists(), None, False
+    try:
+        try:
+            out.mkdir(exist_ok=True)
+            stage = Path(tempfile.mkdtemp(prefix=STAGING, dir=out))
+        except OSError as err:
+            err.filename = str(out)  # not the random name of the folder that could not be made
+            raise
+        written = _build(sweep, design, probability, points, stage)
+        _install(stage, out, written, earlier)
+        done = True
+    except OSError as err:
+        if stage is not None and err.filename and Path(err.filename).parent == stage:
+            err.filename = str(out / Path(err.filename).name)  # the file's real name, not where it was staged
+        raise
+    finally:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+        if made_out and not done:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if empty: the failure leaves no trace of this report
+    return out
+
+
+def _check_sweep(sweep) -> object | None:
+    """Refuse a sweep with nothing to report; return its ExperimentParams when it needs sensitivity indices."""
+    runs, config_path = sweep.runs, sweep.folder / "config.yaml"
+    if not len(runs):
+        raise SweepError(f"{sweep.folder / 'runs.parquet'}: no runs, so there is nothing to report")
+    ok = runs[runs.status == "ok"]
+    if not len(ok):
+        first = runs.sort_values("run_id").iloc[0]
+        error = " ".join(str(first.get("error") or "no error recorded").split())
+        raise SweepError(f"{sweep.folder}: all {len(runs)} runs failed, so there is nothing to report; "
+                         f"the first (run {first.run_id}): {error[:400]}")
+    if "capital" not in runs.columns:  # the table, not the config, says what the runs kept
+        kept = ", ".join(map(str, sweep.config["experiment"].get("outcomes", []))) or "none"
+        raise SweepError(f"{config_path}: the sweep did not keep the outcome `capital` (experiment.outcomes: {kept}), "
+                         f"so there is nothing to report; rerun it with capital among experiment.outcomes")
+    if str(sweep.config["experiment"].get("design", "grid")) in ("sobol", "morris"):
+        try:
+            return sweep.experiment
+        except (ValueError, TypeError, KeyError) as err:
+            raise SweepError(f"{config_path}: experiment: {' '.join(str(err).split())}") from None
+    return None
+
+
+def _check_points(points: list[int] | None, probability: pd.DataFrame, cities: list[str]) -> list[int]:
+    if points is None:
+        return _default_points(probability, cities)
+    ids = set(probability.point_id.astype(int))
+    unknown = [p for p in points if p not in ids]
     if unknown:
-        raise ValueError(f"--points: no design point {unknown[0]}; allowed 0 to {int(probability.point_id.max())}")
+        raise SweepError(f"--points: no design point {unknown[0]}; the design points are {min(ids)} to {max(ids)}")
+    return list(dict.fromkeys(points))
+
+
+def _own_files(out: Path) -> set[str]:
+    """The files in `out` an earlier report wrote (to be replaced); SweepError if anything else is there."""
+    if not out.exists() and not out.is_symlink():
+        return set()
+    if not out.is_dir():
+        raise SweepError(f"{out}: a file, where the report writes its folder; move it away and run the report again")
+    listed = None
+    if (out / MARKER).is_file():
+        try:
+            text = (out / MARKER).read_text(encoding="utf-8", errors="replace")
+        except OSError as err:
+            raise SweepError(f"{out / MARKER}: cannot read it ({err.strerror or err})") from None
+        listed = {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+    own, foreign = set(), []
+    for entry in sorted(out.iterdir()):
+        name = entry.name
+        if (name == MARKER and entry.is_file()) or (name.startswith(STAGING) and entry.is_dir()):
+            continue  # the marker is rewritten; a staging folder is left by a report that was killed
+        base = name.removesuffix(".tmp")  # a killed write's leftover of one of the report's files
+        mine = base in listed if listed is not None else EARLIER.fullmatch(base) is not None
+        if mine and (entry.is_file() or entry.is_symlink()):
+            own.add(name)
+        else:
+            foreign.append(name)
+    if foreign:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        raise SweepError(f"{out} holds {foreign[0]!r}{more}, which the report did not write; it will not mix its "
+                         f"files with yours: move them elsewhere and run the report again")
+    return own
+
+
+def _install(stage: Path, out: Path, written: list[str], earlier: set[str]) -> None:
+    """Move the new report's files over the earlier report's and drop the earlier files it no longer makes."""
+    def listing(names) -> str:
+        return ("# Written by `python -m experiments.report`; it replaces these files when run again and refuses\n"
+                "# to write here while the folder holds anything else.\n" + "".join(f"{n}\n" for n in sorted(names)))
+
+    # Listing both first means a stop half-way leaves every file here still recognised as the report's.
+    write_text(out / MARKER, listing(set(earlier) | set(written)))
+    for name in written:
+        os.replace(stage / name, out / name)
+    for name in sorted(set(earlier) - set(written)):
+        (out / name).unlink(missing_ok=True)
+    write_text(out / MARKER, listing(written))
+
+
+def _build(sweep, design, probability: pd.DataFrame, points: list[int], out: Path) -> list[str]:
+    """Write every table, figure and the report itself into `out`; return the names written."""
+    from experiments import figures
+    from experiments.analysis import fiscal_table, months_to_capital, summary_sentences
+
+    written: list[str] = []
+
+    def csv(table: pd.DataFrame, name: str) -> None:
+        write_csv(table, out / name)
+        written.append(name)
+
+    def img(path: Path | None) -> Path | None:
+        if path is not None:
+            written.append(path.name)
+        return path
+
+    csv(probability, "capital_probability.csv")
     blocks: list[tuple[str, object]] = []
     labels = {k: sweep.label(k) for k in sweep.keys} | {f"P(capital={c})": f"P(capital = {sweep.names[c]})"
                                                         for c in sweep.cities} | {"P(capital=none)": "P(no capital)"}
     exp = sweep.config["experiment"]
     n_ok = int((sweep.runs.status == "ok").sum())
-    blocks += [("h1", f"Sweep report: {exp['name']}"),
-               ("p", f"{exp.get('description', '')} Scenario `{sweep.config['scenario']['name']}`, "
+    blocks += [("h1", f"Sweep report: {exp.get('name', sweep.folder.name)}"),
+               ("p", f"{exp.get('description', '')} Scenario `{sweep.config['scenario'].get('name')}`, "
                      f"{sweep.config.get('steps')} months from {sweep.config.get('start')}; {len(sweep.runs)} runs "
                      f"({n_ok} ok) over {probability.point_id.nunique()} design points. "
-                     f"Regenerate with `python -m experiments.report {folder}`."),
+                     f"Regenerate with `python -m experiments.report {sweep.folder}`."),
                ("h2", "Summary"), ("ul", summary_sentences(sweep, probability))]
 
     blocks += [("h2", "Chance of becoming the capital"),
@@ -141,23 +289,26 @@ def write_report(folder: Path, points: list[int] | None = None) -> Path:
         cells = probability.melt(id_vars=["point_id", *sweep.keys, "runs_ok"],
                                  value_vars=[f"P(capital={c})" for c in sweep.cities], var_name="city", value_name="p")
         cells["city"] = cells.city.str.slice(10, -1)
-        blocks.append(("img", figures.grid_heatmap(sweep, cells, "p", "runs_ok", "P(capital)", out / "p_capital.png",
-                                                   vmax=1.0)))
-        months = months_to_capital(sweep).merge(probability[["point_id", *sweep.keys]], on="point_id")
-        blocks += [("h2", "Months to capital"),
-                   ("p", "Median month (from the start) since which the city has held the position, over the runs it "
-                         "ends as capital; n is the number of those runs; – where it never does."),
-                   ("img", figures.grid_heatmap(sweep, months, "median_months", "runs_won", "median months to capital",
-                                                out / "months_to_capital.png", vmax=float(sweep.config.get("steps", 60)),
-                                                fmt="{:.0f}"))]
+        blocks.append(("img", img(figures.grid_heatmap(sweep, cells, "p", "runs_ok", "P(capital)",
+                                                       out / "p_capital.png", vmax=1.0))))
+        blocks.append(("h2", "Months to capital"))
+        if "capital_step" in sweep.runs:
+            months = months_to_capital(sweep).merge(probability[["point_id", *sweep.keys]], on="point_id")
+            blocks += [("p", "Median month (from the start) since which the city has held the position, over the runs "
+                             "it ends as capital; n is the number of those runs; – where it never does."),
+                       ("img", img(figures.grid_heatmap(sweep, months, "median_months", "runs_won",
+                                                        "median months to capital", out / "months_to_capital.png",
+                                                        vmax=float(sweep.config.get("steps", 60)), fmt="{:.0f}")))]
+        else:
+            blocks.append(("p", "This sweep did not keep the outcome `capital_step`: add it to experiment.outcomes."))
     else:
-        path = plot_capital_probability(probability, sweep.keys, sweep.cities, out / "p_capital.png")
+        path = img(plot_capital_probability(probability, sweep.keys, sweep.cities, out / "p_capital.png"))
         if path:
             blocks.append(("img", path))
 
     blocks.append(("h2", "Outcomes against the levers"))
     for outcome in exp.get("outcomes", []):
-        path = figures.outcome_figure(sweep, outcome, out / f"outcome_{outcome}.png")
+        path = img(figures.outcome_figure(sweep, outcome, out / f"outcome_{outcome}.png"))
         if path:
             blocks.append(("img", path))
 
@@ -165,7 +316,7 @@ def write_report(folder: Path, points: list[int] | None = None) -> Path:
     if sweep.cities_table is None:
         blocks.append(("p", "This sweep kept no city rows (experiment.keep_every=0), so there are no fan charts."))
     for point in points:
-        path = figures.fan_chart(sweep, point, out / f"fan_point_{point}.png")
+        path = img(figures.fan_chart(sweep, point, out / f"fan_point_{point}.png"))
         if path:
             blocks.append(("img", path))
 
@@ -182,32 +333,35 @@ def write_report(folder: Path, points: list[int] | None = None) -> Path:
     blocks.append(("h2", "Where each city becomes the capital (PRIM)"))
     if rows:
         found = pd.DataFrame(rows)
-        found.to_csv(out / "prim_boxes.csv", index=False)
+        csv(found, "prim_boxes.csv")
         blocks += [("p", f"PRIM (EMA Workbench) boxes of lever ranges: of the boxes on the peeling trajectory, the one "
                          f"covering most of the city's wins among those where it wins in at least {DENSITY:.0%} of runs "
                          f"(or the densest). Coverage: share of all its wins inside the box; density: share of the "
                          f"box's runs it wins; mass: share of all runs in the box."),
-                   ("table", found), ("img", figures.peeling_figure(sweep, boxes, out / "prim_peeling.png"))]
+                   ("table", found), ("img", img(figures.peeling_figure(sweep, boxes, out / "prim_peeling.png")))]
     else:
         blocks.append(("p", "No city becomes the capital in some runs and not in others, so there is no box to find."))
 
-    exp_params = sweep.experiment
-    if exp_params.design.value in ("sobol", "morris"):
+    if design is not None:
         from experiments.sensitivity import sweep_indices
 
-        table = sweep_indices(exp_params, sweep.runs, sweep.points(), sweep.cities)
-        table["outcome"] = [o.replace(f"= {c})", f"= {sweep.names[c]})").replace(f"of {c}", f"of {sweep.names[c]}")
-                            for o, c in zip(table.outcome, table.city)]
-        table.to_csv(out / "sensitivity.csv", index=False)
-        what = ("Sobol first-order (S1) and total (ST) indices" if exp_params.design.value == "sobol"
-                else "Morris mu* (mean absolute elementary effect) and sigma")
-        blocks += [("h2", "Which levers matter"),
-                   ("p", f"{what} of each outcome (point means over replicates) with SALib's 95 % intervals."),
-                   ("table", table.drop(columns=["city"]).assign(key=[sweep.label(k) for k in table.key])),
-                   ("img", figures.sensitivity_figure(sweep, table, out / "sensitivity.png"))]
+        blocks.append(("h2", "Which levers matter"))
+        try:
+            table = sweep_indices(design, sweep.runs, sweep.points(), sweep.cities)
+        except ValueError as err:  # e.g. a design point whose runs all failed: SALib needs a number at each
+            blocks.append(("p", f"No sensitivity indices: {err}."))
+        else:
+            table["outcome"] = [o.replace(f"= {c})", f"= {sweep.names[c]})").replace(f"of {c}", f"of {sweep.names[c]}")
+                                for o, c in zip(table.outcome, table.city)]
+            csv(table, "sensitivity.csv")
+            what = ("Sobol first-order (S1) and total (ST) indices" if design.design.value == "sobol"
+                    else "Morris mu* (mean absolute elementary effect) and sigma")
+            blocks += [("p", f"{what} of each outcome (point means over replicates) with SALib's 95 % intervals."),
+                       ("table", table.drop(columns=["city"]).assign(key=[sweep.label(k) for k in table.key])),
+                       ("img", img(figures.sensitivity_figure(sweep, table, out / "sensitivity.png")))]
 
     fiscal = fiscal_table(sweep)
-    fiscal.to_csv(out / "fiscal.csv", index=False)
+    csv(fiscal, "fiscal.csv")
     shown = fiscal.assign(city=fiscal.city.map(sweep.names)).rename(columns={
         "subsidy_per_year": "subsidy paid ¥/yr", "outlay_per_job": "outlay per job ¥",
         "outlay_per_added_job": "outlay per added job ¥", "return_per_yuan": "tax+tourism per ¥ of outlay"})
@@ -218,16 +372,14 @@ def write_report(folder: Path, points: list[int] | None = None) -> Path:
                      + ("." if fiscal.outlay_per_added_job.notna().any() else
                         "; this sweep did not ask for it: add `marginal_cost_per_job` to experiment.outcomes.")),
                ("table", shown.drop(columns=["point_id"]).rename(columns=labels))]
-    path = figures.fiscal_figure(sweep, fiscal, out / "fiscal.png")
+    path = img(figures.fiscal_figure(sweep, fiscal, out / "fiscal.png"))
     if path:
         blocks.append(("img", path))
-    _write(blocks, out)
-    return out
+    _write([(kind, value) for kind, value in blocks if value is not None], out)
+    return [*written, "report.md", "report.html"]
 
 
 def _write(blocks: list[tuple[str, object]], out: Path) -> None:
-    from sim.atomic import write_text
-
     md, body = [], []
     for kind, value in blocks:
         if kind in ("h1", "h2"):
@@ -261,14 +413,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--points", default=None, help="design points for the fan charts, e.g. 0,12 "
                                                        "(default: the first, the last and each city's best)")
     args = parser.parse_args(argv)
-    try:
-        points = [int(p) for p in args.points.split(",")] if args.points else None
-    except ValueError:
-        parser.exit(2, f"error: --points: {args.points!r} is not a comma-separated list of design point numbers\n")
+
+    def fail(code: int, message: str) -> None:
+        parser.exit(code, "error: " + " ".join(message.splitlines()) + "\n")
+
+    points = None
+    if args.points is not None:
+        try:
+            points = [int(p) for p in args.points.split(",")]
+        except ValueError:
+            fail(2, f"--points: {args.points!r} is not a comma-separated list of design point numbers")
     try:
         out = write_report(args.folder, points)
-    except (FileNotFoundError, ValueError) as err:
-        parser.exit(2, f"error: {err}\n")
+    except SweepError as err:
+        fail(2, str(err))
+    except BrokenPipeError:
+        raise
+    except OSError as err:
+        where = f" {err.filename}" if err.filename else ""
+        fail(1, f"cannot write{where}: {err.strerror or err}")
     print(f"report: {out / 'report.md'}\n        {out / 'report.html'}")
 
 

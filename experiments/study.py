@@ -10,8 +10,9 @@ docs/studies/zhengzhou_vs_xian/ and renders the document from those copies
 only (`render`), so every number in it comes from a file those commands
 wrote; tests/test_study.py re-renders it from them.
 
-    python -m experiments.study            # everything (about 15 minutes on 2 cores)
-    python -m experiments.study --render   # only the document, from the copies already in docs/
+    python -m experiments.study                 # everything, rendered into results/studies/zhengzhou_vs_xian/document/
+    python -m experiments.study publish=true    # the same, and publish it to docs/studies/ (tracked files)
+    python -m experiments.study --render        # is docs/studies/ the render of its copies? (add publish=true to rewrite)
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
+from sim.atomic import atomic, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "zhengzhou_vs_xian"
@@ -66,13 +69,13 @@ def run_commands() -> None:
             raise SystemExit(f"error: `python -m {' '.join(args)}` failed (exit {done.returncode})")
 
 
-def collect() -> None:
-    """Copy the cited tables and figures from the study's folders into docs/studies/zhengzhou_vs_xian/."""
-    DATA.mkdir(parents=True, exist_ok=True)
+def collect(data: Path) -> None:
+    """Copy the cited tables and figures from the study's folders into `data` (each file renamed into place whole)."""
+    data.mkdir(parents=True, exist_ok=True)
     for source, name in COPIES:
-        shutil.copyfile(ROOT / WORK / source, DATA / name)
-    base = _base_point(pd.read_csv(DATA / "grid_capital.csv"))  # the point the report's --points names first
-    shutil.copyfile(ROOT / WORK / FAN.format(base), DATA / "grid_fan_base.png")
+        atomic(data / name, lambda tmp, source=source: shutil.copyfile(ROOT / WORK / source, tmp))
+    base = _base_point(pd.read_csv(data / "grid_capital.csv"))  # the point the report's --points names first
+    atomic(data / "grid_fan_base.png", lambda tmp: shutil.copyfile(ROOT / WORK / FAN.format(base), tmp))
 
 
 def _base_point(table: pd.DataFrame) -> int:
@@ -100,13 +103,13 @@ def _policy(record: dict) -> str:
     return f"reward rate {rate:.3f}, annual budget {budget / 1e6:,.0f} M¥"
 
 
-def render() -> str:
-    """The study document, from the copies in docs/studies/zhengzhou_vs_xian/ only."""
-    capital = pd.read_csv(DATA / "grid_capital.csv")
-    fiscal = pd.read_csv(DATA / "grid_fiscal.csv")
-    boxes = pd.read_csv(DATA / "grid_prim_boxes.csv") if (DATA / "grid_prim_boxes.csv").exists() else None
-    morris = pd.read_csv(DATA / "morris_sensitivity.csv")
-    cheapest = {r: json.loads((DATA / f"cheapest_{r}.json").read_text()) for r in ("fixed", "reactive")}
+def render(data: Path = DATA) -> str:
+    """The study document, from the copies in `data` only (docs/studies/zhengzhou_vs_xian/ once published)."""
+    capital = pd.read_csv(data / "grid_capital.csv")
+    fiscal = pd.read_csv(data / "grid_fiscal.csv")
+    boxes = pd.read_csv(data / "grid_prim_boxes.csv") if (data / "grid_prim_boxes.csv").exists() else None
+    morris = pd.read_csv(data / "morris_sensitivity.csv")
+    cheapest = {r: json.loads((data / f"cheapest_{r}.json").read_text()) for r in ("fixed", "reactive")}
     zz, xa = RATE.format("zhengzhou"), RATE.format("xian")
     base = capital[capital.point_id == _base_point(capital)].iloc[0]
     lines = [
@@ -127,7 +130,7 @@ def render() -> str:
         "(common seeds), with each city's no-policy twin for what its policy added. The report's summary, generated "
         "from its table:",
         "",
-        *_summary((DATA / "grid_report.md").read_text()),
+        *_summary((data / "grid_report.md").read_text()),
         "",
         f"At both cities' own policy (10 % each) Zhengzhou is the capital in {base['P(capital=zhengzhou)']:.0%} of "
         f"runs and Xi'an in {base['P(capital=xian)']:.0%}. Chance that Zhengzhou is the capital after 60 months:",
@@ -199,14 +202,31 @@ def render() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of `python -m experiments.study`."""
-    parser = argparse.ArgumentParser(prog="python -m experiments.study", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--render", action="store_true", help="only render the document from docs/studies/ copies")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    publish = "publish=true" in argv  # the commands' own spelling of the switch (key=value)
+    argv = [a for a in argv if a not in ("publish=true", "publish=false")]
+    parser = argparse.ArgumentParser(prog="python -m experiments.study", description=__doc__.split("\n\n")[0],
+                                     epilog="publish=true: also rewrite the tracked docs/studies/ (default: only "
+                                            f"{WORK}/document/)")
+    parser.add_argument("--render", action="store_true", help="only render the document from the copies already "
+                                                              "in docs/studies/ (with publish=true, write it there)")
     args = parser.parse_args(argv)
-    if not args.render:
-        run_commands()
-        collect()
-    (DOCS / f"{NAME}.md").write_text(render(), encoding="utf-8")
-    print(f"written: {(DOCS / f'{NAME}.md').relative_to(ROOT)}")
+    if args.render:
+        text = render(DATA)
+        target = DOCS / f"{NAME}.md"
+        if publish:
+            write_text(target, text)
+            print(f"written: {target.relative_to(ROOT)}")
+        else:
+            same = target.exists() and target.read_text(encoding="utf-8") == text
+            print(f"{target.relative_to(ROOT)} is " + ("up to date" if same else "stale; rerun with publish=true"))
+        return
+    run_commands()
+    out = DOCS if publish else ROOT / WORK / "document"
+    collect(out / NAME)
+    write_text(out / f"{NAME}.md", render(out / NAME))
+    print(f"written: {(out / f'{NAME}.md').relative_to(ROOT)}" +
+          ("" if publish else "  (docs/ unchanged; add publish=true to publish the study there)"))
 
 
 if __name__ == "__main__":

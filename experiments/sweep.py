@@ -13,7 +13,6 @@ Bad input exits with code 2 and a one-line error naming the key.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -24,29 +23,48 @@ from experiments.config import register_sweep_schemas, to_experiment
 from experiments.design import fingerprint
 from experiments.engine import SweepInterrupted, check_keys, resolved_config_text, run_sweep
 from experiments.report import capital_probability
-from experiments.store import ResultStore
+from experiments.store import ResultStore, UnreadableDesign
 from sim.cli import Command, run_command
+from sim.folders import discard
 from sim.config import results_dir, to_params
 from sim.params import to_dict
 
 
 def validate(cfg: DictConfig) -> None:
-    """The checks made before Hydra creates a folder: run keys, experiment, varied keys."""
+    """The checks made before Hydra creates a folder: run keys, experiment (its size too), every design value."""
     experiment, _ = to_experiment(cfg)
     check_keys(experiment, to_dict(to_params(cfg)))
 
 
 def latest_unfinished(name: str, tag: str) -> Path | None:
-    """The newest unfinished sweep folder of experiment `name` holding this very sweep (same fingerprint)."""
+    """The newest unfinished sweep folder of experiment `name` holding this very sweep (same fingerprint).
+
+    A folder whose design or manifest cannot be read is skipped: it cannot be
+    shown to hold this sweep, and one damaged folder must not stop every
+    other sweep from resuming.
+    """
     candidates = [p for p in Path(results_dir(), "sweeps").glob(f"*/*_{name}") if p.name.split("_", 1)[1] == name]
     for folder in sorted(candidates, key=lambda p: (p.parent.name, p.name), reverse=True):
-        store = ResultStore(folder)
-        manifest = folder / "manifest.json"
-        if not store.has_design() or store.design()[1] != tag:
-            continue
-        if not manifest.exists() or json.loads(manifest.read_text()).get("status") != "complete":
+        if _holds_unfinished(folder, tag):
             return folder
     return None
+
+
+def _holds_unfinished(folder: Path, tag: str) -> bool:
+    store = ResultStore(folder)
+    try:
+        if not store.has_design() or store.design()[1] != tag:
+            return False
+    except (UnreadableDesign, OSError):
+        return False
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        return True  # killed before its first manifest was written
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("status") != "complete"
 
 
 def sweep(cfg: DictConfig, out: Path) -> None:
@@ -57,7 +75,7 @@ def sweep(cfg: DictConfig, out: Path) -> None:
     if settings.resume and not (out / "design.parquet").exists():
         previous = latest_unfinished(experiment.name, fingerprint(experiment, to_dict(base)))
         if previous is not None and previous != out:
-            shutil.rmtree(out, ignore_errors=True)  # only Hydra's .hydra/ is in it yet
+            discard(out)  # the folder made for this command, still empty: it continues in `previous` instead
             folder = previous
         else:
             print(f"resume=true: no unfinished sweep of {experiment.name!r} with these settings; starting a new one")

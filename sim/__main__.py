@@ -16,17 +16,29 @@ from pathlib import Path
 
 from sim.cli import Command, run_command
 from sim.config import to_params
-from sim.runner import OUTPUT_FILES, format_outcome, run_to_folder
+from sim.params import ParamError
+from sim.runner import OUTPUT_FILES, config_text, format_outcome, run_to_folder
 
 
 def run(cfg, out_dir: Path) -> None:
-    """Run the scenario into Hydra's folder and print the outcome and where the files are."""
-    summary = run_to_folder(to_params(cfg), out_dir)
+    """Run the scenario into its folder and print the outcome and where the files are."""
+    params = to_params(cfg)
+    check_same_run(params, out_dir)
+    summary = run_to_folder(params, out_dir)
     print(format_outcome(summary))
     print(f"outputs: {out_dir}")
     for name in OUTPUT_FILES:
         if (out_dir / name).exists():
             print(f"  {out_dir / name}")
+
+
+def check_same_run(params, out_dir: Path) -> None:
+    """A folder holding a run is rerun only with the same settings (the same tables again); other settings would
+    replace its results, so they are refused."""
+    old = Path(out_dir) / "config.yaml"
+    if old.exists() and old.read_text(encoding="utf-8") != config_text(params):
+        raise ParamError("hydra.run.dir", f"{out_dir} holds a run with other settings; choose another folder "
+                                          "(a rerun into a run's folder must use the same settings)")
 
 
 COMMAND = Command("run", validate=to_params, task=run)

@@ -1,6 +1,6 @@
 """Writing a file so that it is either complete or absent: the one atomic-write helper.
 
-Every table, manifest and summary the project writes goes through `atomic`:
+Every table, manifest, summary and figure the project writes goes through `atomic`:
 the content is written to `<name>.tmp` beside the target and renamed into
 place, which is atomic on one filesystem. A write that fails (a full disk,
 a folder that cannot be written, a kill) leaves no partial file under the
@@ -9,6 +9,7 @@ target's name, and its temporary file is removed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -23,8 +24,13 @@ def atomic(path: Path, write: Callable[[Path], Any]) -> None:
     try:
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as err:
+        with contextlib.suppress(OSError):  # a failed clean-up must not hide why the write failed
+            tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError) and (err.filename is None or str(err.filename) == str(tmp)):
+            # The temporary name means nothing to the reader, and writers such as matplotlib raise
+            # ENOSPC with no name at all: the message should name the file that was not written.
+            err.filename = str(path)
         raise
 
 
@@ -46,3 +52,16 @@ def write_parquet(table, path: Path) -> None:
         import pyarrow.parquet as pq
 
         atomic(path, lambda p: pq.write_table(table, p))
+
+
+def write_csv(frame, path: Path, **to_csv) -> None:
+    """Atomically write a pandas DataFrame as CSV (without its index unless `index=True` is given)."""
+    to_csv.setdefault("index", False)
+    atomic(path, lambda p: frame.to_csv(p, **to_csv))
+
+
+def save_figure(fig, path: Path, **savefig) -> None:
+    """Atomically save a matplotlib figure; the format is the target's suffix (the temporary file has none)."""
+    path = Path(path)
+    savefig.setdefault("format", path.suffix.lstrip(".") or None)
+    atomic(path, lambda p: fig.savefig(p, **savefig))

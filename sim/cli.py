@@ -23,8 +23,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
-import shutil
+import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config import (CONFIG_DIR, compose_run, describe_error, register_resolvers, register_schemas,
                         unknown_key_message)
+from sim.folders import FolderLock, check_claim, claim, discard, remember_created
 from sim.params import ParamError
 
 # Flags after which Hydra does not run the task: nothing to check up front.
@@ -83,7 +85,7 @@ def store_schema(name: str, node: type, group: str | None = None, package: str |
 
 
 def run_command(command: Command, argv: list[str] | None = None) -> None:
-    """Check the command line, compose and validate, then run the task in Hydra's folder."""
+    """Check the command line, compose and validate, then run the task in its own folder."""
     import hydra
 
     argv = [_unalias(a, dict(command.aliases)) for a in (sys.argv[1:] if argv is None else argv)]
@@ -93,36 +95,67 @@ def run_command(command: Command, argv: list[str] | None = None) -> None:
         command.register()
     register_resolvers()
     with quiet_broken_pipe():
+        check_results_dir()
         library = check_command_line(argv)
         check_overrides(argv, command.config_name, command.validate, library)
+        existed = _existing_run_dirs(argv)
+        stop_cleanly_on_term()
 
         def task(cfg: DictConfig) -> None:
             quiet_library_logs()  # Hydra has configured logging by now
             from hydra.core.hydra_config import HydraConfig
 
             out = Path(HydraConfig.get().runtime.output_dir)
+            if out.absolute() not in existed and not any(out.iterdir()):
+                remember_created(out)  # Hydra made it for this command (it writes nothing in it: output_subdir null)
             with quiet_broken_pipe(), one_line_os_errors():
                 try:
                     check_known_keys(cfg)
                     command.validate(cfg)
-                    command.task(cfg, out)
+                    check_claim(out, command.config_name)  # before any write: a stranger's folder stays untouched
+                    with FolderLock(out):
+                        claim(out, command.config_name)
+                        command.task(cfg, out)
                 except ParamError as err:
-                    remove_if_only_hydra(out)
+                    discard(out)
                     fail(str(err))
 
         sys.argv = [sys.argv[0], *argv]
         hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=command.config_name)(task)()
 
 
+def stop_cleanly_on_term() -> None:
+    """`kill -TERM` ends a command as Ctrl-C does: `finally` blocks run, so manifests say `interrupted` and worker
+    processes are stopped (Python's default for SIGTERM ends the process on the spot)."""
+    import threading
+
+    def stop(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
+def _existing_run_dirs(argv: list[str]) -> set[Path]:
+    """The run folders named on the command line that exist already (made by someone else, never discarded)."""
+    found = set()
+    for arg in _overrides_of(argv):
+        key, _, value = arg.partition("=")
+        if key.lstrip("+") in ("hydra.run.dir", "hydra.sweep.dir") and value and Path(value).expanduser().exists():
+            found.add(Path(value).expanduser().absolute())
+    return found
+
+
+def check_results_dir() -> None:
+    """$DRAMA_RESULTS_DIR, when set, must be a folder (or a path where one can be made)."""
+    value = os.environ.get("DRAMA_RESULTS_DIR")
+    if value:
+        check_folder_path("DRAMA_RESULTS_DIR", value)
+
+
 def _unalias(arg: str, aliases: dict[str, str]) -> str:
     key, sep, value = arg.partition("=")
     return f"{aliases[key]}={value}" if sep and key in aliases else arg
-
-
-def remove_if_only_hydra(out: Path) -> None:
-    """Delete a run folder that holds nothing but Hydra's .hydra/ (made for input that was then refused)."""
-    if out.is_dir() and {p.name for p in out.iterdir()} <= {".hydra"}:
-        shutil.rmtree(out, ignore_errors=True)
 
 
 @contextmanager
@@ -170,6 +203,8 @@ def check_command_line(argv: list[str]) -> list[Path]:
                     fail(f"{flag}: give a folder, as {flag}=DIR")
                 value = argv[i + 1]
                 i += 1
+            if library:
+                fail(f"{flag}: given twice; Hydra reads one private config library (put your groups in one folder)")
             library.append(check_library(flag, value))
         elif not arg.startswith("-") and not inspect_only:
             check_override(arg)
@@ -203,6 +238,8 @@ def check_override(arg: str) -> None:
 
     if "=" not in arg and not arg.startswith("~"):
         fail(f"{arg!r}: not an override; write key=value (e.g. steps=24 or scenario=national)")
+    if not arg.split("=", 1)[0].lstrip("+~"):
+        fail(f"{arg!r}: no key before '='; write key=value (e.g. steps=24 or scenario=national)")
     try:
         parsed = OverridesParser.create().parse_overrides([arg])[0]
     except Exception:  # noqa: BLE001 - Hydra's lexer errors are not one class
@@ -211,23 +248,44 @@ def check_override(arg: str) -> None:
              f"or quote it: {key}='...'")
     key = parsed.get_key_element().lstrip("+~")
     if key in ("hydra.run.dir", "hydra.sweep.dir"):
-        text = str(parsed.value()) if parsed.value() is not None else ""
-        if not text.strip():
-            fail(f"{key}: empty; give a folder, e.g. {key}=results/my_run")
-        if Path(text).exists() and not Path(text).is_dir():
-            fail(f"{key}: {text!r} is a file; give a folder")
-        ancestor = Path(text).expanduser().absolute()
-        while not ancestor.exists():
-            ancestor = ancestor.parent
-        if not ancestor.is_dir():
-            fail(f"{key}: {str(ancestor)!r} is a file, so {text!r} cannot be made; give a folder")
-        if not os.access(ancestor, os.W_OK):
-            fail(f"{key}: cannot write into {str(ancestor)!r}; give a folder you can write to")
+        check_folder_path(key, str(parsed.value()) if parsed.value() is not None else "")
+    if key.startswith("city@"):
+        check_city_package(key, parsed.value())
     group = key.split("@", 1)[0]
     if (CONFIG_DIR / group).is_dir() and not parsed.is_sweep_override() and not isinstance(parsed.value(), str):
         options = sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
         fail(f"{key}: {parsed.value()!r} is not a file name; `{group}` is a config group, available: "
              f"{', '.join(options)}")
+
+
+def check_folder_path(key: str, text: str) -> None:
+    """A folder a command may write into: not empty text, not a file, not a broken link, under a writable folder."""
+    if not text.strip():
+        fail(f"{key}: empty; give a folder, e.g. {key}=results/my_run")
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        fail(f"{key}: {text!r} is a file; give a folder")
+    ancestor = path.absolute()
+    while not ancestor.exists():
+        if os.path.lexists(ancestor):
+            fail(f"{key}: {str(ancestor)!r} is a symbolic link to nothing; give a real folder")
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        fail(f"{key}: {str(ancestor)!r} is a file, so {text!r} cannot be made; give a folder")
+    try:  # the only sure test that a folder can be made there (/proc, read-only mounts, permissions)
+        os.rmdir(tempfile.mkdtemp(prefix=".drama-probe-", dir=ancestor))
+    except OSError as err:
+        fail(f"{key}: cannot make a folder in {str(ancestor)!r} ({err.strerror or err}); give a folder you can write to")
+
+
+def check_city_package(key: str, value: object) -> None:
+    """`+city@scenario.cities.<id>=<file>` must name the same city twice: a file composed under another city's id
+    would silently turn that city into a copy of another."""
+    package = key.split("@", 1)[1]
+    if package.startswith("scenario.cities.") and isinstance(value, str) and package.rsplit(".", 1)[-1] != value:
+        target = package.rsplit(".", 1)[-1]
+        fail(f"{key}: composes configs/city/{value}.yaml as the city {target!r}, which would make {target!r} a copy "
+             f"of {value!r}; add a city with +city@scenario.cities.{value}={value}")
 
 
 def check_overrides(argv: list[str], config_name: str, validate: Callable[[DictConfig], object],
@@ -242,6 +300,14 @@ def check_overrides(argv: list[str], config_name: str, validate: Callable[[DictC
         return
     overrides = [a for a in _overrides_of(argv) if not a.lstrip("+~").startswith("hydra")]
     search = [f"hydra.searchpath=[{','.join(f'file://{p}' for p in library)}]"] if library else []
+    own = [a for a in _overrides_of(argv) if a.lstrip("+~").startswith("hydra")]
+    if own:  # Hydra's own settings (hydra.run.dir, hydra.verbose, ...): a misspelt one is one line, not a traceback
+        for one in own:
+            try:
+                compose_run(search + [one], config_name=config_name, hydra_config=True)
+            except Exception:  # noqa: BLE001
+                fail(f"{one.split('=', 1)[0].lstrip('+~')}: not a Hydra setting these commands take; they take "
+                     "hydra.run.dir=DIR (and hydra.sweep.dir=DIR with -m)")
     jobs = _sweep_jobs(overrides) if MULTIRUN.intersection(argv) else [overrides]
     for job in jobs:
         try:

@@ -90,12 +90,13 @@ def scenario_names() -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
 
 
-def compose_run(overrides: list[str] | None = None, config_name: str = "run") -> DictConfig:
-    """Compose a primary config (default configs/run.yaml) with Hydra overrides (`scenario=...`, `steps=...`)."""
+def compose_run(overrides: list[str] | None = None, config_name: str = "run", hydra_config: bool = False) -> DictConfig:
+    """Compose a primary config (default configs/run.yaml) with Hydra overrides (`scenario=...`, `steps=...`);
+    `hydra_config`: with Hydra's own node, to check `hydra.*` overrides."""
     register_schemas()
     register_resolvers()
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR), job_name="drama_capital"):
-        return compose(config_name=config_name, overrides=list(overrides or []))
+        return compose(config_name=config_name, overrides=list(overrides or []), return_hydra_config=hydra_config)
 
 
 def load_config(scenario: str = "xian_vs_zhengzhou", overrides: list[str] | None = None) -> RunParams:

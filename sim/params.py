@@ -84,6 +84,16 @@ def _float_fields(cls: type) -> tuple[str, ...]:
     return _FLOAT_FIELDS[cls]
 
 
+def _as_enum(obj: Any, name: str, cls: type[enum.Enum]) -> None:
+    """Hold field `name` as a member of `cls` (direct construction may give its value, e.g. kind="reactive")."""
+    value = getattr(obj, name)
+    if not isinstance(value, cls):
+        try:
+            object.__setattr__(obj, name, cls(value))  # frozen: set once, here
+        except ValueError:
+            raise ParamError(name, f"{value!r} is not allowed; choose one of: {', '.join(m.value for m in cls)}") from None
+
+
 class Stacking(enum.Enum):
     """How a production's several subsidies combine (seed 002: Shenzhen stacks, capped)."""
 
@@ -130,6 +140,10 @@ class PolicyParams(Validated):
     studio_cost_per_team: float = spec(2.0e6, 1.0, 1.0e9, doc="yuan to build space for one more team (assumption: no cost figure in the seeds)", unit="yuan")
     studio_lag_months: int = spec(12, 1, 120, doc="months from spending to usable studio space (assumption: a park takes about a year)", unit="months")
 
+    def __post_init__(self) -> None:
+        _as_enum(self, "stacking", Stacking)  # PolicyArrays tests `is Stacking.stack`: the text "stack" would not stack
+        super().__post_init__()
+
 
 @dataclass(frozen=True)
 class StrategyParams(Validated):
@@ -148,6 +162,7 @@ class StrategyParams(Validated):
     levers: str = "reward_rate,annual_budget"  # objective: comma-separated instruments it may move (STRATEGY_LEVERS)
 
     def __post_init__(self) -> None:
+        _as_enum(self, "kind", StrategyKind)
         names = [x.strip() for x in self.levers.split(",") if x.strip()]
         bad = [x for x in names if x not in STRATEGY_LEVERS]
         if bad or not names:
@@ -185,6 +200,42 @@ class CityParams(Validated):
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", self.id) or self.id == OUTSIDE_ID:
             raise ParamError("id", f"{self.id!r} is not a city id; use lowercase ASCII letters, digits, '_' (e.g. 'xian'; {OUTSIDE_ID!r} is reserved)")
         super().__post_init__()
+        for lever in ("reward_rate", "culture_rate"):
+            bounds = strategy_rate_bounds(self.strategy, lever)
+            value = getattr(self.policy, lever)
+            if bounds is not None and not bounds[0] <= value <= bounds[1]:
+                lo, hi = bounds
+                raise ParamError(f"policy.{lever}", f"{value!r} is outside what the city's {self.strategy.kind.value} "
+                                                    f"strategy will offer; allowed {_range_text(lo, hi)} "
+                                                    f"({_bounds_source(self.strategy, lever)})")
+
+
+def strategy_rate_bounds(s: StrategyParams, lever: str) -> tuple[float, float] | None:
+    """The range a city's strategy keeps a rate lever in, which its announced value must lie in too (None: no bound).
+
+    The bounds are those `sim.strategies` applies. A start outside them would
+    not be a policy the strategy could hold: a reactive city never cuts below
+    its announced rate, so one announced above `max_reward_rate` would keep
+    offering more than its own maximum for the whole run; an objective city
+    would jump into its bounds at its first review of that lever, a move no
+    `rate_step` allows. A fixed city has no strategy bounds.
+    """
+    if s.kind is StrategyKind.fixed:
+        return None
+    if lever == "reward_rate":
+        # Only the objective strategy offers less than its announced rate on purpose (down to min_reward_rate).
+        return (s.min_reward_rate if s.kind is StrategyKind.objective else 0.0), s.max_reward_rate
+    if lever == "culture_rate" and s.kind is StrategyKind.objective and lever in s.lever_names:
+        return 0.0, s.max_reward_rate
+    return None
+
+
+def _bounds_source(s: StrategyParams, lever: str) -> str:
+    if lever == "reward_rate" and s.kind is StrategyKind.objective:
+        return "its strategy.min_reward_rate to strategy.max_reward_rate"
+    if lever == "reward_rate":
+        return "up to its strategy.max_reward_rate"
+    return f"up to its strategy.max_reward_rate, as {lever} is one of its strategy.levers"
 
 
 OUTSIDE_ID = "rest"  # the rest of the country, when a scenario enables it
@@ -346,8 +397,10 @@ class ScenarioParams(Validated):
     @staticmethod
     def check_input(data: dict) -> None:
         """Refuse plain data that lists cities for a generated contest (they would be ignored or stale)."""
-        firms = (data.get("synthetic") or {}).get("firms", 0)
-        if data.get("cities") and isinstance(firms, int) and firms > 0:
+        # The synthetic keys first, each in its own range: synthetic.firms=600001 beside listed cities is an
+        # out-of-range company count, not a generated contest that also lists cities.
+        firms = from_dict(SyntheticParams, data.get("synthetic") or {}, "synthetic").firms
+        if data.get("cities") and firms > 0:
             raise ParamError("cities", "a generated contest (synthetic.firms > 0) makes its own cities; "
                                        "set synthetic.cities and synthetic.firms instead")
 
@@ -398,6 +451,21 @@ def month_offset(start: str, month: str) -> int:
     return 12 * (y1 - y0) + (m1 - m0)
 
 
+def add_months(month: str, n: int) -> str:
+    """The month `n` months after `month` ("YYYY-MM")."""
+    y, m = (int(x) for x in month.split("-"))
+    total = 12 * y + (m - 1) + n
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+# The calendar a run may cover (start and last month). The sources give figures for 2023-2026 and the market is
+# extrapolated from them (flat before 2024, logistic after 2025); 2000-2100 is generous for planners and keeps
+# the model's calendar sound: pandas dates end in 2262 and have no year 0, and the market is computed year by
+# year from 2025 (a run in 9999 recursed through 8,000 years).
+FIRST_MONTH = "2000-01"
+LAST_MONTH = "2100-12"
+
+
 @dataclass(frozen=True)
 class RunParams(Validated):
     """Everything one run needs."""
@@ -405,22 +473,59 @@ class RunParams(Validated):
     scenario: ScenarioParams
     steps: int = spec(60, 1, 1200, doc="months to simulate (default: 2024-01 to 2028-12)")
     seed: int = spec(42, 0, 2**63 - 1, doc="root seed of the run's random generator")
-    start: str = "2024-01"
+    start: str = "2024-01"  # first month, YYYY-MM, from FIRST_MONTH (2000-01); the run's last month is at most LAST_MONTH (2100-12)
     capital_threshold: float = spec(0.5, 0.5, 1.0, doc="trailing-window production share that makes a city the capital (assumption: a majority of output)")
     capital_window: int = spec(12, 1, 120, doc="months in the trailing window for the capital test (assumption: one year evens out seasons)")
     counterfactual: bool = True  # also run each city without its own policy (same seed) to report what its policy added
     shocks: tuple[PolicyShock, ...] = ()  # mid-run policy changes, e.g. shocks=[{at:2026-01,city:zhengzhou,lever:reward_rate,value:0.3}]
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.start):
-            raise ParamError("start", f"{self.start!r} is not a month; use YYYY-MM")
+        calendar = f"allowed {FIRST_MONTH} to {LAST_MONTH} (the sources cover 2023-2026)"
+        if not isinstance(self.start, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.start):
+            raise ParamError("start", f"{self.start!r} is not a month; use YYYY-MM, {calendar}")
+        if not FIRST_MONTH <= self.start <= LAST_MONTH:  # same-width YYYY-MM strings order as months do
+            raise ParamError("start", f"{self.start} is out of range; {calendar}")
         super().__post_init__()
+        most = month_offset(self.start, LAST_MONTH) + 1
+        if self.steps > most:
+            raise ParamError("steps", f"{self.steps} months from {self.start} end in {self.last_month}, after "
+                                      f"{LAST_MONTH}; allowed [1, {most}] from this start")
         ids = [c.id for c in self.scenario.cities]
+        seen: dict[tuple[str, str, str], int] = {}
         for i, shock in enumerate(self.shocks):
             if shock.city not in ids:
                 raise ParamError(f"shocks[{i}].city", f"{shock.city!r} is not a city of the scenario; known: {', '.join(ids)}")
             if month_offset(self.start, shock.at) < 0:
                 raise ParamError(f"shocks[{i}].at", f"{shock.at} is before the run starts ({self.start})")
+            first = seen.setdefault((shock.city, shock.lever, shock.at), i)
+            if first != i:
+                # Applied in order, the last would win: a silent choice between two values the planner gave.
+                raise ParamError(f"shocks[{i}].at", f"{shock.at} is also the month of shocks[{first}] to {shock.city}'s "
+                                                    f"{shock.lever}; allowed one value per city, lever and month")
+            bounds = strategy_rate_bounds(self.scenario.city(shock.city).strategy, shock.lever)
+            if bounds is not None and not bounds[0] <= shock.value <= bounds[1]:
+                # A shock becomes the city's announced policy, which its strategy's bounds hold as at the start.
+                strategy = self.scenario.city(shock.city).strategy
+                raise ParamError(f"shocks[{i}].value", f"{shock.value!r} is outside what {shock.city}'s {strategy.kind.value} "
+                                                       f"strategy will offer as {shock.lever}; allowed {_range_text(*bounds)} "
+                                                       f"({_bounds_source(strategy, shock.lever)})")
+
+    @property
+    def last_month(self) -> str:
+        """The run's last month, "YYYY-MM"."""
+        return add_months(self.start, self.steps - 1)
+
+    def check_whole(self) -> None:
+        """Checks of a run given as plain data (config files, the command line, sweeps) that a live model relaxes.
+
+        A shock dated after the run's last month would never apply. It is not
+        refused on construction: a live model (the cockpit) steps on past
+        `steps` and records the changes made there as shocks in its params.
+        """
+        for i, shock in enumerate(self.shocks):
+            if shock.at > self.last_month:  # both valid YYYY-MM of the same width
+                raise ParamError(f"shocks[{i}].at", f"{shock.at} is after the run's last month {self.last_month}; "
+                                                    f"allowed {self.start} to {self.last_month}")
 
 
 # ---------------------------------------------------------------------------
@@ -453,7 +558,11 @@ def from_dict(cls: type, data: Any, path: str = "") -> Any:
         key = _join(path, name)
         kwargs[name] = _convert(hints[name], value, key)
     try:
-        return cls(**kwargs)
+        obj = cls(**kwargs)
+        check_whole = getattr(obj, "check_whole", None)
+        if check_whole is not None:
+            check_whole()
+        return obj
     except ParamError as err:
         raise ParamError(_join(path, err.key), err.message) from None
     except TypeError as err:  # a required field is missing

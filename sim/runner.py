@@ -39,7 +39,7 @@ def run_to_folder(params: RunParams, out_dir: Path, progress: bool = True) -> di
     out_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    write_text(out_dir / "config.yaml", yaml.safe_dump(to_dict(params), sort_keys=False, allow_unicode=True))
+    write_text(out_dir / "config.yaml", config_text(params))
     try:
         model = ContestModel(params)
         bar = tqdm(total=params.steps, desc=f"{params.scenario.name} seed {params.seed}", unit="month",
@@ -65,6 +65,11 @@ def run_to_folder(params: RunParams, out_dir: Path, progress: bool = True) -> di
         raise
     _write_manifest(out_dir, params, started, time.perf_counter() - t0, status="complete")
     return summary
+
+
+def config_text(params: RunParams) -> str:
+    """The run's resolved config as the YAML written to config.yaml."""
+    return yaml.safe_dump(to_dict(params), sort_keys=False, allow_unicode=True)
 
 
 def _write_manifest(out_dir: Path, params: RunParams, started: datetime, wall: float, status: str,

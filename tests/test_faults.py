@@ -6,6 +6,8 @@ import random
 import signal
 import subprocess
 import time
+import uuid
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -31,6 +33,15 @@ def parts(folder):
     return len(list((folder / "parts").glob("runs-*.parquet"))) if (folder / "parts").exists() else 0
 
 
+def wait_for(condition, what: str, deadline_s: float = 600.0) -> None:
+    """Wait for an observed event; the deadline only keeps a broken run from hanging the suite."""
+    end = time.monotonic() + deadline_s
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"gave up waiting for {what} after {deadline_s:.0f} s")
+        time.sleep(0.02)
+
+
 def test_five_kills_at_random_moments_then_resume_give_every_run_once_and_the_same_tables(tmp_path):
     folder = tmp_path / "killed"
     rng = random.Random(11)
@@ -38,10 +49,8 @@ def test_five_kills_at_random_moments_then_resume_give_every_run_once_and_the_sa
     for _ in range(5):
         before = parts(folder)
         proc = sweep(folder, start_new_session=True)
-        target = before + rng.randint(1, 8)  # kill after a random number of new runs, or at a random moment
-        deadline = time.time() + rng.uniform(2.0, 8.0)
-        while time.time() < deadline and parts(folder) < target and proc.poll() is None:
-            time.sleep(0.02)
+        target = before + rng.randint(1, 8)  # kill after a random number of new runs (observed, never a time)
+        wait_for(lambda: parts(folder) >= target or proc.poll() is not None, f"{target} finished runs")
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         progress.append(parts(folder))
@@ -134,3 +143,44 @@ def test_a_full_disk_leaves_no_table_that_looks_complete(tmp_path, monkeypatch, 
     assert line.startswith("error: cannot write") and "No space left on device" in line and "\n" not in line
     assert not (out / "cities.parquet").exists() and not list(out.glob("*.tmp"))  # nothing half-written
     assert json.loads((out / "manifest.json").read_text())["status"] == "failed"
+
+
+def tagged_processes(tag: str) -> list[int]:
+    """Pids of the live processes that inherited DRAMA_TEST_TAG=tag (a command and everything it started)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                environ = (entry / "environ").read_bytes()
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            if f"DRAMA_TEST_TAG={tag}".encode() in environ and "State:\tZ" not in status:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads the process table from /proc")
+@pytest.mark.parametrize("command", ["sweep", "optimize", "calibrate"])
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "kill-TERM"])
+def test_a_killed_command_leaves_no_process_behind_and_its_output_closes(tmp_path, command, how):
+    tag = uuid.uuid4().hex
+    folder = tmp_path / "out"
+    args = {"sweep": ["experiment=smoke", "experiment.replicates=15"],
+            "optimize": ["scenario=symmetric", "city=east", "trials=6", "replicates=6"],
+            "calibrate": ["scenario=recovery", "calibration.rounds=2", "calibration.candidates=8",
+                          "calibration.replicates=2", "calibration.validation_replicates=4"]}[command]
+    proc = subprocess.Popen([PYTHON, "-m", f"experiments.{command}", *args, "workers=2", "progress=false",
+                             f"hydra.run.dir={folder}"], cwd=ROOT, env={**os.environ, "DRAMA_TEST_TAG": tag},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Kill once its pool is busy: the command plus two workers (and the resource tracker) are alive.
+    started = (lambda: parts(folder) >= 1) if command == "sweep" else (lambda: True)  # a sweep: once it has a run
+    wait_for(lambda: (len(tagged_processes(tag)) >= 3 and started()) or proc.poll() is not None, "the worker pool")
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(how)  # the command only, as a user's kill does: the workers must notice by themselves
+    out, err = proc.communicate(timeout=600)  # returns only once every holder of its stdout and stderr is gone
+    wait_for(lambda: not tagged_processes(tag), "the workers to end", deadline_s=120)
+    if how == signal.SIGTERM:
+        assert proc.returncode in (1, 128 + signal.SIGTERM) and "Traceback" not in err, err
+        if command == "sweep":
+            assert json.loads((folder / "manifest.json").read_text())["status"] == "interrupted"

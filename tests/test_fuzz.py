@@ -30,9 +30,10 @@ from sim import ContestModel
 from sim.cities import UNDEFINED_COLUMNS
 from sim.config import scenario_names
 from sim.outcomes import undefined_columns
-from sim.params import (BehaviourParams, CityParams, EconomyParams, FirmParams, MarketParams, OutsideParams,
-                        ParamError, PolicyParams, RunParams, StrategyKind, StrategyParams, SyntheticParams,
-                        apply_overrides, from_dict, to_dict)
+from sim.params import (FIRST_MONTH, LAST_MONTH, BehaviourParams, CityParams, EconomyParams, FirmParams,
+                        MarketParams, OutsideParams, ParamError, PolicyParams, RunParams, StrategyKind,
+                        StrategyParams, SyntheticParams, add_months, apply_overrides, from_dict, month_offset,
+                        to_dict)
 
 # derandomize: make test draws the same 200 examples every time (CI is reproducible); make fuzz explores.
 settings.register_profile("default", max_examples=200, deadline=None, derandomize=True,
@@ -95,7 +96,12 @@ def valid_runs(draw) -> RunParams:
     for city in base_of(scenario)["scenario"]["cities"]:
         if draw(st.booleans()):
             overrides[f"scenario.cities.{city}.strategy.kind"] = draw(st.sampled_from([k.value for k in StrategyKind]))
-    overrides["steps"] = draw(st.one_of(st.integers(1, 13), st.integers(1, 60)))  # short runs often: they are many
+    # Any month of the calendar, its ends often; a run ending past it is refused (the invalid test's subject).
+    start = draw(st.one_of(st.sampled_from([FIRST_MONTH, "2024-01", LAST_MONTH]),
+                           st.integers(0, month_offset(FIRST_MONTH, LAST_MONTH)).map(lambda k: add_months(FIRST_MONTH, k))))
+    steps = draw(st.one_of(st.integers(1, 13), st.integers(1, 60)))  # short runs often: they are many
+    overrides["start"] = start
+    overrides["steps"] = min(steps, month_offset(start, LAST_MONTH) + 1)
     overrides["seed"] = draw(st.integers(0, 2**63 - 1))
     # Each city's counterfactual is a whole run more: sometimes, and in the smaller scenarios.
     small = len(base_of(scenario)["scenario"]["cities"]) <= 4
@@ -142,33 +148,48 @@ def test_every_valid_configuration_runs_and_keeps_the_invariants(params):
 
 
 BAD = st.sampled_from(["nan", "inf", "-inf", "1e400", "abc", "[1]"])
+SCENARIOS_REFUSED = ["xian_vs_zhengzhou", "zhejiang", "jiangsu", "symmetric"]  # national: as these, 3x slower
 
 
 @st.composite
-def invalid_overrides(draw) -> tuple[str, str]:
-    # national's keys are those of the same classes; its 15 city files make each composition three times slower
-    scenario = draw(st.sampled_from(["xian_vs_zhengzhou", "zhejiang", "jiangsu", "symmetric"]))
+def invalid_overrides(draw) -> tuple[str, list[str], str]:
+    """(scenario, overrides, the key the one-line error must name)."""
+    scenario = draw(st.sampled_from(SCENARIOS_REFUSED))
     key, t, lo, hi = draw(st.sampled_from(keys_of(scenario)))
     outside = [repr(hi + max(abs(hi), 1.0))] + ([repr(lo - max(abs(lo), 1.0))] if lo > -math.inf else [])
     if t is int:
         outside = [str(int(hi) + 1), str(int(lo) - 1), "1.5"]
     value = draw(st.one_of(BAD, st.sampled_from(outside)))
-    return scenario, f"{key}={value}"
+    return scenario, [f"{key}={value}"], key
+
+
+@st.composite
+def invalid_calendars(draw) -> tuple[str, list[str], str]:
+    """A start outside the calendar, or a run from a valid start that ends past its last month."""
+    scenario = draw(st.sampled_from(SCENARIOS_REFUSED))
+    first, last = int(FIRST_MONTH[:4]), int(LAST_MONTH[:4])
+    if draw(st.booleans()):
+        year = draw(st.one_of(st.integers(0, first - 1), st.integers(last + 1, 9999)))
+        month = draw(st.one_of(st.integers(1, 12), st.sampled_from([0, 13])))
+        return scenario, [f"start={year:04d}-{month:02d}"], "start"
+    start = add_months(FIRST_MONTH, draw(st.integers(month_offset(FIRST_MONTH, LAST_MONTH) - 1198,
+                                                     month_offset(FIRST_MONTH, LAST_MONTH))))
+    steps = draw(st.integers(month_offset(start, LAST_MONTH) + 2, 1200))
+    return scenario, [f"start={start}", f"steps={steps}"], "steps"
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(invalid_overrides())
+@given(st.one_of(invalid_overrides(), invalid_calendars()))
 def test_every_invalid_value_is_refused_in_one_line_naming_its_key(capsys, case):
     from sim.cli import check_command_line, check_overrides
     from sim.config import register_resolvers, register_schemas, to_params
 
-    scenario, override = case
-    argv = [f"scenario={scenario}", override]
+    scenario, overrides, key = case
+    argv = [f"scenario={scenario}", *overrides]
     register_schemas()
     register_resolvers()
     with pytest.raises(SystemExit) as stop:
         check_overrides(argv, "run", to_params, check_command_line(argv))
     assert stop.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    key = override.split("=", 1)[0]
-    assert len(lines) == 1 and lines[0].startswith("error: ") and key in lines[0], (override, lines)
+    assert len(lines) == 1 and lines[0].startswith("error: ") and key in lines[0], (overrides, lines)

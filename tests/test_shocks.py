@@ -127,3 +127,55 @@ def test_a_shock_added_while_running_gives_the_table_of_a_run_that_had_it_from_t
         live.add_shock(PolicyShock("2025-04", "xian", "reward_rate", 0.3))
     with pytest.raises(ParamError, match=r"shocks\[1\].city"):
         live.add_shock(PolicyShock("2027-01", "wuhan", "reward_rate", 0.3))
+
+
+def test_a_shock_after_the_run_s_last_month_is_refused():
+    with pytest.raises(ParamError) as err:
+        load_config("xian_vs_zhengzhou", ["shocks=[{at:2040-01,city:xian,lever:reward_rate,value:0.2}]"])
+    assert str(err.value) == ("shocks[0].at: 2040-01 is after the run's last month 2028-12; "
+                              "allowed 2024-01 to 2028-12")
+    # The last month itself is still in the run.
+    last = load_config("xian_vs_zhengzhou", ["shocks=[{at:2028-12,city:xian,lever:reward_rate,value:0.2}]"])
+    assert last.last_month == "2028-12" and last.shocks[0].at == "2028-12"
+
+
+def test_a_live_model_takes_changes_past_its_planned_months(base):
+    """The cockpit steps on past `steps`; a change made there is a shock after the planned run, and applies."""
+    live = ContestModel(base).run()
+    shock = PolicyShock("2026-07", "xian", "reward_rate", 0.3)  # base runs 30 months: 2024-01 to 2026-06
+    live.add_shock(shock)
+    live.step()
+    assert rows(live, "xian").loc["2026-07-01", "reward_rate"] == 0.3
+
+
+@pytest.mark.parametrize(("second", "refused"), [
+    ({"value": 0.9}, True),  # 0.2 and 0.9 for one lever of one city in one month: which?
+    ({"value": 0.2}, True),  # the same value twice is still two shocks for one slot
+    ({"lever": "annual_budget", "value": 1e8}, False),
+    ({"city": "zhengzhou"}, False),
+    ({"at": "2025-02"}, False),
+])
+def test_two_shocks_to_one_lever_of_one_city_in_one_month_are_refused(base, second, refused):
+    first = {"at": "2025-01", "city": "xian", "lever": "reward_rate", "value": 0.2}
+    data = to_dict(base)
+    data["shocks"] = [first, {"at": "2024-06", "city": "zhengzhou", "lever": "reward_rate", "value": 0.3},
+                      {**first, **second}]
+    if not refused:
+        assert len(from_dict(RunParams, data).shocks) == 3
+        return
+    with pytest.raises(ParamError) as err:
+        from_dict(RunParams, data)
+    assert err.value.key == "shocks[2].at"
+    assert "shocks[0]" in err.value.message and "one value per city, lever and month" in err.value.message
+
+
+def test_a_shock_keeps_within_the_city_s_strategy_bounds():
+    # A shock becomes the announced rate, which a reactive city never cuts: above its maximum it would stay there.
+    war = load_config("subsidy_war", ["shocks=[{at:2025-01,city:xian,lever:reward_rate,value:0.5}]"])
+    assert war.scenario.city("xian").strategy.max_reward_rate == 0.5
+    with pytest.raises(ParamError) as err:
+        load_config("subsidy_war", ["shocks=[{at:2025-01,city:xian,lever:reward_rate,value:0.7}]"])
+    assert err.value.key == "shocks[0].value"
+    assert "reactive" in err.value.message and "[0, 0.5]" in err.value.message
+    # A fixed city keeps whatever rate it is given.
+    assert load_config("xian_vs_zhengzhou", ["shocks=[{at:2025-01,city:xian,lever:reward_rate,value:0.7}]"]).shocks

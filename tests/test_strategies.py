@@ -106,3 +106,30 @@ def test_strategy_levers_must_be_known_instruments():
 
     with pytest.raises(ParamError, match="levers"):
         StrategyParams(levers="reward_rate,bribes")
+
+
+@pytest.mark.parametrize("levers", ["reward_rate,culture_rate", "culture_rate,annual_budget"])
+def test_the_bounds_a_city_must_start_in_are_those_its_objective_strategy_keeps(levers):
+    from sim.params import strategy_rate_bounds
+    from sim.strategies import lever_bounds
+
+    s = StrategyParams(kind="objective", min_reward_rate=0.05, max_reward_rate=0.35, levers=levers)
+    ctx = context([[0.5, 0.5]] * 4)
+    for lever in s.lever_names:
+        if lever in ("reward_rate", "culture_rate"):
+            assert strategy_rate_bounds(s, lever) == lever_bounds(lever, 0, s, ctx)
+
+
+def test_a_reactive_city_starting_at_its_maximum_stays_within_its_bounds():
+    """The highest start the params allow (the strategy's maximum): escalation holds it, recovery cuts to no lower."""
+    from sim.params import strategy_rate_bounds
+
+    s = StrategyParams(kind="reactive", review_months=2, rate_step=0.05, max_reward_rate=0.3)
+    lo, hi = strategy_rate_bounds(s, "reward_rate")
+    ctx = context(FALLING, rates=(hi, 0.2))
+    for _ in range(5):
+        revise_reactive(0, s, ctx)
+    assert lo <= ctx.policy.reward_rate[0] == pytest.approx(hi)
+    ctx.share = np.asarray(RISING, float)
+    revise_reactive(0, s, ctx)
+    assert ctx.policy.reward_rate[0] == pytest.approx(hi)

@@ -7,7 +7,7 @@ from experiments import study
 
 def test_the_study_document_is_rendered_from_its_data():
     committed = (study.DOCS / f"{study.NAME}.md").read_text()
-    assert committed == study.render(), "docs/studies is stale: rerun python -m experiments.study --render"
+    assert committed == study.render(), "docs/studies is stale: rerun python -m experiments.study --render publish=true"
 
 
 def test_every_figure_of_the_study_is_a_committed_png():
