@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST  ?= 127.0.0.1
 PORT  ?= 8765
 
-.PHONY: setup run test fuzz serve bench chromium clean
+.PHONY: setup run test check fuzz serve bench chromium clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,11 @@ run: $(STAMP)
 test: $(STAMP) chromium
 	$(PY) -m pytest $(ARGS)
 
+# The quick loop while changing the code: every test but the slow end-to-end and statistical ones (no browser),
+# spread over the cores (pytest-xdist). make test stays the full suite that CI runs.
+check: $(STAMP)
+	$(PY) -m pytest -m "not slow" -n auto -q $(ARGS)
+
 # The fuzz tests with 1,000 examples each (make test runs them with 200).
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/test_fuzz.py $(ARGS)
@@ -33,6 +38,8 @@ fuzz: $(STAMP)
 # The browser app; HOST and PORT override where it listens (127.0.0.1:8765 by default).
 # --production and the telemetry switch keep the page from calling home.
 serve: $(STAMP)
+	@[[ "$(PORT)" =~ ^[0-9]+$$ ]] && (( $(PORT) >= 1 && $(PORT) <= 65535 )) || \
+	  { echo "error: PORT: '$(PORT)' is not a port number; allowed 1 to 65535 (e.g. make serve PORT=8765)" >&2; exit 2; }
 	@echo "Drama Capital: http://$(HOST):$(PORT)  (Ctrl-C stops it)"
 	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false $(VENV)/bin/solara run viz/app.py \
 		--production --no-check-version --host $(HOST) --port $(PORT)

@@ -25,14 +25,14 @@ from omegaconf import DictConfig, OmegaConf, SCMode
 from experiments import calibration_docs
 from experiments.calibration import (CalibrationParams, calibrate, calibration_fingerprint, check_has_facts, value_of,
                                      write_outputs)
-from experiments.config import register_calibrate_schemas
+from experiments.config import evaluator_settings, register_calibrate_schemas
 from experiments.design import ParameterSpec
 from experiments.engine import SweepInterrupted
 from sim.cli import Command, run_command
 from sim.folders import discard
 from sim.atomic import atomic, write_text
 from sim.config import CONFIG_DIR, PROJECT_ROOT, results_dir, to_params
-from sim.params import ParamError, RunParams, apply_overrides, to_dict
+from sim.params import ParamError, RunParams, apply_overrides, from_dict, to_dict
 
 def to_calibration(cfg: DictConfig) -> CalibrationParams:
     """Validated calibration settings from a composed config."""
@@ -51,6 +51,12 @@ def to_calibration(cfg: DictConfig) -> CalibrationParams:
     return CalibrationParams(parameters=params, fixed=fixed, **data)
 
 
+def dropped_by_scenario(cfg: DictConfig) -> list[tuple[str, str]]:
+    """The commonly fitted keys this scenario fixes instead (its search space's extra_fixed), with the reason."""
+    fixed = {f.key: f.reason for f in cfg.calibration.extra_fixed}
+    return [(p.key, fixed[p.key]) for p in cfg.calibration.parameters if p.key in fixed]
+
+
 def command_line(argv: list[str]) -> str:
     """The reproducing command: the user's overrides without folder and resume settings."""
     keep = [a for a in argv if not a.startswith(("hydra.", "resume=", "publish=", "workers=", "progress="))]
@@ -61,6 +67,7 @@ def validate(cfg: DictConfig) -> None:
     """The checks made before Hydra creates a folder: run keys, calibration settings, facts, fitted keys."""
     cal = to_calibration(cfg)
     base = to_params(cfg)
+    evaluator_settings(cfg)  # workers and address checked as for a sweep
     check_has_facts(base.scenario.name)
     for p in cal.parameters:
         check_keys_for(p, base)
@@ -119,6 +126,8 @@ def calibrate_task(cfg: DictConfig, out: Path) -> None:
         else:
             print(f"resume=true: no unfinished calibration of {base.scenario.name!r} with these settings; "
                   "starting a new one")
+    for key, reason in dropped_by_scenario(cfg):
+        print(f"note: calibration.parameters ({key}) is not fitted: {base.scenario.name} fixes it ({reason})")
     command = command_line(sys.argv[1:])
     backend = cfg.backend.value if hasattr(cfg.backend, "value") else str(cfg.backend)
     try:
@@ -159,10 +168,12 @@ def check_fixed(cal: CalibrationParams, base: RunParams) -> None:
 
 
 def check_keys_for(p: ParameterSpec, base: RunParams) -> None:
-    try:
-        apply_overrides(to_dict(base), {p.key: p.low})
-    except ParamError as err:
-        raise ParamError(f"calibration.parameters ({p.key})", err.message) from None
+    """A fitted key exists and both ends of its search range are values the key allows."""
+    for value in (p.low, p.high):
+        try:
+            from_dict(RunParams, apply_overrides(to_dict(base), {p.key: value}))
+        except ParamError as err:
+            raise ParamError(f"calibration.parameters ({p.key})", err.message) from None
 
 
 COMMAND = Command("calibrate", validate=validate, task=calibrate_task, register=register_calibrate_schemas)

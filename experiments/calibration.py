@@ -69,6 +69,8 @@ class CalibrationParams:
             ("calibration.validation_replicates", 1 <= self.validation_replicates <= 100_000,
              "must be in [1, 100000]"),
             ("calibration.parameters", len(self.parameters) > 0, "name at least one parameter to fit"),
+            # Optuna's and SciPy's samplers take 32-bit seeds; the rounds' sweeps derive theirs as root_seed*1000+r.
+            ("calibration.root_seed", 0 <= self.root_seed < 2**32, "must be in [0, 4294967295]"),
         ]
         for key, ok, message in checks:
             if not ok:

@@ -16,6 +16,7 @@ from typing import Any, List, Optional  # noqa: UP035  (OmegaConf needs typing g
 from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
 
 from experiments.design import DesignKind, ExperimentParams, ParameterSpec
+from experiments.evaluators import check_address
 from sim.cli import store_schema
 from sim.config import schema_of
 from sim.params import ParamError, RunParams
@@ -99,6 +100,7 @@ class SweepSettings:
     def __post_init__(self) -> None:
         if self.address and self.backend != "dask":
             raise ParamError("address", "a scheduler address needs backend=dask")
+        check_address(self.address)
         if self.address:  # a remote cluster's workers are its own machines, not this one's cores
             if not 0 <= self.workers <= MAX_REMOTE_WORKERS:
                 raise ParamError("workers", f"{self.workers} is out of range; allowed [0, {MAX_REMOTE_WORKERS}]")

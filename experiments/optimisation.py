@@ -37,7 +37,7 @@ from tqdm import tqdm
 from experiments.design import ParameterSpec
 from experiments.evaluate import RunTask
 from experiments.lock import FolderLock
-from sim.atomic import atomic, write_json, write_text
+from sim.atomic import atomic, save_figure, write_csv, write_json, write_text
 from sim.params import (ParamError, PolicyParams, RunParams, StrategyParams, _range_text, apply_overrides, from_dict,
                         to_dict)
 
@@ -347,7 +347,7 @@ def cheapest(table: pd.DataFrame, target: float) -> tuple[pd.Series, bool]:
 def write_outputs(study, opt: OptimizeParams, folder: Path) -> dict:
     """optimize.json (the answer and the frontier), trials.csv and pareto.png."""
     table = trials_table(study, opt)
-    atomic(folder / "trials.csv", lambda p: table.to_csv(p, index=False))
+    write_csv(table, folder / "trials.csv")
     best, reached = cheapest(table, opt.target)
     front = table.sort_values("outlay")
     front = front[front.p_capital > front.p_capital.cummax().shift(fill_value=-1)]  # each step up in chance
@@ -380,6 +380,6 @@ def _plot(table: pd.DataFrame, front: pd.DataFrame, best: pd.Series, opt: Optimi
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     fig.tight_layout()
     try:
-        atomic(path, lambda p: fig.savefig(p, dpi=110, format="png"))  # format: the temporary name ends in .tmp
+        save_figure(fig, path, dpi=110)
     finally:
         plt.close(fig)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from experiments import run_once
-from experiments.design import DesignKind, ExperimentParams, ParameterSpec, design_points, run_table
+from experiments.design import (MAX_RUNS, DesignKind, ExperimentParams, ParameterSpec, design_points, run_count,
+                                run_table)
 from experiments.evaluate import RunTask, evaluate
 from sim.params import ParamError, apply_overrides, to_dict
 
@@ -110,3 +111,39 @@ def test_a_points_design_runs_the_listed_points_in_order():
     with pytest.raises(ParamError, match="as many values"):
         exp(design=DesignKind.points, parameters=(ParameterSpec(RATE, values=(0.1, 0.3)),
                                                   ParameterSpec(BUDGET, values=(5.0,))))
+
+
+@pytest.mark.parametrize("kind", list(DesignKind))
+def test_run_count_is_the_size_of_the_built_design(kind):
+    if kind in (DesignKind.grid, DesignKind.points):
+        e = exp(design=kind, parameters=(ParameterSpec(RATE, values=(0.1, 0.2, 0.3)),
+                                         ParameterSpec(BUDGET, values=(0.0, 1e8, 2e8))), replicates=3)
+    else:
+        e = exp(design=kind, samples=4, replicates=3, parameters=(
+            ParameterSpec(RATE, low=0.0, high=0.5), ParameterSpec(BUDGET, low=0.0, high=1e8),
+            ParameterSpec("steps", low=6, high=12)))
+    assert run_count(e) == len(run_table(e))
+
+
+def test_a_design_too_large_is_refused_before_it_is_built():
+    # 10^6 samples x (2 + 2) points x 10^5 replicates: building it would need terabytes.
+    with pytest.raises(ParamError, match="experiment.samples or experiment.replicates") as err:
+        exp(design=DesignKind.sobol, samples=1_000_000, replicates=100_000,
+            parameters=(ParameterSpec(RATE, low=0.0, high=0.5), ParameterSpec(BUDGET, low=0.0, high=1e8)))
+    assert err.value.key == "experiment" and "400,000,000,000 runs" in err.value.message
+    with pytest.raises(ParamError, match="values in experiment.parameters"):
+        exp(parameters=(ParameterSpec(RATE, values=tuple(range(1001))),), replicates=1000)
+    assert run_count(exp(parameters=(ParameterSpec(RATE, values=tuple(range(1000))),), replicates=1000)) == MAX_RUNS
+
+
+def test_seed_cannot_be_a_design_parameter():
+    with pytest.raises(ParamError, match="experiment.root_seed") as err:
+        exp(parameters=(ParameterSpec("seed", values=(1, 2)),))
+    assert err.value.key == "experiment.parameters[0] (seed)"
+
+
+@pytest.mark.parametrize("kind", [DesignKind.grid, DesignKind.lhs])
+def test_values_and_a_range_together_are_refused(kind):
+    with pytest.raises(ParamError, match="not both") as err:
+        exp(design=kind, parameters=(ParameterSpec(RATE, values=(0.1, 0.2), low=0.0, high=0.5),))
+    assert err.value.key == f"experiment.parameters[0] ({RATE})"

@@ -2,11 +2,13 @@
 
 1. Valid configurations drawn across every documented numeric key and its
    range (every scenario, every strategy kind, extreme but valid values,
-   1 to 60 months) run without an exception and keep the invariants: no NaN
-   or infinity outside the outcomes documented as possibly undefined,
-   budgets never negative, shares in [0, 1] summing to 1, firms conserved.
-2. Invalid values (out of range, NaN, +/-inf, a wrong type) for any key are
-   refused by the front door with exit 2 and one line naming the key.
+   1 to 60 months from any month of the calendar) run without an exception
+   and keep the invariants: no NaN or infinity outside the outcomes
+   documented as possibly undefined, budgets never negative, shares in
+   [0, 1] summing to 1, firms conserved.
+2. Invalid values (out of range, NaN, +/-inf, a wrong type) for any key, and
+   runs outside the calendar, are refused by the front door with exit 2 and
+   one line naming the key.
 
 `make test` runs the `default` profile (200 examples each); `make fuzz` runs
 the `fuzz` profile (1,000 each), selected with HYPOTHESIS_PROFILE. Company

@@ -192,3 +192,20 @@ def test_a_whole_number_lever_is_searched_as_integers_so_each_trial_lists_the_va
     assert all(float(v).is_integer() and 1 <= v <= 12 for v in values) and values.nunique() > 1
     with pytest.raises(ParamError, match=r"levers\[1\].*whole number.*\[1, 60\]"):
         OptimizeParams(city="zhengzhou", levers=(opt.levers[0], ParameterSpec(months, low=1.5, high=12.0)))
+
+
+def test_a_write_that_fails_leaves_the_previous_trials_table_whole(tmp_path, base, monkeypatch):
+    optimize(_settings(3), base, tmp_path, KnownCase(), progress=False)
+    before = (tmp_path / "trials.csv").read_bytes()
+    real = pd.DataFrame.to_csv
+
+    def disk_full(self, path, **kwargs):
+        real(self.iloc[:1], path, **kwargs)  # part of the table reaches the disk, then it is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    with pytest.raises(OSError) as caught:
+        optimize(_settings(4), base, tmp_path, KnownCase(), progress=False)
+    assert caught.value.filename == str(tmp_path / "trials.csv")
+    assert (tmp_path / "trials.csv").read_bytes() == before
+    assert not list(tmp_path.glob("*.tmp"))
