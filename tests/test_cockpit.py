@@ -239,3 +239,27 @@ def test_the_live_views_follow_the_run_after_each_step_and_change():
     views.refresh()
     assert "Xi&#x27;an reward rate 0.10 share of cost → 0.20" in views.widgets["changes"].value
     assert views.widgets["command"].value.startswith("<pre class='command'>python -m sim scenario=xian_vs_zhengzhou")
+
+
+def test_a_rate_moved_past_the_citys_strategy_bound_is_held_at_the_bound():
+    """subsidy_war's cities answer (reactive): their strategy never offers more than max_reward_rate, so the page
+    holds the slider there instead of building a run sim.params refuses."""
+    cockpit = Cockpit("subsidy_war")
+    top = cockpit.model.params.scenario.city("zhengzhou").strategy.max_reward_rate
+    cockpit.set_value("zhengzhou", "reward_rate", 1.0)  # before the run: the setup
+    assert cockpit.model.params.scenario.city("zhengzhou").policy.reward_rate == pytest.approx(top)
+    running = Cockpit("subsidy_war")
+    running.step()
+    assert running.current("zhengzhou", "reward_rate") < top
+    running.set_value("zhengzhou", "reward_rate", 1.0)  # mid-run: a shock from the next month
+    running.step()
+    (shock,) = running.model.params.shocks
+    assert shock.value == pytest.approx(top)
+
+
+def test_choosing_a_strategy_keeps_the_citys_rate_within_its_bounds():
+    cockpit = Cockpit("xian_vs_zhengzhou")
+    cockpit.set_value("zhengzhou", "reward_rate", 0.9)
+    cockpit.set_strategy("zhengzhou", "reactive")
+    city = cockpit.model.params.scenario.city("zhengzhou")
+    assert city.strategy.kind.value == "reactive" and city.policy.reward_rate <= city.strategy.max_reward_rate

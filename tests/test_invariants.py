@@ -88,6 +88,20 @@ city_strategy = st.fixed_dictionaries({
 })
 
 
+def within_strategy_bounds(city: dict) -> dict:
+    """A drawn city made valid: a city with a strategy announces rates its strategy can hold
+    (sim.params.strategy_rate_bounds), as every scenario must."""
+    from sim.params import StrategyParams, from_dict as params_from_dict, strategy_rate_bounds
+
+    strategy = params_from_dict(StrategyParams, city["strategy"])
+    policy = dict(city["policy"])
+    for lever in ("reward_rate", "culture_rate"):
+        bounds = strategy_rate_bounds(strategy, lever)
+        if bounds is not None:
+            policy[lever] = min(max(policy[lever], bounds[0]), bounds[1])
+    return {**city, "policy": policy}
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cities=st.lists(city_strategy, min_size=1, max_size=4),
@@ -101,7 +115,7 @@ def test_invariants_hold_for_random_valid_configs(cities, agglomeration, reconsi
     data = {
         "scenario": {
             "name": "random",
-            "cities": {f"c{i}": c for i, c in enumerate(cities)},
+            "cities": {f"c{i}": within_strategy_bounds(c) for i, c in enumerate(cities)},
             "market": {"coverage": coverage},
             "outside": {"enabled": outside > 0, "firms": outside},
             "behaviour": {"agglomeration": agglomeration, "reconsider_rate": reconsider},

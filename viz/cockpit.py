@@ -22,8 +22,10 @@ from dataclasses import dataclass
 
 from sim.model import ContestModel
 from sim.params import (STRATEGY_LEVERS, PolicyParams, PolicyShock, RunParams, StrategyKind, apply_overrides, from_dict,
-                        month_offset)
+                        month_offset, StrategyParams, strategy_rate_bounds)
 from viz.adapter import DEFAULT_SEED, base_params
+
+RATE_LEVERS_WITH_BOUNDS = ("reward_rate", "culture_rate")  # the rates a strategy keeps within its bounds
 
 M = 1e6
 STRATEGIES = [k.value for k in StrategyKind]
@@ -164,6 +166,9 @@ class Cockpit:
         """Move a lever: before the run starts it edits the setup; once it runs the change waits for the next Step."""
         spec = self.specs[lever]
         value = min(max(float(value), spec.lo), spec.hi)
+        bounds = strategy_rate_bounds(self._strategy_params(city), lever)
+        if bounds is not None:  # a strategy cannot hold a rate outside its own bounds (sim.params refuses it)
+            value = min(max(value, bounds[0] / spec.scale), bounds[1] / spec.scale)
         if self.model.steps == 0:
             self.setup[self._policy_key(city, lever)] = value * spec.scale
             self._rebuild()
@@ -237,7 +242,20 @@ class Cockpit:
 
     def _params(self, setup: dict) -> RunParams:
         values = {"seed": self.seed, **setup}
-        return from_dict(RunParams, apply_overrides(self.base, values))
+        data = apply_overrides(self.base, values)
+        for city, entry in data["scenario"]["cities"].items():  # a strategy chosen on the page keeps its rates
+            bounds_of = from_dict(StrategyParams, entry["strategy"])
+            for lever in RATE_LEVERS_WITH_BOUNDS:
+                bounds = strategy_rate_bounds(bounds_of, lever)
+                if bounds is not None and lever in entry.get("policy", {}):
+                    entry["policy"][lever] = min(max(entry["policy"][lever], bounds[0]), bounds[1])
+        return from_dict(RunParams, data)
+
+    def _strategy_params(self, city: str) -> StrategyParams:
+        """The city's strategy as it stands (with a kind chosen for the next Reset)."""
+        strategy = self.model.params.scenario.city(city).strategy
+        kind = self.setup.get(self._strategy_key(city), self.on_reset.get(self._strategy_key(city)))
+        return dataclasses.replace(strategy, kind=StrategyKind(str(kind))) if kind is not None else strategy
 
     @staticmethod
     def _policy_key(city: str, lever: str) -> str:
