@@ -44,9 +44,11 @@ def run_to_folder(params: RunParams, out_dir: Path, progress: bool = True) -> di
         model = ContestModel(params)
         bar = tqdm(total=params.steps, desc=f"{params.scenario.name} seed {params.seed}", unit="month",
                    disable=None if progress else True, leave=False)  # None: off when not a terminal
-        for _ in range(params.steps):
+        for month in range(params.steps):
             model.step()
             bar.update()
+            if month == ESTIMATE_AFTER_MONTHS - 1:
+                announce_if_long(params, time.perf_counter() - t0, month + 1)
         bar.close()
         table = model.city_table()
         added, cf_tables = None, []
@@ -65,6 +67,18 @@ def run_to_folder(params: RunParams, out_dir: Path, progress: bool = True) -> di
         raise
     _write_manifest(out_dir, params, started, time.perf_counter() - t0, status="complete")
     return summary
+
+
+ESTIMATE_AFTER_MONTHS = 3  # months timed before a long run says how long it will take
+LONG_RUN_S = 60.0  # a run expected to take longer than this says so, on a terminal or not
+
+
+def announce_if_long(params: RunParams, elapsed_s: float, months_done: int) -> None:
+    """Print one line with the expected wall time when the run will take more than LONG_RUN_S."""
+    expected = elapsed_s / months_done * params.steps
+    if expected > LONG_RUN_S:
+        print(f"note: {params.steps} months of {params.scenario.name} will take about {expected / 60:,.0f} min "
+              f"(an estimate from the first {months_done} months)", flush=True)
 
 
 def config_text(params: RunParams) -> str:

@@ -221,3 +221,38 @@ def test_a_dask_address_where_nothing_answers_is_one_line(tmp_path):
                  f"hydra.run.dir={tmp_path / 'x'}", module="experiments.sweep")
     refused(result, "address", "no Dask scheduler answered")
     assert not (tmp_path / "x" / "runs.parquet").exists() and not list((tmp_path / "x").glob("parts/*"))
+
+
+def test_a_long_run_says_how_long_it_will_take(capsys, tmp_path, monkeypatch):
+    import sim.runner
+    from sim import load_config
+
+    monkeypatch.setattr(sim.runner, "LONG_RUN_S", 0.0)  # every run counts as long: the line itself is tested
+    sim.runner.run_to_folder(load_config("symmetric", ["steps=4", "counterfactual=false"]), tmp_path / "r",
+                             progress=False)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert len(lines) == 1 and "4 months of symmetric will take about" in lines[0] and "estimate" in lines[0]
+
+
+def test_make_serve_refuses_a_port_that_is_not_one():
+    result = subprocess.run(["make", "-s", "serve", "PORT=abc"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode != 0 and "error: PORT: 'abc' is not a port number; allowed 1 to 65535" in result.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["calibration.root_seed=-1"], ["calibration.root_seed", "[0, 4294967295]"]),
+    (["calibration.parameters=[{key: scenario.market.producer_share, low: 0.1, high: 5}]"],
+     ["calibration.parameters (scenario.market.producer_share)", "allowed [0, 1]"]),
+])
+def test_calibrate_refuses_bad_settings_before_any_folder(tmp_path, args, words):
+    refused(cli("scenario=recovery", *args, f"hydra.run.dir={tmp_path / 'x'}", module="experiments.calibrate"),
+            *words)
+    assert not (tmp_path / "x").exists()
+
+
+def test_calibrate_says_which_common_keys_the_scenario_fixes(tmp_path):
+    args = [a.replace("scenario=recovery", "scenario=zhejiang") for a in SMALL["experiments.calibrate"]]
+    done = cli(*args, f"hydra.run.dir={tmp_path / 'z'}", module="experiments.calibrate")
+    assert done.returncode == 0, done.stderr
+    assert "note: calibration.parameters (scenario.firms.entry_rate) is not fitted: zhejiang fixes it" in done.stdout
