@@ -68,7 +68,8 @@ class ExperimentParams:
     replicates: int = 10
     root_seed: int = 20240101
     common_random_numbers: bool = True
-    outcomes: tuple[str, ...] = ("capital", "capital_step", "final_share", "subsidy_total", "cost_per_job")
+    outcomes: tuple[str, ...] = ("capital", "capital_step", "crossing_step", "share_lead", "final_share", "subsidy_total",
+                                 "cost_per_job")
     keep_every: int = 1
 
     def __post_init__(self) -> None:

@@ -67,7 +67,8 @@ def evaluate(task: RunTask, base: Mapping, outcomes: tuple[str, ...], keep_every
 
 _BASES: dict[str, dict] = {}  # scenario name -> composed base (composing with Hydra costs ~0.1 s a call)
 
-DEFAULT_OUTCOMES = ("capital", "capital_step", "final_share", "subsidy_total", "cost_per_job")
+DEFAULT_OUTCOMES = ("capital", "capital_step", "crossing_step", "share_lead", "final_share", "subsidy_total",
+                    "cost_per_job")
 
 
 def run_once(params: Mapping[str, Any], seed: int, base: RunParams | Mapping | str = "xian_vs_zhengzhou",

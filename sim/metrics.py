@@ -14,21 +14,35 @@ FINAL_MONTHS = 12  # "final" outcomes are means over the last year of a run
 
 
 class CapitalTracker:
-    """Which city holds at least `threshold` of national productions over a trailing window, and since when.
+    """Which city is the capital over a trailing window of output, since when, and when the lead changed hands.
 
-    Shares are of everything produced, the rest of the country included, but
-    only places marked `eligible` (the cities) can be the capital. No city
-    is named before the window is full (the first `window - 1` months of a
-    run): a share over a month or two is not "the trailing 12 months".
+    A city is the capital when its trailing share of national productions is
+    at least `threshold` AND leads the runner-up (the best other place, the
+    rest of the country included) by at least `margin`: two cities within
+    the margin of each other share the industry, and which one is a hair
+    ahead is noise, not a capital. Shares are of everything produced, but only
+    places marked `eligible` (the cities) can be the capital or the leader. No
+    city is named before the window is full (the first `window - 1` months of
+    a run): a share over a month or two is not "the trailing 12 months".
+
+    The crossing: the leader of the first full window is the incumbent; the
+    crossing is the first month another city's trailing share exceeds the
+    incumbent's, and `challenger` is that city (None while nobody overtook).
     """
 
-    def __init__(self, place_ids: list[str], threshold: float, window: int, eligible: np.ndarray | None = None):
+    def __init__(self, place_ids: list[str], threshold: float, window: int, eligible: np.ndarray | None = None,
+                 margin: float = 0.0):
         self.place_ids = place_ids
         self.threshold = threshold
+        self.margin = margin
         self.eligible = np.ones(len(place_ids), dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
         self._window: deque[np.ndarray] = deque(maxlen=window)
         self.current: str | None = None
         self.since: int | None = None
+        self.incumbent: int | None = None  # index of the leader of the first full window
+        self.challenger: str | None = None
+        self.crossing: int | None = None  # the step in which the challenger first overtook the incumbent
+        self.trailing = np.zeros(len(place_ids))
 
     def update(self, step: int, productions: np.ndarray) -> np.ndarray:
         """Add a month's productions by place; returns the trailing shares."""
@@ -36,12 +50,30 @@ class CapitalTracker:
         totals = np.sum(self._window, axis=0)
         grand = totals.sum()
         trailing = totals / grand if grand > 0 else np.zeros_like(totals)
-        leader = int(np.argmax(np.where(self.eligible, trailing, -1.0)))
+        self.trailing = trailing
         full = len(self._window) == self._window.maxlen  # a capital needs a whole window of record
-        capital = self.place_ids[leader] if full and grand > 0 and trailing[leader] >= self.threshold else None
+        if not (full and grand > 0):
+            return trailing
+        ranked = np.where(self.eligible, trailing, -1.0)
+        leader = int(np.argmax(ranked))
+        lead = share_lead(trailing, self.eligible)[leader]
+        capital = self.place_ids[leader] if trailing[leader] >= self.threshold and lead >= self.margin else None
         if capital != self.current:
             self.current, self.since = capital, (step if capital is not None else None)
+        if self.incumbent is None:
+            self.incumbent = leader
+        elif self.crossing is None and leader != self.incumbent and trailing[leader] > trailing[self.incumbent]:
+            self.challenger, self.crossing = self.place_ids[leader], step
         return trailing
+
+
+def share_lead(trailing: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """Each eligible place's trailing share minus the best other place's (positive only for the leader); NaN for
+    places that cannot lead (the rest of the country)."""
+    lead = np.full(len(trailing), np.nan)
+    for j in np.flatnonzero(eligible):
+        lead[j] = trailing[j] - np.delete(trailing, j).max(initial=0.0)
+    return lead
 
 
 def cost_per_job(outlay: float, employment: float) -> float | None:
@@ -74,6 +106,7 @@ def summarise(model: ContestModel, added: dict | None = None) -> dict:
         "steps": model.steps,
         "start": model.params.start,
         "capital_threshold": model.params.capital_threshold,
+        "capital_margin": model.params.capital_margin,
         "capital_window": model.params.capital_window,
     }
     summary.update({name: o.compute(model, added) for name, o in OUTCOMES.items()

@@ -84,7 +84,7 @@ class ContestModel(mesa.Model):
         self._job_value = np.array([c.strategy.job_value for c in sc.cities] + [0.0] * (self.n_places - self.n_cities))
         self.recorder = CityRecorder(self.place_ids)
         self.capital = CapitalTracker(self.place_ids, params.capital_threshold, params.capital_window,
-                                      eligible=~self.city_state.outside)
+                                      eligible=~self.city_state.outside, margin=params.capital_margin)
         self.firms_at_start = 0
         self.entered_total = 0
         self.exited_total = 0

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sim.metrics import cost_per_job, final_means
+from sim.metrics import cost_per_job, final_means, share_lead
 
 if TYPE_CHECKING:
     from sim.model import ContestModel
@@ -53,12 +53,35 @@ def _start_jobs(model: ContestModel, j: int) -> float:
     return base[j]
 
 
+def month_of_step(model: ContestModel, step: int | None) -> str | None:
+    """'YYYY-MM' of the month a step simulated (step 1 is the first month); None for None."""
+    if step is None:
+        return None
+    year, month = model.year_month(step - 1)
+    return f"{year}-{month:02d}"
+
+
 OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
-    Outcome("capital", "the city holding at least capital_threshold of national output over the trailing window, "
-            "at the end", lambda m, a: m.capital.current, kind="label", per_city=False,
-            undefined="null when no city holds the threshold (or before the window is full)"),
+    Outcome("capital", "the city holding at least capital_threshold of national output over the trailing window "
+            "and leading the runner-up by at least capital_margin, at the end", lambda m, a: m.capital.current,
+            kind="label", per_city=False,
+            undefined="null when no city holds the threshold with the margin (or before the window is full)"),
     Outcome("capital_step", "the step since which the capital has held the position without a break",
             lambda m, a: m.capital.since, per_city=False, undefined="null when there is no capital"),
+    Outcome("capital_month", "the month (YYYY-MM) since which the capital has held the position without a break",
+            lambda m, a: month_of_step(m, m.capital.since), kind="label", per_city=False,
+            undefined="null when there is no capital"),
+    Outcome("crossing_step", "the step in which a challenger's trailing share first overtook that of the leader of "
+            "the first full window (the incumbent)", lambda m, a: m.capital.crossing, per_city=False,
+            undefined="null when nobody overtook the incumbent"),
+    Outcome("crossing_month", "the month (YYYY-MM) of crossing_step", lambda m, a: month_of_step(m, m.capital.crossing),
+            kind="label", per_city=False, undefined="null when nobody overtook the incumbent"),
+    Outcome("challenger", "the city that overtook the incumbent (crossing_step)", lambda m, a: m.capital.challenger,
+            kind="label", per_city=False, undefined="null when nobody overtook the incumbent"),
+    Outcome("share_lead", "trailing-window share at the end minus the best other place's: positive for the leader, "
+            "negative for every other city", lambda m, a: {pid: float(v) for pid, v in zip(
+                m.place_ids, share_lead(m.capital.trailing, m.capital.eligible))},
+            undefined="NaN for the rest of the country, which cannot lead"),
     Outcome("is_capital", "1 for the capital at the end, else 0: the numeric form of `capital`",
             lambda m, a: {pid: int(pid == m.capital.current) for pid in m.place_ids}),
     Outcome("final_share", "share of national productions, mean over the last 12 months",

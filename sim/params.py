@@ -476,6 +476,7 @@ class RunParams(Validated):
     start: str = "2024-01"  # first month, YYYY-MM, from FIRST_MONTH (2000-01); the run's last month is at most LAST_MONTH (2100-12)
     capital_threshold: float = spec(0.5, 0.5, 1.0, doc="trailing-window production share that makes a city the capital (assumption: a majority of output)")
     capital_window: int = spec(12, 1, 120, doc="months in the trailing window for the capital test (assumption: one year evens out seasons)")
+    capital_margin: float = spec(0.1, 0.0, 1.0, doc="lead over the runner-up's trailing share that a capital needs besides the threshold (assumption: ten points of national output, e.g. 55 % against 45 %, several times the seed-to-seed spread of a city's share, so a capital is not a coin toss between two cities near 50 %)")
     counterfactual: bool = True  # also run each city without its own policy (same seed) to report what its policy added
     shocks: tuple[PolicyShock, ...] = ()  # mid-run policy changes, e.g. shocks=[{at:2026-01,city:zhengzhou,lever:reward_rate,value:0.3}]
 

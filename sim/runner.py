@@ -158,6 +158,10 @@ def format_outcome(summary: dict) -> str:
         lines.append(line)
     cap = summary["capital"]
     window = summary.get("capital_window", 12)
-    lines.append(f"capital: {cap} since step {summary['capital_step']}" if cap else "capital: none "
-                 f"(no city holds {summary['capital_threshold']:.0%} of the trailing {window} months)")
+    margin = summary.get("capital_margin", 0.0)
+    lines.append(f"capital: {cap} since {summary['capital_month']}" if cap else "capital: none "
+                 f"(no city holds {summary['capital_threshold']:.0%} of the trailing {window} months with a lead of "
+                 f"{margin:.0%} over the next)")
+    if summary.get("crossing_month"):
+        lines.append(f"crossing: {summary['challenger']} overtook the first leader in {summary['crossing_month']}")
     return "\n".join(lines)

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.slow
 
 TABLE_COLUMNS = {"step", "date", "city", "firms", "productions", "share", "employment", "subsidy_paid",
                  "budget_left", "wage", "rent", "talent"}
-SUMMARY_KEYS = {"scenario", "seed", "steps", "capital", "capital_step", "final_share", "subsidy_total",
+SUMMARY_KEYS = {"scenario", "seed", "steps", "capital", "capital_step", "capital_month", "capital_margin",
+                "crossing_step", "crossing_month", "challenger", "share_lead", "final_share", "subsidy_total",
                 "cost_per_job"}
 
 

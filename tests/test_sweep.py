@@ -11,7 +11,8 @@ from conftest import PYTHON, ROOT
 
 pytestmark = pytest.mark.slow
 
-RUN_COLUMNS = {"run_id", "point_id", "replicate", "seed", "status", "error", "capital", "capital_step",
+RUN_COLUMNS = {"run_id", "point_id", "replicate", "seed", "status", "error", "capital", "capital_step", "crossing_step",
+               "share_lead.xian", "share_lead.zhengzhou",
                "scenario.cities.zhengzhou.policy.reward_rate", "scenario.cities.xian.policy.reward_rate",
                "final_share.xian", "final_share.zhengzhou", "subsidy_total.xian", "subsidy_total.zhengzhou",
                "cost_per_job.xian", "cost_per_job.zhengzhou"}

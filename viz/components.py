@@ -65,7 +65,8 @@ def capital_text(model: ContestModel) -> str:
         window = model.params.capital_window
         if model.steps < window:
             return f"No capital yet: a capital needs {window} months of record ({model.steps} of {window} so far)"
-        return f"No capital yet (no city holds {model.params.capital_threshold:.0%} of the last {window} months' output)"
+        return (f"No capital yet (no city holds {model.params.capital_threshold:.0%} of the last {window} months' output "
+                f"with a lead of {model.params.capital_margin:.0%} over the next)")
     names = {c.city_id: c.name for c in model.cities}
     return f"Capital: {names[tracker.current]} since {month_label(model, tracker.since)}"
 
