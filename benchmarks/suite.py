@@ -238,7 +238,7 @@ def _met(value: float, target: float, sense: str) -> bool:
 
 def run_suite(figures: list[str], repeats: int) -> dict:
     """Measure, print the table, return latest.json's content."""
-    from sim.runner import git_revision
+    from sim.shell.runner import git_revision
 
     runs: dict[str, list[dict]] = {}
     for name in _needed(figures):
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{machine_info()}\nBLAS: {blas_info()}")
     result = run_suite(figures, args.repeats)
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    from sim.atomic import write_json
+    from sim.shell.atomic import write_json
 
     write_json(OUT, result)
     print(f"\nwritten: {OUT.relative_to(ROOT)}")

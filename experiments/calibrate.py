@@ -28,10 +28,10 @@ from experiments.calibration import (CalibrationParams, calibrate, calibration_f
 from experiments.config import evaluator_settings, register_calibrate_schemas
 from experiments.design import ParameterSpec
 from experiments.engine import SweepInterrupted
-from sim.cli import Command, run_command
-from sim.folders import discard
-from sim.atomic import atomic, write_text
-from sim.config import CONFIG_DIR, PROJECT_ROOT, results_dir, to_params
+from sim.shell.cli import Command, run_command
+from sim.shell.folders import discard
+from sim.shell.atomic import atomic, write_text
+from sim.shell.config import CONFIG_DIR, PROJECT_ROOT, results_dir, to_params
 from sim.params import ParamError, RunParams, apply_overrides, from_dict, to_dict
 
 def to_calibration(cfg: DictConfig) -> CalibrationParams:

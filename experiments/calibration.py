@@ -42,11 +42,11 @@ from scipy.stats import qmc  # noqa: E402
 from experiments.design import DesignKind, ExperimentParams, ParameterSpec, code_fingerprint  # noqa: E402
 from experiments.engine import run_sweep  # noqa: E402
 from experiments.evaluators import make_evaluator  # noqa: E402
-from experiments.lock import FolderLock  # noqa: E402
+from sim.shell.folders import FolderLock  # noqa: E402
 from experiments.facts import facts_for, fitted_for, held_out_for, loss, loss_of_runs  # noqa: E402
-from sim.atomic import atomic, write_json, write_text  # noqa: E402
+from sim.shell.atomic import atomic, write_json, write_text  # noqa: E402
 from sim.params import ParamError, RunParams, to_dict  # noqa: E402
-from sim.runner import git_revision  # noqa: E402
+from sim.shell.runner import git_revision  # noqa: E402
 
 
 @dataclass(frozen=True)

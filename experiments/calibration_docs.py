@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from experiments.facts import FACTS
-from sim.atomic import write_text
+from sim.shell.atomic import write_text
 
 HEADER = """# Calibration against the published facts
 

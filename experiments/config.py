@@ -17,8 +17,8 @@ from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
 
 from experiments.design import DesignKind, ExperimentParams, ParameterSpec
 from experiments.evaluators import check_address
-from sim.cli import store_schema
-from sim.config import schema_of
+from sim.shell.cli import store_schema
+from sim.shell.config import schema_of
 from sim.params import ParamError, RunParams
 
 

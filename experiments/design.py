@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-import experiments.facts  # noqa: F401  (registers the `facts` outcome)
-from sim.outcomes import OUTCOMES as REGISTRY
+from experiments.evaluate import REGISTRY
 from sim.params import ParamError
 
 
@@ -36,7 +35,7 @@ class DesignKind(enum.Enum):
     morris = "morris"  # Morris elementary-effects trajectories (SALib), `samples` trajectories
 
 
-OUTCOMES = tuple(REGISTRY)  # what a sweep may keep: the outcome registry (sim/outcomes.py)
+OUTCOMES = tuple(REGISTRY)  # what a sweep may keep: the outcome registry (sim/outcomes.py) and the facts
 
 # The most runs one sweep may have (points x replicates; the error message names it). The run table is built in
 # memory before the first run and the merged tables after the last, so a size typed by mistake must be refused

@@ -43,10 +43,11 @@ def contest_model(levers: dict[str, tuple[float, float]] | None = None,
                   root_seed: int = 0, name: str = "drama_capital"):
     """An EMA `Model` (or `ReplicatorModel` when replications > 1) of `scenario` with these levers and uncertainties."""
     from sim import load_config
-    from sim.outcomes import OUTCOMES, check_names
+    from experiments.evaluate import REGISTRY as OUTCOMES
+    from sim.outcomes import check_names
 
     ema = _ema()
-    check_names(outcomes)
+    check_names(outcomes, OUTCOMES)
     base = load_config(scenario)
     places = [c.id for c in base.scenario.cities] + (["rest"] if base.scenario.outside.enabled else [])
     columns = [f"{o}.{p}" if OUTCOMES[o].per_city else o for o in outcomes

@@ -15,13 +15,13 @@ from tqdm.auto import tqdm
 from experiments.design import ExperimentParams, fingerprint, run_table
 from experiments.evaluate import RunTask
 from experiments.evaluators import default_workers, make_evaluator
-from experiments.lock import FolderLock
+from sim.shell.folders import FolderLock
 from experiments.report import capital_probability, plot_capital_probability
 from experiments.store import ResultStore, UnreadableDesign
-from sim.atomic import atomic, write_json, write_text
-from sim.outcomes import OUTCOMES
+from sim.shell.atomic import atomic, write_json, write_text
+from experiments.evaluate import REGISTRY
 from sim.params import ParamError, RunParams, apply_overrides, from_dict, to_dict
-from sim.runner import git_revision, package_versions
+from sim.shell.runner import git_revision, package_versions
 
 
 class SweepInterrupted(RuntimeError):
@@ -233,7 +233,7 @@ def probe_seconds_per_run(base: RunParams, outcomes: tuple[str, ...], months: in
     except Exception:  # noqa: BLE001 - the estimate is a courtesy; the runs report their own errors
         return None
     per_run = (built - t0) + per_month * months
-    if any(OUTCOMES[name].counterfactual for name in outcomes if name in OUTCOMES):
+    if any(REGISTRY[name].counterfactual for name in outcomes if name in REGISTRY):
         per_run *= 1 + len(base.scenario.cities)  # each city's no-policy run, as long as the run itself
     return per_run
 

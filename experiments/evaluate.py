@@ -11,6 +11,7 @@ import pandas as pd
 
 from sim.counterfactual import added_by_policy
 from sim.model import ContestModel
+from experiments.facts import FACTS_OUTCOME
 from sim.outcomes import OUTCOMES, check_names, columns
 from sim.params import RunParams, apply_overrides, from_dict, to_dict
 
@@ -33,6 +34,10 @@ class RunResult:
     cities: pd.DataFrame | None
 
 
+# What a sweep, run_once and the calibration may ask for: the model's outcomes and the published facts.
+REGISTRY = {**OUTCOMES, FACTS_OUTCOME.name: FACTS_OUTCOME}
+
+
 def outcomes_of(model: ContestModel, outcomes: tuple[str, ...]) -> dict[str, Any]:
     """A run's outcomes as flat columns (sim/outcomes.py): '<name>.<city>' for per-city ones, 'fact.<id>' for facts.
 
@@ -40,11 +45,9 @@ def outcomes_of(model: ContestModel, outcomes: tuple[str, ...]) -> dict[str, Any
     marginal_cost_per_job) run each city's no-policy counterfactual, only
     when one of them is asked for.
     """
-    import experiments.facts  # noqa: F401  (registers the `facts` outcome)
-
-    check_names(outcomes)
-    added = added_by_policy(model) if any(OUTCOMES[n].counterfactual for n in outcomes) else None
-    return columns(model, outcomes, added)
+    check_names(outcomes, REGISTRY)
+    added = added_by_policy(model) if any(REGISTRY[n].counterfactual for n in outcomes) else None
+    return columns(model, outcomes, added, REGISTRY)
 
 
 def evaluate(task: RunTask, base: Mapping, outcomes: tuple[str, ...], keep_every: int) -> RunResult:
@@ -84,7 +87,7 @@ def run_once(params: Mapping[str, Any], seed: int, base: RunParams | Mapping | s
     """
     if "seed" in params:
         raise ValueError("seed: given both in params and as seed=; pass it once, as seed=")
-    check_names(outcomes)
+    check_names(outcomes, REGISTRY)
     if isinstance(base, str):
         if base not in _BASES:
             from sim import load_config

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.outcomes import Outcome, register
+from sim.outcomes import Outcome
 from sim.params import RunParams
 
 Measure = Callable[[pd.DataFrame, RunParams], float]
@@ -293,6 +293,8 @@ def loss_of_runs(runs: pd.DataFrame, scenario: str, by: str = "point_id") -> pd.
     return values.reindex(runs[by].unique()).fillna(np.inf)
 
 
-register(Outcome("facts", "every published fact the run's scenario covers (experiments/facts.py), one column each",
-                 lambda model, added: measure_facts(model.city_table(), model.params), prefix="fact",
-                 undefined="NaN where a fact's measure has no data in the run (e.g. a run shorter than the fact's year)"))
+# The facts as one outcome of a run: experiments.evaluate.REGISTRY adds it to the model's own outcomes.
+FACTS_OUTCOME = Outcome(
+    "facts", "every published fact the run's scenario covers (experiments/facts.py), one column each",
+    lambda model, added: measure_facts(model.city_table(), model.params), prefix="fact",
+    undefined="NaN where a fact's measure has no data in the run (e.g. a run shorter than the fact's year)")

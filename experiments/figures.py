@@ -33,7 +33,7 @@ def _colour(sweep: Sweep, place: str):
 
 def _save(fig, path: Path) -> Path:
     """Lay out, write atomically (a full disk leaves no half a PNG under its name) and free the figure."""
-    from sim.atomic import save_figure
+    from sim.shell.atomic import save_figure
 
     try:
         fig.tight_layout()

@@ -36,8 +36,8 @@ from tqdm import tqdm
 
 from experiments.design import ParameterSpec
 from experiments.evaluate import RunTask
-from experiments.lock import FolderLock
-from sim.atomic import atomic, save_figure, write_csv, write_json, write_text
+from sim.shell.folders import FolderLock
+from sim.shell.atomic import atomic, save_figure, write_csv, write_json, write_text
 from sim.params import (ParamError, PolicyParams, RunParams, StrategyParams, _range_text, apply_overrides, from_dict,
                         to_dict)
 

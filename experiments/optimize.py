@@ -21,8 +21,8 @@ from experiments.config import ParameterSchema, default_of, evaluator_fields, ev
 from experiments.design import ParameterSpec
 from experiments.evaluators import make_evaluator
 from experiments.optimisation import OptimizeParams, check, optimize
-from sim.cli import Command, run_command, store_schema
-from sim.config import schema_of, to_params
+from sim.shell.cli import Command, run_command, store_schema
+from sim.shell.config import schema_of, to_params
 from sim.params import RunParams
 
 _O = OptimizeParams

@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from experiments.analysis import SweepError  # noqa: E402
-from sim.atomic import save_figure, write_csv, write_text  # noqa: E402
+from sim.shell.atomic import save_figure, write_csv, write_text  # noqa: E402
 
 MARKER = ".drama-report"  # in report/: the names of the files the report wrote there
 STAGING = ".partial-"  # prefix of the folder inside report/ a new report is written into

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from experiments.evaluate import RunResult
-from sim.atomic import write_parquet
+from sim.shell.atomic import write_parquet
 
 _PART = re.compile(r"runs-(\d+)\.parquet$")
 _CITY_PART = re.compile(r"cities-(\d+)\.parquet$")

@@ -24,9 +24,9 @@ from experiments.design import fingerprint
 from experiments.engine import SweepInterrupted, check_keys, resolved_config_text, run_sweep
 from experiments.report import capital_probability
 from experiments.store import ResultStore, UnreadableDesign
-from sim.cli import Command, run_command
-from sim.folders import discard
-from sim.config import results_dir, to_params
+from sim.shell.cli import Command, run_command
+from sim.shell.folders import discard
+from sim.shell.config import results_dir, to_params
 from sim.params import to_dict
 
 

@@ -28,7 +28,7 @@ from sim.params import (  # noqa: E402
 
 def load_config(scenario: str = "xian_vs_zhengzhou", overrides: list[str] | None = None) -> RunParams:
     """Compose configs/run.yaml with `scenario` and Hydra-style overrides into validated RunParams."""
-    from sim.config import load_config as _load
+    from sim.shell.config import load_config as _load
 
     return _load(scenario, overrides)
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.cli import Command, run_command
-from sim.config import to_params
+from sim.shell.cli import Command, run_command
+from sim.shell.config import to_params
 from sim.params import ParamError
-from sim.runner import OUTPUT_FILES, config_text, format_outcome, run_to_folder
+from sim.shell.runner import OUTPUT_FILES, config_text, format_outcome, run_to_folder
 
 
 def run(cfg, out_dir: Path) -> None:

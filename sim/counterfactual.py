@@ -12,14 +12,11 @@ jobs added is the marginal cost per job.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
 
 from sim.metrics import final_mean
+from sim.model import ContestModel
 from sim.params import CityParams, RunParams, StrategyKind, StrategyParams
 from sim.policy import has_policy
-
-if TYPE_CHECKING:
-    from sim.model import ContestModel
 
 # Outcomes this module adds to a run's summary (per city).
 ADDED_OUTCOMES = ("added_jobs", "added_firms", "added_productions", "marginal_cost_per_job")
@@ -63,8 +60,6 @@ def added_by_policy(model: ContestModel, cities: list[str] | None = None, force:
     policy to switch off adds exactly nothing; its counterfactual is not
     run unless `force` (it would be the run itself).
     """
-    from sim.model import ContestModel
-
     out: dict[str, dict] = {name: {} for name in ADDED_OUTCOMES}
     for city in cities if cities is not None else model.city_ids:
         j = model.city_ids.index(city)

@@ -90,27 +90,3 @@ def final_mean(model: ContestModel, column: str) -> np.ndarray:
 def final_means(model: ContestModel, column: str) -> dict[str, float]:
     """`final_mean` keyed by place id."""
     return {pid: float(v) for pid, v in zip(model.place_ids, final_mean(model, column))}
-
-
-def summarise(model: ContestModel, added: dict | None = None) -> dict:
-    """summary.json: scenario, seed, steps, capital, final shares, money, firms and, if given, what each policy added.
-
-    Per-city entries cover the cities and, when modelled, the rest of the
-    country ("rest"). `added` is `sim.counterfactual.added_by_policy`'s result.
-    """
-    from sim.outcomes import OUTCOMES  # the registry computes every outcome; it imports this module
-
-    summary = {
-        "scenario": model.scenario_params.name,
-        "seed": model.params.seed,
-        "steps": model.steps,
-        "start": model.params.start,
-        "capital_threshold": model.params.capital_threshold,
-        "capital_margin": model.params.capital_margin,
-        "capital_window": model.params.capital_window,
-    }
-    summary.update({name: o.compute(model, added) for name, o in OUTCOMES.items()
-                    if o.name != "facts" and (added is not None or not o.counterfactual)})
-    summary["firms"] = {"start": model.firms_at_start, "entered": model.entered_total,
-                        "exited": model.exited_total, "moved": model.moved_total, "end": model.n_firms}
-    return summary

@@ -16,6 +16,7 @@ from sim.economics import FirmKinds, Places
 from sim.firms import PREMIUM, FirmTable
 from sim.memory import reuse_freed_memory
 from sim.metrics import CapitalTracker
+from sim.outcomes import summarise
 from sim.params import OUTSIDE_ID, STRATEGY_LEVERS, ParamError, PolicyShock, RunParams, ScenarioParams, month_offset
 from sim.policy import (Funds, PolicyArrays, expected_claim, monthly_programmes, outlay, payout_outlook,
                         review_productions)
@@ -516,6 +517,4 @@ class ContestModel(mesa.Model):
 
     def summary(self) -> dict:
         """The outcome so far (the keys of summary.json)."""
-        from sim.metrics import summarise
-
         return summarise(self)

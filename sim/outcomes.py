@@ -1,13 +1,13 @@
 """The outcome registry: every outcome a run reports, how it is computed, its type, and whether it is per city.
 
-`summarise` (summary.json), a sweep's `outcomes`, `run_once` (the EMA
-Workbench's interface) and the calibration's `facts` all read this one
-table, so an outcome has one name, one definition and one documented
+`summarise` (summary.json), a sweep's `outcomes` and `run_once` (the EMA
+Workbench's interface) all read this one table (the experiments add the
+calibration's `facts` to it in `experiments.evaluate.REGISTRY`), so an outcome has one name, one definition and one documented
 meaning of "undefined" everywhere.
 
 Per-city outcomes become one column per place in sweep tables
 (`final_share.xian`); `facts` becomes one column per published fact
-(`fact.xian_share`, registered by experiments/facts.py).
+(`fact.xian_share`, defined by experiments/facts.py).
 """
 
 from __future__ import annotations
@@ -115,24 +115,25 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
 )}
 
 
-def register(outcome: Outcome) -> None:
-    """Add an outcome defined outside `sim` (e.g. the calibration's `facts`)."""
-    OUTCOMES[outcome.name] = outcome
-
-
-def check_names(names) -> None:
+def check_names(names, registry: dict[str, Outcome] = OUTCOMES) -> None:
     """Raise ValueError listing the allowed names when one is unknown."""
-    unknown = [n for n in names if n not in OUTCOMES]
+    unknown = [n for n in names if n not in registry]
     if unknown:
-        raise ValueError(f"unknown outcome {unknown[0]!r}; allowed: {', '.join(OUTCOMES)}")
+        raise ValueError(f"unknown outcome {unknown[0]!r}; allowed: {', '.join(registry)}")
 
 
-def columns(model: ContestModel, names, added: dict | None = None) -> dict[str, Any]:
-    """The outcomes `names` of a finished run as flat columns: '<name>.<place>' for per-city ones."""
-    check_names(names)
+def columns(model: ContestModel, names, added: dict | None = None,
+            registry: dict[str, Outcome] = OUTCOMES) -> dict[str, Any]:
+    """The outcomes `names` of a finished run as flat columns: '<name>.<place>' for per-city ones.
+
+    `registry`: the outcomes to choose from, by default this module's; a
+    caller with outcomes of its own (the calibration's `facts`) passes a
+    registry that adds them, so nothing is registered by importing a module.
+    """
+    check_names(names, registry)
     row: dict[str, Any] = {}
     for name in names:
-        outcome = OUTCOMES[name]
+        outcome = registry[name]
         value = outcome.compute(model, added)
         if outcome.per_city:
             row.update({f"{outcome.prefix or name}.{k}": v for k, v in value.items()})
@@ -144,3 +145,25 @@ def columns(model: ContestModel, names, added: dict | None = None) -> dict[str, 
 def undefined_columns() -> dict[str, str]:
     """Outcome names whose values may be null or NaN, with the reason (documented in README)."""
     return {o.name: o.undefined for o in OUTCOMES.values() if o.undefined}
+
+
+def summarise(model: ContestModel, added: dict | None = None) -> dict:
+    """summary.json: scenario, seed, steps, capital, final shares, money, firms and, if given, what each policy added.
+
+    Per-city entries cover the cities and, when modelled, the rest of the
+    country ("rest"). `added` is `sim.counterfactual.added_by_policy`'s result.
+    """
+    summary = {
+        "scenario": model.scenario_params.name,
+        "seed": model.params.seed,
+        "steps": model.steps,
+        "start": model.params.start,
+        "capital_threshold": model.params.capital_threshold,
+        "capital_margin": model.params.capital_margin,
+        "capital_window": model.params.capital_window,
+    }
+    summary.update({name: o.compute(model, added) for name, o in OUTCOMES.items()
+                    if added is not None or not o.counterfactual})
+    summary["firms"] = {"start": model.firms_at_start, "entered": model.entered_total,
+                        "exited": model.exited_total, "moved": model.moved_total, "end": model.n_firms}
+    return summary

@@ -2,7 +2,7 @@
 
 These dataclasses are the only thing `ContestModel` reads. They are plain
 Python: no Hydra, no OmegaConf, so the model runs from a notebook with
-`ContestModel(RunParams(scenario=...))`. The Hydra layer (`sim.config`)
+`ContestModel(RunParams(scenario=...))`. The Hydra layer (`sim.shell.config`)
 derives its ConfigStore schemas from these classes and converts a composed
 config into them once, with `from_dict`.
 
@@ -22,6 +22,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
+
+from sim import layout
 
 
 class ParamError(ValueError):
@@ -384,15 +386,17 @@ class ScenarioParams(Validated):
         edits a generated contest (e.g. its no-policy counterfactual). From
         config files and overrides, listing cities is refused (`check_input`).
         """
-        from sim.synthetic import synthetic_cities, synthetic_market  # sim.synthetic builds on these params
-
         g = self.synthetic
         if not self.cities:
             if g.cities > g.firms:
                 raise ParamError("synthetic.firms", f"{g.firms} is out of range; allowed at least one company "
                                                     f"per city ({g.cities})")
-            object.__setattr__(self, "cities", synthetic_cities(g.firms, g.cities, g.seed))
-        object.__setattr__(self, "market", synthetic_market(g.firms, self.market))
+            generated = tuple(CityParams(**numbers, policy=PolicyParams()) for numbers in
+                              layout.city_numbers(g.firms, g.cities, g.seed))
+            object.__setattr__(self, "cities", generated)
+        flat = layout.market_revenue(g.firms, MarketParams().revenue_2024)
+        object.__setattr__(self, "market", dataclasses.replace(
+            self.market, revenue_2024=flat, revenue_2025=flat, saturation=flat, growth_after=0.0))
 
     @staticmethod
     def check_input(data: dict) -> None:

@@ -7,7 +7,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from sim.runner import run_to_folder
+from sim.shell.runner import run_to_folder
 
 from conftest import PYTHON, ROOT, make_params
 

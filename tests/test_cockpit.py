@@ -58,7 +58,7 @@ def test_every_citys_value_sits_on_its_sliders_step(scenario):
 
 
 def test_the_cockpit_offers_every_named_scenario():
-    from sim.config import scenario_names
+    from sim.shell.config import scenario_names
 
     assert set(scenario_names()) - set(cockpit_scenarios()) == {"synthetic"}
 

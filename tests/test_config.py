@@ -8,7 +8,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from sim import ContestModel, load_config
-from sim.config import CONFIG_DIR, compose_run, describe_error, register_schemas, scenario_names, schema_of, to_params
+from sim.shell.config import CONFIG_DIR, compose_run, describe_error, register_schemas, scenario_names, schema_of, to_params
 from sim.params import CityParams, RunParams
 
 from conftest import PYTHON, ROOT

@@ -5,8 +5,8 @@ import pytest
 from experiments.planner import planner_table
 from sim import ContestModel, load_config
 from sim.counterfactual import added_by_policy
-from sim.metrics import summarise
-from sim.runner import format_outcome
+from sim.outcomes import summarise
+from sim.shell.runner import format_outcome
 
 from conftest import ROOT
 

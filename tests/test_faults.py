@@ -119,25 +119,25 @@ def test_a_run_folder_under_a_file_is_refused_in_one_line(tmp_path):
 def test_a_full_disk_leaves_no_table_that_looks_complete(tmp_path, monkeypatch, capsys):
     import errno
 
-    import sim.runner
+    import sim.shell.runner
     from sim import load_config
-    from sim.cli import one_line_os_errors
+    from sim.shell.cli import one_line_os_errors
 
-    real = sim.runner.write_parquet
+    real = sim.shell.runner.write_parquet
 
     def disk_full(table, path):
         if path.name == "cities.parquet":
             def fill(tmp):
                 tmp.write_bytes(b"PAR1 half a table")
                 raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
-            from sim.atomic import atomic
+            from sim.shell.atomic import atomic
             atomic(path, fill)
         real(table, path)
 
-    monkeypatch.setattr(sim.runner, "write_parquet", disk_full)
+    monkeypatch.setattr(sim.shell.runner, "write_parquet", disk_full)
     out = tmp_path / "run"
     with pytest.raises(SystemExit) as stop, one_line_os_errors():
-        sim.runner.run_to_folder(load_config("symmetric", ["steps=2", "counterfactual=false"]), out, progress=False)
+        sim.shell.runner.run_to_folder(load_config("symmetric", ["steps=2", "counterfactual=false"]), out, progress=False)
     assert stop.value.code == 1
     line = capsys.readouterr().err.strip()
     assert line.startswith("error: cannot write") and "No space left on device" in line and "\n" not in line

@@ -121,7 +121,7 @@ def test_a_second_process_refused_by_the_lock_writes_nothing(tmp_path):
     folder = tmp_path / "busy"
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys; sys.path.insert(0, %r)\n"
-        "from sim.folders import FolderLock, claim\n"
+        "from sim.shell.folders import FolderLock, claim\n"
         "claim(%r, 'sweep'); lock = FolderLock(%r).__enter__(); print('held', flush=True); sys.stdin.read()")
         % (str(ROOT), str(folder), str(folder))], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -224,11 +224,11 @@ def test_a_dask_address_where_nothing_answers_is_one_line(tmp_path):
 
 
 def test_a_long_run_says_how_long_it_will_take(capsys, tmp_path, monkeypatch):
-    import sim.runner
+    import sim.shell.runner
     from sim import load_config
 
-    monkeypatch.setattr(sim.runner, "LONG_RUN_S", 0.0)  # every run counts as long: the line itself is tested
-    sim.runner.run_to_folder(load_config("symmetric", ["steps=4", "counterfactual=false"]), tmp_path / "r",
+    monkeypatch.setattr(sim.shell.runner, "LONG_RUN_S", 0.0)  # every run counts as long: the line itself is tested
+    sim.shell.runner.run_to_folder(load_config("symmetric", ["steps=4", "counterfactual=false"]), tmp_path / "r",
                              progress=False)
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
     assert len(lines) == 1 and "4 months of symmetric will take about" in lines[0] and "estimate" in lines[0]

@@ -1,4 +1,4 @@
-"""The one front door (sim/cli.py): every hole a new user found, as a test that failed before the fix."""
+"""The one front door (sim/shell/cli.py): every hole a new user found, as a test that failed before the fix."""
 
 import json
 import os
@@ -51,8 +51,8 @@ def test_an_unknown_nested_key_added_with_plus_is_refused(capsys):
 
 def front(capsys, *argv):
     """The front door's checks in this process (what `run_command` does before Hydra): the error line."""
-    from sim.cli import check_command_line, check_overrides
-    from sim.config import register_resolvers, register_schemas, to_params
+    from sim.shell.cli import check_command_line, check_overrides
+    from sim.shell.config import register_resolvers, register_schemas, to_params
 
     register_schemas()
     register_resolvers()
@@ -153,7 +153,7 @@ def test_a_refused_calibration_writes_nothing(results, tmp_path):
 
 
 def test_a_second_sweep_into_a_busy_folder_is_refused_at_once(results, tmp_path):
-    from experiments.lock import FolderLock
+    from sim.shell.folders import FolderLock
 
     folder, env = results
     busy = tmp_path / "busy"
@@ -170,12 +170,12 @@ def test_a_second_sweep_into_a_busy_folder_is_refused_at_once(results, tmp_path)
 
 
 def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
-    from experiments.lock import FolderLock
+    from sim.shell.folders import FolderLock
 
     folder = tmp_path / "stale"
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; sys.path.insert(0, %r)\n"
-        "from experiments.lock import FolderLock\n"
+        "from sim.shell.folders import FolderLock\n"
         "lock = FolderLock(%r).__enter__(); print('held', flush=True); time.sleep(60)") % (str(ROOT), str(folder))],
         stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from sim import ContestModel
 from sim.cities import UNDEFINED_COLUMNS
-from sim.config import scenario_names
+from sim.shell.config import scenario_names
 from sim.outcomes import undefined_columns
 from sim.params import (FIRST_MONTH, LAST_MONTH, BehaviourParams, CityParams, EconomyParams, FirmParams,
                         MarketParams, OutsideParams, ParamError, PolicyParams, RunParams, StrategyKind,
@@ -123,7 +123,7 @@ UNDEFINED = set(undefined_columns())
 @given(valid_runs())
 def test_every_valid_configuration_runs_and_keeps_the_invariants(params):
     from sim.counterfactual import added_by_policy
-    from sim.metrics import summarise
+    from sim.outcomes import summarise
 
     model = ContestModel(params)
     for _ in range(params.steps):
@@ -183,8 +183,8 @@ def invalid_calendars(draw) -> tuple[str, list[str], str]:
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.one_of(invalid_overrides(), invalid_calendars()))
 def test_every_invalid_value_is_refused_in_one_line_naming_its_key(capsys, case):
-    from sim.cli import check_command_line, check_overrides
-    from sim.config import register_resolvers, register_schemas, to_params
+    from sim.shell.cli import check_command_line, check_overrides
+    from sim.shell.config import register_resolvers, register_schemas, to_params
 
     scenario, overrides, key = case
     argv = [f"scenario={scenario}", *overrides]

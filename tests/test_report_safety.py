@@ -15,9 +15,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-import sim.atomic
+import sim.shell.atomic
 from experiments.report import MARKER, main, plot_capital_probability
-from sim.atomic import save_figure, write_csv
+from sim.shell.atomic import save_figure, write_csv
 
 from conftest import ROOT
 
@@ -185,7 +185,7 @@ def test_bad_points_leave_an_earlier_report_as_it_was(fresh, capsys):
 
 def _fill_disk_at(monkeypatch, name: str) -> list[str]:
     """Make the atomic write of `name` fail as a full disk does, after half a file; returns every name written."""
-    real, names = sim.atomic.atomic, []
+    real, names = sim.shell.atomic.atomic, []
 
     def atomic(path, write):
         names.append(path.name)
@@ -196,7 +196,7 @@ def _fill_disk_at(monkeypatch, name: str) -> list[str]:
             write = half
         real(path, write)
 
-    monkeypatch.setattr(sim.atomic, "atomic", atomic)
+    monkeypatch.setattr(sim.shell.atomic, "atomic", atomic)
     return names
 
 
@@ -244,7 +244,7 @@ def test_the_atomic_writers_name_the_target_not_the_temporary_file(tmp_path):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
 
     with pytest.raises(OSError) as failed:
-        sim.atomic.atomic(tmp_path / "t.csv", fail)
+        sim.shell.atomic.atomic(tmp_path / "t.csv", fail)
     assert failed.value.filename == str(tmp_path / "t.csv") and not list(tmp_path.iterdir())
     write_csv(pd.DataFrame({"a": [1, 2]}), tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_text() == "a\n1\n2\n"

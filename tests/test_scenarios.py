@@ -5,7 +5,7 @@ import re
 import pytest
 
 from sim import ContestModel, load_config
-from sim.config import CONFIG_DIR, scenario_names
+from sim.shell.config import CONFIG_DIR, scenario_names
 
 CITY_FILES = sorted((CONFIG_DIR / "city").glob("*.yaml"))
 BRIEF_CITIES = {"xian", "zhengzhou", "hangzhou", "shanghai", "shenzhen", "nanning", "wujin", "quzhou", "hengdian",

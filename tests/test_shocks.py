@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sim.config import compose_run, load_config, to_params
+from sim.shell.config import compose_run, load_config, to_params
 from sim.counterfactual import spends, without_policy
 from sim.model import ContestModel
 from sim.params import ParamError, PolicyShock, RunParams, from_dict, to_dict
@@ -106,7 +106,7 @@ def test_the_counterfactual_drops_the_citys_own_shocks(base):
     ("shocks=[{at:2025-01,city:xian,lever:reward_rate,value:abc}]", "shocks[].value: "),
 ])
 def test_command_line_errors_inside_a_shock_name_the_list(override, start):
-    from sim.config import describe_error
+    from sim.shell.config import describe_error
 
     with pytest.raises(Exception) as err:
         compose_run([override])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sim.config import load_config, scenario_names
+from sim.shell.config import load_config, scenario_names
 from sim.params import ParamError, to_dict
 
 DEFAULT_SCENARIO = "xian_vs_zhengzhou"

@@ -22,12 +22,12 @@ from tqdm.auto import tqdm
 
 import pandas as pd
 
-from sim.atomic import write_parquet, write_text
+from sim.shell.atomic import write_parquet, write_text
 from sim.counterfactual import added_by_policy
-from sim.metrics import summarise
+from sim.outcomes import summarise
 from sim.model import ContestModel
 from sim.params import RunParams, to_dict
-from sim.plots import plot_shares
+from sim.shell.plots import plot_shares
 
 OUTPUT_FILES = ("config.yaml", "cities.parquet", "counterfactual.parquet", "summary.json", "shares.png", "manifest.json")
 PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "matplotlib", "hydra-core", "omegaconf")
@@ -120,7 +120,7 @@ def package_versions() -> dict[str, str | None]:
 
 def git_revision() -> str | None:
     """The project's git commit, with '-dirty' when the work tree has changes; None outside git."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                              timeout=10, check=True).stdout.strip()

@@ -15,7 +15,7 @@ this order and the same way for all of them:
 3. run the task in Hydra's run folder; bad input found there still exits 2 and
    leaves no folder behind, and a closed pipe (`| head`) ends quietly.
 
-With sim/config.py this is the Hydra boundary: the commands themselves never import Hydra.
+With sim/shell/config.py this is the Hydra boundary: the commands themselves never import Hydra.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ import yaml
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import (CONFIG_DIR, compose_run, describe_error, register_resolvers, register_schemas,
+from sim.shell.config import (CONFIG_DIR, compose_run, describe_error, register_resolvers, register_schemas,
                         unknown_key_message)
-from sim.folders import FolderLock, check_claim, claim, discard, remember_created
+from sim.shell.folders import FolderLock, check_claim, claim, discard, remember_created
 from sim.params import ParamError
 
 # Flags after which Hydra does not run the task: nothing to check up front.

@@ -31,7 +31,7 @@ import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sim.atomic import write_json
+from sim.shell.atomic import write_json
 from sim.params import ParamError
 
 MARK = ".drama.json"

@@ -1,6 +1,6 @@
 """The Hydra boundary: schemas in ConfigStore, composition, and the one conversion to params.
 
-With the command-line front door (`sim.cli`) this is the only place that
+With the command-line front door (`sim.shell.cli`) this is the only place that
 imports Hydra/OmegaConf. The ConfigStore schemas are derived from the
 frozen dataclasses in `sim.params`, so a key exists in YAML exactly when it
 exists in the model's params, with the same type; ranges are checked when
@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf, SCMode
 
 from sim.params import CityParams, ParamError, RunParams, ScenarioParams, from_dict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = Path(os.environ.get("DRAMA_CONFIG_DIR", PROJECT_ROOT / "configs")).resolve()
 
 
