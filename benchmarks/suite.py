@@ -51,7 +51,8 @@ def _synthetic_model(firms: int, cities: int, warm: int):
     from sim.params import RunParams
     from sim.synthetic import synthetic_scenario
 
-    params = RunParams(scenario=synthetic_scenario(firms, cities, seed=0), steps=1200, seed=1, counterfactual=False)
+    params = RunParams(scenario=synthetic_scenario(firms, cities, seed=0), steps=1200, seed=1, counterfactual=False,
+                       start="2001-01")  # 1,200 months within the calendar (the generated market is flat)
     return ContestModel(params).run(warm)
 
 

@@ -173,9 +173,10 @@ def test_a_killed_command_leaves_no_process_behind_and_its_output_closes(tmp_pat
     proc = subprocess.Popen([PYTHON, "-m", f"experiments.{command}", *args, "workers=2", "progress=false",
                              f"hydra.run.dir={folder}"], cwd=ROOT, env={**os.environ, "DRAMA_TEST_TAG": tag},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # Kill once its pool is busy: the command plus two workers (and the resource tracker) are alive.
-    started = (lambda: parts(folder) >= 1) if command == "sweep" else (lambda: True)  # a sweep: once it has a run
-    wait_for(lambda: (len(tagged_processes(tag)) >= 3 and started()) or proc.poll() is not None, "the worker pool")
+    # Kill once its pool is busy: the command, the resource tracker and both workers are alive (a worker still
+    # being spawned would print its own EOFError when its parent goes), and a sweep has finished a run.
+    started = (lambda: parts(folder) >= 1) if command == "sweep" else (lambda: True)
+    wait_for(lambda: (len(tagged_processes(tag)) >= 4 and started()) or proc.poll() is not None, "the worker pool")
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(how)  # the command only, as a user's kill does: the workers must notice by themselves
     out, err = proc.communicate(timeout=600)  # returns only once every holder of its stdout and stderr is gone
