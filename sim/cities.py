@@ -23,7 +23,7 @@ TABLE_COLUMNS = [
     "step", "date", "city", "firms", "productions", "share", "trailing_share", "employment",
     "claims", "subsidy_paid", "subsidy_total", "budget_left", "annual_budget", "payout_outlook",
     "wage", "rent", "talent", "capacity", "reward_rate", "revenue", "profit", "tax", "tourism",
-    "aigc_spent", "outlay_total", "cost_per_job", "jobs_created", "cost_per_job_created",
+    "aigc_spent", "talent_spent", "studio_spent", "outlay_total", "cost_per_job", "jobs_created", "cost_per_job_created",
     "entered", "exited", "moved_in", "moved_out", "is_capital", "policy_shocks",
 ]
 

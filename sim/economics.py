@@ -94,16 +94,24 @@ def shooting_cost(wage: np.ndarray, rent: np.ndarray, crew: np.ndarray, util: np
     return util * (wage * crew + rent)
 
 
-def monthly_cost(wage: np.ndarray, rent: np.ndarray, crew: np.ndarray, util: np.ndarray, overhead: float,
-                 aigc: np.ndarray | float, spend: np.ndarray | float, productions: np.ndarray | float) -> np.ndarray:
-    """What a firm pays in a month: shooting cost less the AIGC support share, overhead, and each production's own spend."""
-    return shooting_cost(wage, rent, crew, util) * (1.0 - aigc) + overhead + spend * productions
+def monthly_cost(shooting: np.ndarray, overhead: float, spend: np.ndarray | float,
+                 productions: np.ndarray | float) -> np.ndarray:
+    """What a firm pays in a month: shooting (crews and studio), overhead, and each production's own spend.
+
+    Gross of AIGC support, which the city pays back as a claim on its fund (`sim.policy`), so the support is
+    bounded by the fund like every other instrument."""
+    return shooting + overhead + spend * productions
 
 
 def cost_per_production(wage: np.ndarray, rent: np.ndarray, crew: np.ndarray, rate: np.ndarray,
-                        overhead: float, aigc: np.ndarray | float, spend: np.ndarray) -> np.ndarray:
-    """A production's cost (its investment): crews, studio and overhead for the time it takes, net of AIGC support, plus its spend."""
-    return ((wage * crew + rent) * (1.0 - aigc) + overhead) / np.maximum(rate, 1e-9) + spend
+                        overhead: float, spend: np.ndarray) -> np.ndarray:
+    """A production's cost (its investment): crews, studio and overhead for the time it takes, plus its spend."""
+    return (wage * crew + rent + overhead) / np.maximum(rate, 1e-9) + spend
+
+
+def aigc_claim(shooting: np.ndarray, aigc: np.ndarray | float) -> np.ndarray:
+    """Yuan of AIGC support a firm claims for a month's shooting: the city's share of its crew and studio cost."""
+    return shooting * aigc
 
 
 def distances_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -163,12 +171,14 @@ def expected_profit(kinds: FirmKinds, places: Places, pol: PolicyArrays, revenue
     rate = firm(kinds.rate) * places.productivity[place]
     util = places.util[place]
     spend = firm(kinds.spend)
-    shooting = (places.wage[place] * firm(kinds.crew) + places.rent[place]) * (1.0 - pol.aigc_support[place])
-    per_production = (shooting + overhead) / np.maximum(rate, 1e-9) + spend  # as `cost_per_production`
+    wage, rent, outlook = places.wage[place], places.rent[place], places.outlook[place]
+    per_production = cost_per_production(wage, rent, firm(kinds.crew), rate, overhead, spend)
     claim = expected_claim(per_production, place, firm(kinds.p_award), places.p_culture[place], pol)
     income = revenue_per_weight * firm(kinds.weight) * places.revenue_uplift[place]
-    # output x (income + paid claim - spend) - (shooting time x net shooting cost + overhead), as `monthly_cost`
-    return rate * util * (income - spend + claim * places.outlook[place]) - util * shooting - overhead
+    shooting = shooting_cost(wage, rent, firm(kinds.crew), util)
+    support = aigc_claim(shooting, pol.aigc_support[place]) * outlook  # paid, like rewards, as far as the fund goes
+    # output x (income + paid claim - spend) - shooting - overhead + support: `monthly_cost` in expectation
+    return rate * util * (income - spend + claim * outlook) - shooting - overhead + support
 
 
 def location_utility(profit: np.ndarray, horizon_months: float, move_cost: np.ndarray | float,

@@ -190,17 +190,17 @@ class ContestModel(mesa.Model):
         if weights.sum() > 0:
             self._rev_per_weight = pool / weights.sum()
 
-        wage, rent, aigc = cs.wage[c], cs.rent[c], pol.aigc_support[c]
+        wage, rent = cs.wage[c], cs.rent[c]
         shooting = economics.shooting_cost(wage, rent, crew, util)
-        cost = shooting * (1.0 - aigc) + sc.firms.overhead + spend * productions  # as `economics.monthly_cost`
-        cs.aigc_spent[:] = np.bincount(c, weights=shooting * aigc, minlength=self.n_places)
-        per_production = economics.cost_per_production(wage, rent, crew, effective_rate, sc.firms.overhead, aigc,
-                                                       spend)
+        cost = economics.monthly_cost(shooting, sc.firms.overhead, spend, productions)
+        support = economics.aigc_claim(shooting, pol.aigc_support[c])  # claimed from the city's fund with rewards
+        per_production = economics.cost_per_production(wage, rent, crew, effective_rate, sc.firms.overhead, spend)
         # The city's review passes some productions; those claim by category (award, local theme).
         claims, culture_made = review_productions(productions, per_production, c, self._award_probability(tier),
                                                   self._culture_probability()[c], pol, rng)
 
-        self._month = {"city": c, "productions": productions, "revenue": revenue, "cost": cost, "claims": claims}
+        self._month = {"city": c, "productions": productions, "revenue": revenue, "cost": cost, "claims": claims,
+                       "support": support}
         cs.productions[:] = np.bincount(c, weights=productions, minlength=self.n_places)
         cs.employment[:] = crew_j * cs.util
         cs.revenue[:] = np.bincount(c, weights=revenue, minlength=self.n_places)
@@ -211,12 +211,15 @@ class ContestModel(mesa.Model):
         cs.share[:] = cs.productions / total if total > 0 else 0.0
 
     def pay_subsidies(self) -> None:
-        """Each city pays the month's claims from the money its fund has released (pro rata when short)."""
+        """Each city pays the month's reward and AIGC-support claims from the money its fund has released (pro rata
+        when short): every cash instrument is bounded by the fund the city committed."""
         cs, mo = self.city_state, self._month
         cs.claims[:] = np.bincount(mo["city"], weights=mo["claims"], minlength=self.n_places)
-        ratio = self.funds.pay(cs.claims)
-        mo["paid"] = mo["claims"] * ratio[mo["city"]]
+        support = np.bincount(mo["city"], weights=mo["support"], minlength=self.n_places)
+        ratio = self.funds.pay(cs.claims + support)
+        mo["paid"] = (mo["claims"] + mo["support"]) * ratio[mo["city"]]
         cs.subsidy_paid[:] = cs.claims * ratio
+        cs.aigc_spent[:] = support * ratio
         cs.subsidy_total += cs.subsidy_paid
 
     def settle_accounts(self) -> None:
@@ -328,7 +331,8 @@ class ContestModel(mesa.Model):
             "wage": cs.wage, "rent": cs.rent, "talent": np.where(cs.outside, np.nan, cs.talent),
             "capacity": np.where(cs.outside, np.nan, cs.capacity), "reward_rate": self.policy.reward_rate,
             "revenue": cs.revenue, "profit": cs.profit, "tax": cs.tax, "tourism": cs.tourism,
-            "aigc_spent": cs.aigc_spent, "outlay_total": cs.outlay_total, "cost_per_job": per_job,
+            "aigc_spent": cs.aigc_spent, "talent_spent": cs.talent_spent, "studio_spent": cs.studio_spent,
+            "outlay_total": cs.outlay_total, "cost_per_job": per_job,
             "jobs_created": created, "cost_per_job_created": per_created,
             "entered": cs.entered, "exited": cs.exited, "moved_in": cs.moved_in, "moved_out": cs.moved_out,
             "is_capital": capital, "policy_shocks": cs.shocks,
@@ -366,10 +370,12 @@ class ContestModel(mesa.Model):
         c = f.city
         rate = f.rate * self._productivity(n_j)[c]
         per_production = economics.cost_per_production(cs.wage[c], cs.rent[c], f.crew, rate, sc.firms.overhead,
-                                                       self.policy.aigc_support[c], f.spend)
+                                                       f.spend)
         claim = expected_claim(per_production, c, self._award_probability(f.tier), self._culture_probability()[c],
                                self.policy)
-        return np.bincount(c, weights=claim * rate * util[c], minlength=self.n_places)
+        support = economics.aigc_claim(economics.shooting_cost(cs.wage[c], cs.rent[c], f.crew, util[c]),
+                                       self.policy.aigc_support[c])
+        return np.bincount(c, weights=claim * rate * util[c] + support, minlength=self.n_places)
 
     def _cluster_for_output(self, n_j: np.ndarray) -> np.ndarray:
         """Cluster size behind agglomeration: the firms of a city; the rest of the country is many clusters of its typical size."""
@@ -425,8 +431,8 @@ class ContestModel(mesa.Model):
         firms are valued once they are all in place (themselves counted).
         """
         fp, cs = self.scenario_params.firms, self.city_state
-        start_cost = economics.monthly_cost(cs.wage[city], cs.rent[city], crew, 1.0, fp.overhead,
-                                            self.policy.aigc_support[city], spend, rate)
+        start_cost = economics.monthly_cost(economics.shooting_cost(cs.wage[city], cs.rent[city], crew, 1.0),
+                                            fp.overhead, spend, rate)
         rows = self.firms.add(city, crew, tier, rate, spend, capital=fp.start_capital_months * start_cost)
         if expected_profit is None:
             expected_profit = economics.expected_profit(self._kinds(rows), self._places(), self.policy,

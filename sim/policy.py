@@ -73,8 +73,8 @@ def category_claims(cost: np.ndarray, place: np.ndarray | slice, pol: PolicyArra
     reward_rate x cost, raised by award_bonus for award winners; the
     local-culture bonus is culture_rate x cost, "up to" culture_cap. Stacking
     adds the two, largest-only pays the bigger; either way the total is
-    capped at reward_cap. (AIGC support is not a claim: it lowers the cost
-    itself, see `sim.economics.monthly_cost`.) Without a culture bonus
+    capped at reward_cap. (AIGC support is claimed apart, as a share of
+    the month's shooting cost: `sim.economics.aigc_claim`; the fund pays both.) Without a culture bonus
     anywhere, the culture categories are the plain ones (the same arrays).
     """
     # Fast paths skip the arrays a policy makes constant: every production qualifies without a minimum, and
@@ -149,7 +149,7 @@ def ration(claims: np.ndarray, available: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Funds:
-    """Each city's reward fund over its budget period.
+    """Each city's fund over its budget period: it pays the rewards and the AIGC support.
 
     A period opens in the first month and then every `budget_period_years`
     Januaries. Each month releases one month's worth of the (current) annual

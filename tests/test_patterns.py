@@ -153,3 +153,29 @@ def test_an_overcrowded_market_sheds_companies_over_months_not_at_once():
         low.append(float(months.firms.min() / start))
     assert max(worst) < 0.3, worst
     assert min(low) > 0.4, low
+
+
+@pytest.mark.slow
+def test_every_spending_instrument_is_bounded_by_what_the_city_committed():
+    """20 seeds with Zhengzhou's AIGC support at 20 % (it once cost 548 M a year, unbudgeted), a talent programme
+    and a studio park: each year's payout of each instrument is at most its committed fund, and no fund is spent
+    in its first month."""
+    from sim import load_config
+
+    z = "scenario.cities.zhengzhou.policy"
+    for seed in range(20):
+        params = load_config("xian_vs_zhengzhou", [f"seed={seed}", "steps=24", "counterfactual=false",
+                                                   f"{z}.aigc_support=0.2", f"{z}.talent_programme=2e7",
+                                                   f"{z}.studio_investment=3e7"])
+        table = ContestModel(params).run().city_table()
+        for c in params.scenario.cities:
+            rows = table[table.city == c.id]
+            year = rows.date.dt.year
+            cash = (rows.subsidy_paid + rows.aigc_spent).groupby(year).sum()
+            assert (cash <= c.policy.annual_budget * (1 + 1e-9) + 1e-6).all(), (seed, c.id, cash.max())
+            assert (rows.talent_spent.groupby(year).sum() <= c.policy.talent_programme * (1 + 1e-9) + 1e-6).all()
+            assert (rows.studio_spent.groupby(year).sum() <= c.policy.studio_investment * (1 + 1e-9) + 1e-6).all()
+            first = rows.iloc[0]
+            assert first.budget_left > 0 or c.policy.annual_budget == 0, (seed, c.id)
+        zz = table[table.city == "zhengzhou"]
+        assert zz.aigc_spent.sum() > 0  # the support is paid (not switched off by the fund rule)
