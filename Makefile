@@ -23,8 +23,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m sim $(ARGS)
 
+# Spread over the cores (pytest-xdist, one test file per worker at a time): no test depends on having the machine
+# to itself, so two at once on two cores is also the "another heavy process beside it" case.
 test: $(STAMP) chromium
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -n auto --dist loadfile $(ARGS)
 
 # The quick loop while changing the code: every test but the slow end-to-end and statistical ones (no browser),
 # spread over the cores (pytest-xdist). make test stays the full suite that CI runs.

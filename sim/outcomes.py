@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from sim.metrics import cost_per_job, final_means, share_lead
 
 if TYPE_CHECKING:
@@ -79,9 +81,9 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("challenger", "the city that overtook the incumbent (crossing_step)", lambda m, a: m.capital.challenger,
             kind="label", per_city=False, undefined="null when nobody overtook the incumbent"),
     Outcome("share_lead", "trailing-window share at the end minus the best other place's: positive for the leader, "
-            "negative for every other city", lambda m, a: {pid: float(v) for pid, v in zip(
+            "negative for every other city", lambda m, a: {pid: (float(v) if np.isfinite(v) else None) for pid, v in zip(
                 m.place_ids, share_lead(m.capital.trailing, m.capital.eligible))},
-            undefined="NaN for the rest of the country, which cannot lead"),
+            undefined="null for the rest of the country, which cannot lead"),
     Outcome("is_capital", "1 for the capital at the end, else 0: the numeric form of `capital`",
             lambda m, a: {pid: int(pid == m.capital.current) for pid in m.place_ids}),
     Outcome("final_share", "share of national productions, mean over the last 12 months",
