@@ -15,15 +15,12 @@ import dataclasses
 
 from sim.metrics import final_mean
 from sim.model import ContestModel
-from sim.params import CityParams, RunParams, StrategyKind, StrategyParams
+from sim.params import SPENDING, CityParams, RunParams, StrategyKind, StrategyParams
 from sim.policy import has_policy
 
 # Outcomes this module adds to a run's summary (per city).
 ADDED_OUTCOMES = ("added_jobs", "added_firms", "added_productions", "marginal_cost_per_job")
 
-
-# The instruments that cost the treasury money (those `without_policy` switches off).
-SPENDING = ("reward_rate", "culture_rate", "aigc_support", "annual_budget", "talent_programme", "studio_investment")
 
 
 def without_policy(params: RunParams, city_id: str) -> RunParams:

@@ -35,9 +35,26 @@ class ParamError(ValueError):
         self.message = message
 
 
-def spec(default: Any, lo: float | None = None, hi: float | None = None, *, doc: str = "", unit: str = ""):
-    """A dataclass field with an allowed closed range [lo, hi], a one-line doc and its unit ("yuan", "share of cost")."""
-    return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc, "unit": unit})
+@dataclass(frozen=True)
+class Lever:
+    """A policy instrument's roles, declared once on its field (`spec(..., lever=Lever(...))`).
+
+    The lists the model, the counterfactual, the strategies, the shocks and
+    the cockpit use (`levers_with`) are derived from these declarations, so a
+    new instrument is one field here plus its arithmetic where it acts.
+    """
+
+    spends: bool = False  # costs the treasury: the no-policy counterfactual sets it to 0
+    paid_from: str = ""  # what bounds its spending: "annual_budget" (the city's fund), "itself" (a yearly commitment)
+    shock: bool = True  # a planner may change it mid-run (`shocks`); structural keys are fixed for a run
+    strategy: str = ""  # how a strategy moves it: "rate" (absolute steps of rate_step), "amount" (relative steps); "" never
+
+
+def spec(default: Any, lo: float | None = None, hi: float | None = None, *, doc: str = "", unit: str = "",
+         lever: Lever | None = None):
+    """A dataclass field with an allowed closed range [lo, hi], a one-line doc, its unit ("yuan", "share of cost")
+    and, for a policy instrument, its roles (`Lever`)."""
+    return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc, "unit": unit, "lever": lever})
 
 
 def _check_ranges(obj: Any) -> None:
@@ -112,9 +129,6 @@ class StrategyKind(enum.Enum):
     objective = "objective"  # hill-climbs its own jobs + tax + tourism - outlay over the levers it declares
 
 
-# Instruments a strategy may move (PolicyArrays columns); `objective` names a subset in `levers`.
-STRATEGY_LEVERS = ("reward_rate", "annual_budget", "reward_cap", "culture_rate", "aigc_support",
-                   "talent_programme", "studio_investment")
 
 
 @dataclass(frozen=True)
@@ -126,19 +140,19 @@ class PolicyParams(Validated):
     city's review (`eligible_share`) and costs at least `min_investment`.
     """
 
-    reward_rate: float = spec(0.1, 0.0, 1.0, doc="cash reward as a share of a production's cost (default: MODEL-BRIEF planner example 'from 10 %')", unit="share of cost")
-    reward_cap: float = spec(3.0e6, 0.0, 1.0e9, doc="most paid for one production, all rewards together, yuan (seed 002: Shanghai, Shenzhen 3 M)", unit="yuan")
+    reward_rate: float = spec(0.1, 0.0, 1.0, lever=Lever(spends=True, paid_from="annual_budget", strategy="rate"), doc="cash reward as a share of a production's cost (default: MODEL-BRIEF planner example 'from 10 %')", unit="share of cost")
+    reward_cap: float = spec(3.0e6, 0.0, 1.0e9, lever=Lever(strategy="amount"), doc="most paid for one production, all rewards together, yuan (seed 002: Shanghai, Shenzhen 3 M)", unit="yuan")
     stacking: Stacking = Stacking.stack
-    min_investment: float = spec(0.0, 0.0, 1.0e9, doc="production cost needed to qualify for any reward, yuan (seed 003: Wujin 5 M)", unit="yuan")
-    eligible_share: float = spec(0.1, 0.0, 1.0, doc="share of productions that pass the city's review for a reward (assumption: seed 004 Zhejiang approved 52 of 251 filed key projects, 21 %, and about half of productions are filed)", unit="share")
-    award_bonus: float = spec(0.0, 0.0, 5.0, doc="extra reward for award-winning works, share of the reward (seed 002: Xi'an +20 %)", unit="share of the reward")
-    culture_rate: float = spec(0.0, 0.0, 1.0, doc="local-culture bonus as a share of a production's cost (assumption: seed 002 gives only Zhengzhou's cap; scenarios set 10 %, the common reward rate)", unit="share of cost")
-    culture_cap: float = spec(0.0, 0.0, 1.0e9, doc="most paid as local-culture bonus for one production, yuan (seed 002: Zhengzhou 'up to 300,000 yuan')", unit="yuan")
-    aigc_support: float = spec(0.0, 0.0, 0.9, doc="share of crew and studio cost that AIGC/technology support pays back to firms, from the city's annual fund with its rewards, so never more than the fund (seed 002: Changzhou)", unit="share of cost")
-    annual_budget: float = spec(50.0e6, 0.0, 1.0e11, doc="the fund per year for rewards and AIGC support, yuan, released in equal monthly parts (seed 002: Shanghai 50 M for 2025)", unit="yuan/yr")
+    min_investment: float = spec(0.0, 0.0, 1.0e9, lever=Lever(), doc="production cost needed to qualify for any reward, yuan (seed 003: Wujin 5 M)", unit="yuan")
+    eligible_share: float = spec(0.1, 0.0, 1.0, lever=Lever(), doc="share of productions that pass the city's review for a reward (assumption: seed 004 Zhejiang approved 52 of 251 filed key projects, 21 %, and about half of productions are filed)", unit="share")
+    award_bonus: float = spec(0.0, 0.0, 5.0, lever=Lever(), doc="extra reward for award-winning works, share of the reward (seed 002: Xi'an +20 %)", unit="share of the reward")
+    culture_rate: float = spec(0.0, 0.0, 1.0, lever=Lever(spends=True, paid_from="annual_budget", strategy="rate"), doc="local-culture bonus as a share of a production's cost (assumption: seed 002 gives only Zhengzhou's cap; scenarios set 10 %, the common reward rate)", unit="share of cost")
+    culture_cap: float = spec(0.0, 0.0, 1.0e9, lever=Lever(), doc="most paid as local-culture bonus for one production, yuan (seed 002: Zhengzhou 'up to 300,000 yuan')", unit="yuan")
+    aigc_support: float = spec(0.0, 0.0, 0.9, lever=Lever(spends=True, paid_from="annual_budget", strategy="rate"), doc="share of crew and studio cost that AIGC/technology support pays back to firms, from the city's annual fund with its rewards, so never more than the fund (seed 002: Changzhou)", unit="share of cost")
+    annual_budget: float = spec(50.0e6, 0.0, 1.0e11, lever=Lever(spends=True, paid_from="itself", strategy="amount"), doc="the fund per year for rewards and AIGC support, yuan, released in equal monthly parts (seed 002: Shanghai 50 M for 2025)", unit="yuan/yr")
     budget_period_years: int = spec(1, 1, 10, doc="years one fund covers; money left at the period's end lapses (seed 002: Fujian 30 M over 3 years)", unit="years")
-    talent_programme: float = spec(0.0, 0.0, 1.0e10, doc="yuan per year on training and housing that grows the talent pool (default 0: none unless a scenario sets one)", unit="yuan/yr")
-    studio_investment: float = spec(0.0, 0.0, 1.0e10, doc="yuan per year spent building studios (default 0: none unless a scenario sets one)", unit="yuan/yr")
+    talent_programme: float = spec(0.0, 0.0, 1.0e10, lever=Lever(spends=True, paid_from="itself", strategy="amount"), doc="yuan per year on training and housing that grows the talent pool (default 0: none unless a scenario sets one)", unit="yuan/yr")
+    studio_investment: float = spec(0.0, 0.0, 1.0e10, lever=Lever(spends=True, paid_from="itself", strategy="amount"), doc="yuan per year spent building studios (default 0: none unless a scenario sets one)", unit="yuan/yr")
     studio_cost_per_team: float = spec(2.0e6, 1.0, 1.0e9, doc="yuan to build space for one more team (assumption: no cost figure in the seeds)", unit="yuan")
     studio_lag_months: int = spec(12, 1, 120, doc="months from spending to usable studio space (assumption: a park takes about a year)", unit="months")
 
@@ -416,10 +430,26 @@ class ScenarioParams(Validated):
         raise KeyError(f"unknown city {city_id!r}; known: {[c.id for c in self.cities]}")
 
 
-# Instruments a policy shock may change mid-run (PolicyArrays columns; the structural keys, such as the
-# budget period or the studio lag, are fixed for a run).
-SHOCK_LEVERS = ("reward_rate", "reward_cap", "min_investment", "eligible_share", "award_bonus", "culture_rate",
-                "culture_cap", "aigc_support", "annual_budget", "talent_programme", "studio_investment")
+def levers_with(**roles) -> tuple[str, ...]:
+    """The policy instruments whose declared `Lever` roles match, in PolicyParams' order: e.g.
+    levers_with(spends=True), or levers_with(strategy=...) for any truthy value with `strategy=True`."""
+    out = []
+    for f in dataclasses.fields(PolicyParams):
+        lever = f.metadata.get("lever")
+        if lever is None:
+            continue
+        if all(bool(getattr(lever, k)) if v is True else getattr(lever, k) == v for k, v in roles.items()):
+            out.append(f.name)
+    return tuple(out)
+
+
+# Instruments a strategy may move (PolicyArrays columns); `objective` names a subset in `levers`.
+STRATEGY_LEVERS = levers_with(strategy=True)
+# Instruments a policy shock may change mid-run (the structural keys, such as the budget period or the studio lag,
+# are fixed for a run).
+SHOCK_LEVERS = levers_with(shock=True)
+# The instruments that cost the treasury money (the no-policy counterfactual switches them off).
+SPENDING = levers_with(spends=True)
 
 
 @dataclass(frozen=True)

@@ -221,5 +221,6 @@ def outlay(subsidy_paid: np.ndarray, aigc_spent: np.ndarray, talent_spent: np.nd
 
 def has_policy(p: PolicyParams) -> bool:
     """Whether a city's announced policy can spend anything (if not, its no-policy counterfactual is the run itself)."""
-    pays_rewards = p.annual_budget > 0 and p.eligible_share > 0 and (p.reward_rate > 0 or p.culture_rate > 0)
-    return pays_rewards or p.aigc_support > 0 or p.talent_programme > 0 or p.studio_investment > 0
+    rewards = p.eligible_share > 0 and (p.reward_rate > 0 or p.culture_rate > 0)
+    pays_from_fund = p.annual_budget > 0 and (rewards or p.aigc_support > 0)  # AIGC support is paid from the fund too
+    return pays_from_fund or p.talent_programme > 0 or p.studio_investment > 0

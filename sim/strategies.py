@@ -8,15 +8,16 @@ firms are never looped over here.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
-from sim.params import STRATEGY_LEVERS, StrategyKind, StrategyParams
+from sim.params import STRATEGY_LEVERS, PolicyParams, StrategyKind, StrategyParams, levers_with
 from sim.policy import PolicyArrays
 
-RATE_LEVERS = ("reward_rate", "culture_rate", "aigc_support")  # shares of cost: moved in absolute steps
-AIGC_MAX = 0.9  # PolicyParams.aigc_support's own upper bound
+RATE_LEVERS = levers_with(strategy="rate")  # shares of cost: moved in absolute steps
+AIGC_MAX = next(f.metadata["hi"] for f in dataclasses.fields(PolicyParams) if f.name == "aigc_support")  # its own bound
 BINDING = 0.95  # a fund paying less than this share of its claims is oversubscribed
 
 

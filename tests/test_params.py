@@ -199,3 +199,29 @@ def test_direct_construction_takes_an_enum_s_value_and_refuses_others():
     with pytest.raises(ParamError) as err:
         PolicyParams(stacking="sum")
     assert err.value.key == "stacking"
+
+
+def test_each_lever_is_declared_once_and_the_lists_follow_from_the_declarations():
+    """One declaration per instrument (sim.params.Lever on its field): the lists are derived, and every spending
+    instrument says what bounds what it spends."""
+    from sim import load_config
+    from sim.counterfactual import without_policy
+    from sim.params import SHOCK_LEVERS, SPENDING, STRATEGY_LEVERS, PolicyParams, levers_with
+    from sim.policy import PolicyArrays
+    from sim.strategies import RATE_LEVERS
+
+    declared = {f.name: f.metadata["lever"] for f in dataclasses.fields(PolicyParams) if f.metadata.get("lever")}
+    columns = {f.name for f in dataclasses.fields(PolicyArrays)}
+    assert set(declared) <= columns  # every instrument is a run-time column
+    assert set(SPENDING) == {n for n, lever in declared.items() if lever.spends}
+    assert all(declared[n].paid_from in ("annual_budget", "itself") for n in SPENDING)
+    assert set(STRATEGY_LEVERS) == set(RATE_LEVERS) | set(levers_with(strategy="amount"))
+    assert set(RATE_LEVERS) == {"reward_rate", "culture_rate", "aigc_support"}
+    assert set(SHOCK_LEVERS) == set(declared)
+    assert set(levers_with(paid_from="annual_budget")) == {"reward_rate", "culture_rate", "aigc_support"}
+    # The counterfactual switches off exactly the spending instruments.
+    params = load_config("xian_vs_zhengzhou", ["scenario.cities.zhengzhou.policy.aigc_support=0.1"])
+    off = without_policy(params, "zhengzhou").scenario.city("zhengzhou").policy
+    assert all(getattr(off, n) == 0 for n in SPENDING)
+    kept = [f.name for f in dataclasses.fields(PolicyParams) if f.name not in SPENDING]
+    assert all(getattr(off, n) == getattr(params.scenario.city("zhengzhou").policy, n) for n in kept)
