@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.params import FirmParams
+
 TRAFFIC, PREMIUM = 0, 1
 
 _COLUMNS = {
@@ -106,6 +108,20 @@ class FirmTable:
             grown = np.zeros(new_cap, dtype=old.dtype)
             grown[:cap] = old
             self._data[name] = grown
+
+
+def draw_firms(fp: FirmParams, k: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Crew, tier, base rate and spend per production of k new firms (the starting ones and would-be entrants).
+
+    Tier is premium with probability `premium_share`; crew and spend are the
+    tier's means times mean-one log-normal factors.
+    """
+    tier = (rng.random(k) < fp.premium_share).astype(np.int8)
+    crew = np.maximum(1.0, fp.crew_mean * rng.lognormal(-0.5 * fp.crew_spread**2, fp.crew_spread, size=k))
+    factor = rng.lognormal(-0.5 * fp.spend_spread**2, fp.spend_spread, size=k)
+    rate = np.where(tier == PREMIUM, fp.rate_premium, fp.rate_traffic)
+    spend = np.where(tier == PREMIUM, fp.spend_premium, fp.spend_traffic)
+    return crew, tier, rate, factor * spend
 
 
 for _name in _COLUMNS:  # table.city, table.crew, ...: the live rows of each column

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 import mesa
 import numpy as np
@@ -13,7 +14,7 @@ from sim.agents import City, Firm
 from sim.choice import logit_choice
 from sim.cities import TABLE_COLUMNS, CityRecorder, CityState
 from sim.economics import FirmKinds, Places
-from sim.firms import PREMIUM, FirmTable
+from sim.firms import PREMIUM, FirmTable, draw_firms
 from sim.memory import reuse_freed_memory
 from sim.metrics import CapitalTracker
 from sim.outcomes import summarise
@@ -27,6 +28,20 @@ __all__ = ["ContestModel", "TABLE_COLUMNS"]
 # Each random phase draws from its own stream, seeded by (run root, month, phase): a change in one
 # phase's draws (or in a counterfactual's policy) leaves the other phases' numbers where they were.
 PHASES = {"produce": 1, "relocate": 2, "enter": 3, "exit": 4}
+
+
+@dataclass
+class FirmMonth:
+    """One month of every live firm, in the firm table's row order: what the production phase hands to payment and
+    settlement."""
+
+    city: np.ndarray  # place index of each firm
+    productions: np.ndarray  # productions made this month
+    revenue: np.ndarray  # yuan from the market
+    cost: np.ndarray  # yuan paid (crews, studio, overhead, spend)
+    claims: np.ndarray  # yuan of rewards claimed (passed review)
+    support: np.ndarray  # yuan of AIGC support claimed
+    paid: np.ndarray | None = None  # yuan the city's fund paid of claims and support (set by `pay_subsidies`)
 
 
 class StudioProject:
@@ -91,7 +106,7 @@ class ContestModel(mesa.Model):
         self.exited_total = 0
         self.moved_total = 0
         self.employment_at_start: np.ndarray | None = None  # jobs in the first month, the base for jobs created
-        self._month: dict[str, np.ndarray] = {}
+        self._month: FirmMonth | None = None  # this month's per-firm production and money (set by `produce_and_earn`)
         self._view: Places | None = None  # what choosers see this month (set by `survey_places`)
         self._rev_per_weight = 0.0
         self._place_initial_firms(outside.firms if outside else 0)
@@ -199,8 +214,8 @@ class ContestModel(mesa.Model):
         claims, culture_made = review_productions(productions, per_production, c, self._award_probability(tier),
                                                   self._culture_probability()[c], pol, rng)
 
-        self._month = {"city": c, "productions": productions, "revenue": revenue, "cost": cost, "claims": claims,
-                       "support": support}
+        self._month = FirmMonth(city=c, productions=productions, revenue=revenue, cost=cost, claims=claims,
+                                support=support)
         cs.productions[:] = np.bincount(c, weights=productions, minlength=self.n_places)
         cs.employment[:] = crew_j * cs.util
         cs.revenue[:] = np.bincount(c, weights=revenue, minlength=self.n_places)
@@ -214,10 +229,10 @@ class ContestModel(mesa.Model):
         """Each city pays the month's reward and AIGC-support claims from the money its fund has released (pro rata
         when short): every cash instrument is bounded by the fund the city committed."""
         cs, mo = self.city_state, self._month
-        cs.claims[:] = np.bincount(mo["city"], weights=mo["claims"], minlength=self.n_places)
-        support = np.bincount(mo["city"], weights=mo["support"], minlength=self.n_places)
+        cs.claims[:] = np.bincount(mo.city, weights=mo.claims, minlength=self.n_places)
+        support = np.bincount(mo.city, weights=mo.support, minlength=self.n_places)
         ratio = self.funds.pay(cs.claims + support)
-        mo["paid"] = (mo["claims"] + mo["support"]) * ratio[mo["city"]]
+        mo.paid = (mo.claims + mo.support) * ratio[mo.city]
         cs.subsidy_paid[:] = cs.claims * ratio
         cs.aigc_spent[:] = support * ratio
         cs.subsidy_total += cs.subsidy_paid
@@ -225,14 +240,14 @@ class ContestModel(mesa.Model):
     def settle_accounts(self) -> None:
         """Profits update capital; firms with sustained losses or no capital exit."""
         f, mo, fp, cs = self.firms, self._month, self.scenario_params.firms, self.city_state
-        profit = mo["revenue"] + mo["paid"] - mo["cost"]
+        profit = mo.revenue + mo.paid - mo.cost
         f.profit = profit
-        f.productions = mo["productions"]
+        f.productions = mo.productions
         f.capital += profit
         # Works arrive in lumps (a premium drama takes months): judge the trend, not a single month.
         f.profit_trend += (profit - f.profit_trend) / fp.exit_patience
         f.loss_streak = np.where(f.profit_trend < 0, f.loss_streak + 1, 0)
-        cs.profit[:] = np.bincount(mo["city"], weights=profit, minlength=self.n_places)
+        cs.profit[:] = np.bincount(mo.city, weights=profit, minlength=self.n_places)
         # Closing is a hazard, not a date: when a whole market is overcrowded, companies closing one by one
         # lift the survivors' profits, and those that are earning again this month stay.
         tired = (f.loss_streak >= fp.exit_patience) & (profit < 0)
@@ -275,7 +290,7 @@ class ContestModel(mesa.Model):
         k = int(rng.poisson(fp.entry_rate * len(self.firms) + fp.entry_floor))
         if k == 0:
             return
-        crew, tier, rate, spend = self._draw_firms(k, rng)
+        crew, tier, rate, spend = draw_firms(self.scenario_params.firms, k, rng)
         places = self._view
         kinds = FirmKinds(crew, rate, spend, self._tier_weights()[tier], self._award_probability(tier))
         profit = economics.expected_profit(kinds, places, self.policy, self._rev_per_weight, fp.overhead)
@@ -407,22 +422,6 @@ class ContestModel(mesa.Model):
         crew_j = np.bincount(f.city, weights=f.crew, minlength=self.n_places)
         return n_j, crew_j
 
-    def _draw_firms(self, k: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-        """Crew, tier, base rate and spend per production of k firms."""
-        fp = self.scenario_params.firms
-        tier = (rng.random(k) < fp.premium_share).astype(np.int8)
-        crew = np.maximum(1.0, fp.crew_mean * rng.lognormal(-0.5 * fp.crew_spread**2, fp.crew_spread, size=k))
-        factor = rng.lognormal(-0.5 * fp.spend_spread**2, fp.spend_spread, size=k)
-        return crew, tier, self._base_rate(tier), factor * self._base_spend(tier)
-
-    def _base_rate(self, tier: np.ndarray) -> np.ndarray:
-        fp = self.scenario_params.firms
-        return np.where(tier == PREMIUM, fp.rate_premium, fp.rate_traffic)
-
-    def _base_spend(self, tier: np.ndarray) -> np.ndarray:
-        fp = self.scenario_params.firms
-        return np.where(tier == PREMIUM, fp.spend_premium, fp.spend_traffic)
-
     def _add_firms(self, city: np.ndarray, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray,
                    spend: np.ndarray, expected_profit: np.ndarray | None = None) -> None:
         """New firms in `city` with their starting capital and a profit trend at what they expect there.
@@ -443,7 +442,7 @@ class ContestModel(mesa.Model):
     def _place_initial_firms(self, outside_firms: int) -> None:
         counts = [c.firms for c in self.scenario_params.cities] + ([outside_firms] if self.n_places > self.n_cities else [])
         city = np.repeat(np.arange(self.n_places), counts)
-        crew, tier, rate, spend = self._draw_firms(len(city), self.rng)
+        crew, tier, rate, spend = draw_firms(self.scenario_params.firms, len(city), self.rng)
         self._rev_per_weight = self._expected_revenue_per_weight(city, tier, rate, crew)
         self._add_firms(city, crew, tier, rate, spend)
         self.firms_at_start = len(city)
