@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +63,23 @@ def shares_by_seed(cities: dict, seeds, steps: int = 36, **scenario) -> np.ndarr
     """Final (last 12 months) share of `east` for each seed."""
     return np.array([run(make_params(cities, steps=steps, seed=s, **scenario)).summary()["final_share"]["east"]
                      for s in seeds])
+
+
+@contextmanager
+def lock_held_elsewhere(folder: Path, claim_as: str | None = None):
+    """Another process holding `folder`'s lock (first claiming the folder for command `claim_as`, if given) until the
+    block ends or the test kills it; yields that process. Waits for its 'held' line, never for a time."""
+    claim = f"from sim.shell.folders import claim; claim({str(folder)!r}, {claim_as!r})\n" if claim_as else ""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{claim}"
+        "from sim.shell.folders import FolderLock\n"
+        f"lock = FolderLock({str(folder)!r}).__enter__(); print('held', flush=True); sys.stdin.read()")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        if holder.poll() is None:
+            holder.communicate("")
+        else:
+            holder.wait()

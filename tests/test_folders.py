@@ -5,12 +5,11 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, ROOT
+from conftest import PYTHON, ROOT, lock_held_elsewhere
 from test_front_door import cli, refused
 
 pytestmark = pytest.mark.slow
@@ -119,19 +118,11 @@ def test_a_run_is_rerun_into_its_folder_only_with_the_same_settings(finished):
 
 def test_a_second_process_refused_by_the_lock_writes_nothing(tmp_path):
     folder = tmp_path / "busy"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys; sys.path.insert(0, %r)\n"
-        "from sim.shell.folders import FolderLock, claim\n"
-        "claim(%r, 'sweep'); lock = FolderLock(%r).__enter__(); print('held', flush=True); sys.stdin.read()")
-        % (str(ROOT), str(folder), str(folder))], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with lock_held_elsewhere(folder, claim_as="sweep"):
         before = snapshot(folder)
         refused(cli(*SMALL["experiments.sweep"], f"hydra.run.dir={folder}", module="experiments.sweep"),
                 "in use by another process")
         assert snapshot(folder) == before
-    finally:
-        holder.communicate("")
 
 
 def tracked_outputs() -> dict:
@@ -180,14 +171,18 @@ def test_publish_copies_whole_files_and_lists_them(tmp_path, monkeypatch):
     (["hydra.run.dir=/proc/x"], ["hydra.run.dir", "cannot make a folder"]),
 ])
 def test_what_hydra_would_print_as_a_traceback_is_one_line(tmp_path, args, words):
-    refused(cli("steps=2", *args), *words)
+    results = tmp_path / "results"
+    line = refused(cli("steps=2", *args, env={"DRAMA_RESULTS_DIR": str(results)}), *words)
+    assert "Traceback" not in line and not results.exists()  # refused before any folder was made
 
 
 def test_two_config_dirs_are_refused(tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
+    a, b, results = tmp_path / "a", tmp_path / "b", tmp_path / "results"
     a.mkdir()
     b.mkdir()
-    refused(cli("--config-dir", str(a), "--config-dir", str(b), "steps=2"), "given twice")
+    refused(cli("--config-dir", str(a), "--config-dir", str(b), "steps=2", env={"DRAMA_RESULTS_DIR": str(results)}),
+            "given twice")
+    assert not results.exists()
 
 
 def test_a_run_folder_that_is_a_broken_link_is_refused(tmp_path):

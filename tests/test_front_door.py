@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import PYTHON, ROOT
+from conftest import PYTHON, ROOT, lock_held_elsewhere
 
 
 def cli(*args, module="sim", env=None, cwd=None, timeout=300):
@@ -173,16 +173,11 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
     from sim.shell.folders import FolderLock
 
     folder = tmp_path / "stale"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; sys.path.insert(0, %r)\n"
-        "from sim.shell.folders import FolderLock\n"
-        "lock = FolderLock(%r).__enter__(); print('held', flush=True); time.sleep(60)") % (str(ROOT), str(folder))],
-        stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
-    with pytest.raises(Exception, match="in use by another process"):
-        FolderLock(folder).__enter__()
-    holder.kill()
-    holder.wait()
+    with lock_held_elsewhere(folder) as holder:
+        with pytest.raises(Exception, match="in use by another process"):
+            FolderLock(folder).__enter__()
+        holder.kill()  # as kill -9 would: the lock file stays, the operating system drops the lock
+        holder.wait()
     with FolderLock(folder):
         assert json.loads((folder / ".lock").read_text())["pid"] == os.getpid()
 

@@ -185,7 +185,10 @@ def test_a_city_starts_within_what_its_strategy_will_offer(kind, values, key):
     ("objective", {"policy__culture_rate": 0.6}),  # culture_rate is not one of its levers
 ])
 def test_strategy_bounds_leave_what_the_strategy_never_bounds(kind, values):
-    from_dict(RunParams, city(kind, **values))
+    east = from_dict(RunParams, city(kind, **values)).scenario.city("east")  # accepted, and as given
+    for key, value in values.items():
+        group, name = key.split("__")
+        assert getattr(getattr(east, group), name) == value
 
 
 def test_direct_construction_takes_an_enum_s_value_and_refuses_others():
