@@ -68,7 +68,6 @@ class CalibrationParams:
             ("calibration.replicates", 1 <= self.replicates <= 10_000, "must be in [1, 10000]"),
             ("calibration.validation_replicates", 1 <= self.validation_replicates <= 100_000,
              "must be in [1, 100000]"),
-            ("calibration.parameters", len(self.parameters) > 0, "name at least one parameter to fit"),
             # Optuna's and SciPy's samplers take 32-bit seeds; the rounds' sweeps derive theirs as root_seed*1000+r.
             ("calibration.root_seed", 0 <= self.root_seed < 2**32, "must be in [0, 4294967295]"),
         ]
@@ -121,9 +120,12 @@ def _calibrate_locked(cal: CalibrationParams, base: RunParams, folder: Path, sce
     keys = [p.key for p in cal.parameters]
     study, space = _study(cal)
     rounds = []
-    search_rounds = cal.rounds if fitted_for(scenario) else 0  # no fitted fact: validate the values it inherits
-    if not search_rounds:
+    # No fitted fact, or every parameter fixed by the scenario: validate the values it inherits.
+    search_rounds = cal.rounds if fitted_for(scenario) and cal.parameters else 0
+    if not fitted_for(scenario):
         print(f"{scenario} has no fitted fact: validating the values it loads on its held-out facts")
+    elif not cal.parameters:
+        print(f"{scenario} fixes every parameter the search would move: validating the values it loads on its facts")
     for r in range(1, search_rounds + 1):
         if r == 1:  # a space-filling start: TPE's own start-up is plain random sampling
             for row in _lhs(cal):
@@ -156,7 +158,9 @@ def _calibrate_locked(cal: CalibrationParams, base: RunParams, folder: Path, sce
     else:
         history = pd.DataFrame(columns=["point_id", *keys, "loss", "round"])
         fitted, search_loss = {}, float("nan")
-    at = fitted or {keys[0]: value_of(base, keys[0])}  # the validation point (unfitted: the base, unchanged)
+    # The validation point (unfitted: the base, unchanged, named by one of its keys for the sweep's design).
+    anchor = keys[0] if keys else (cal.fixed[0][0] if cal.fixed else "scenario.behaviour.logit_scale")
+    at = fitted or {anchor: value_of(base, anchor)}
 
     validation_exp = ExperimentParams(
         name=f"{scenario}_calibration_validation", design=DesignKind.grid,
@@ -246,7 +250,7 @@ def fact_table(runs: pd.DataFrame, scenario: str) -> pd.DataFrame:
         mean = float(values.mean())
         rows.append({"id": f.id, "fact": f.text, "role": f.role(scenario), "source": f"seed {f.source}", "unit": f.unit,
                      "target": f.target,
-                     "tolerance": f.tolerance, "bound": "below" if f.upper_bound else "within",
+                     "tolerance": f.tolerance, "bound": "below" if f.upper_bound else ("at least" if f.lower_bound else "within"),
                      "mean": mean, "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
                      "min": float(values.min()), "max": float(values.max()),
                      "p5": float(values.quantile(0.05)), "p95": float(values.quantile(0.95)),

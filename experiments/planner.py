@@ -1,4 +1,4 @@
-"""The planner's question in numbers: base, doubled reward, doubled with Xi'an answering, doubled with the budget.
+"""The planner's question in numbers: base, doubled reward, doubled with the budget, doubled with Xi'an answering.
 
 `python -m experiments.planner [seeds]` prints the table README shows
 (`tests/test_docs.py` reruns it): means over seeds 0..seeds-1 of the
@@ -18,15 +18,30 @@ Z = "scenario.cities.zhengzhou."
 CASES = {
     "base (10 %, 50 M)": [],
     "reward 20 %": [f"{Z}policy.reward_rate=0.2"],
-    "reward 20 %, Xi'an reactive": [f"{Z}policy.reward_rate=0.2", "scenario.cities.xian.strategy.kind=reactive"],
     "reward 20 %, budget 100 M": [f"{Z}policy.reward_rate=0.2", f"{Z}policy.annual_budget=100e6"],
+    "reward 20 %, Xi'an reactive": [f"{Z}policy.reward_rate=0.2", "scenario.cities.xian.strategy.kind=reactive"],
 }
 
 
+def _spread(values: np.ndarray, fmt: str, error: bool = False) -> str:
+    """Mean and, after +-, the seeds' standard deviation (or, with `error`, the standard error of the mean)."""
+    sd = values.std(ddof=1) if len(values) > 1 else 0.0
+    return f"{format(values.mean(), fmt)} +- {format(sd / np.sqrt(len(values)) if error else sd, fmt)}"
+
+
+def _per_job(outlay: np.ndarray, jobs: np.ndarray) -> str:
+    return f"{outlay.mean() / jobs.mean():,.0f}" if jobs.mean() >= 1 else "-"
+
+
 def planner_table(seeds: int = 20) -> str:
-    """The table of means over `seeds` replicates, as Markdown."""
-    lines = ["| case | Zhengzhou share | Xi'an share | Zhengzhou paid M¥/yr | jobs added by Zhengzhou's policy | ¥ per added job |",
-             "|---|---|---|---|---|---|"]
+    """The table of means over `seeds` replicates (seeds 0..seeds-1, the same in every case), as Markdown.
+
+    Shares carry the seeds' standard deviation; added jobs the standard error of their mean. Jobs are crews at
+    work (docs/ODD.md 6.1); the yuan per added job divides the mean outlay by the mean jobs added.
+    """
+    lines = ["| case | Zhengzhou share | Xi'an share | Zhengzhou paid M¥/yr | jobs added in Zhengzhou | "
+             "jobs added nationally | ¥ per added job (local) | ¥ per added job (national) |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, overrides in CASES.items():
         rows = []
         for seed in range(seeds):
@@ -35,11 +50,12 @@ def planner_table(seeds: int = 20) -> str:
             added = added_by_policy(model, cities=["zhengzhou"])
             rows.append((s["final_share"]["zhengzhou"], s["final_share"]["xian"],
                          s["subsidy_total"]["zhengzhou"] / (model.steps / 12) / 1e6,
-                         added["added_jobs"]["zhengzhou"], s["outlay_total"]["zhengzhou"]))
-        z, x, paid, jobs, outlay = np.array(rows).T
-        per_job = outlay.mean() / jobs.mean() if jobs.mean() >= 1 else float("nan")
-        lines.append(f"| {name} | {z.mean():.1%} | {x.mean():.1%} | {paid.mean():.1f} | {jobs.mean():,.0f} | "
-                     f"{per_job:,.0f} |")
+                         added["added_jobs"]["zhengzhou"], added["added_jobs_national"]["zhengzhou"],
+                         s["outlay_total"]["zhengzhou"]))
+        z, x, paid, local, national, outlay = np.array(rows).T
+        lines.append(f"| {name} | {_spread(z * 100, '.1f')} % | {_spread(x * 100, '.1f')} % | {paid.mean():.1f} | "
+                     f"{_spread(local, ',.0f', error=True)} | {_spread(national, ',.0f', error=True)} | "
+                     f"{_per_job(outlay, local)} | {_per_job(outlay, national)} |")
     return "\n".join(lines)
 
 

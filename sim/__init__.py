@@ -22,7 +22,7 @@ from sim.agents import City, Firm  # noqa: E402
 from sim.model import ContestModel  # noqa: E402
 from sim.params import (  # noqa: E402
     BehaviourParams, CityParams, EconomyParams, FirmParams, MarketParams, ParamError,
-    PolicyParams, RunParams, ScenarioParams, Stacking, StrategyKind, StrategyParams,
+    PolicyParams, RunParams, ScenarioParams, Stacking, StrategyKind, StrategyParams, UnitsParams,
 )
 
 
@@ -36,5 +36,5 @@ def load_config(scenario: str = "xian_vs_zhengzhou", overrides: list[str] | None
 __all__ = [
     "BehaviourParams", "City", "CityParams", "ContestModel", "EconomyParams", "Firm", "FirmParams",
     "MarketParams", "ParamError", "PolicyParams", "RunParams", "ScenarioParams", "Stacking",
-    "StrategyKind", "StrategyParams", "load_config",
+    "StrategyKind", "StrategyParams", "UnitsParams", "load_config",
 ]

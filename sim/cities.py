@@ -20,7 +20,8 @@ UNLIMITED = 1e12
 
 # Columns of cities.parquet, in order; every one is defined in docs/ODD.md (section "Outputs").
 TABLE_COLUMNS = [
-    "step", "date", "city", "firms", "productions", "share", "trailing_share", "employment",
+    "step", "date", "city", "firms", "related_enterprises", "productions", "share", "trailing_share", "employment",
+    "direct_jobs",
     "claims", "subsidy_paid", "subsidy_total", "budget_left", "annual_budget", "payout_outlook",
     "wage", "rent", "talent", "capacity", "reward_rate", "revenue", "profit", "tax", "tourism",
     "aigc_spent", "talent_spent", "studio_spent", "outlay_total", "cost_per_job", "jobs_created", "cost_per_job_created",

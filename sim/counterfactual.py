@@ -6,7 +6,10 @@ numbers) in which that city pays no reward, gives no AIGC support, runs no
 talent or studio programme and keeps that (empty) policy fixed; every
 other city keeps its policy and strategy. The difference in the city's
 jobs, firms and productions is what its policy added; its outlay over the
-jobs added is the marginal cost per job.
+jobs added is the marginal cost per job. The difference in the whole
+country's jobs is what the policy added nationally: less than the local
+gain when it drew companies from other places, more when it brought new
+ones into the industry.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from sim.params import SPENDING, CityParams, RunParams, StrategyKind, StrategyPa
 from sim.policy import has_policy
 
 # Outcomes this module adds to a run's summary (per city).
-ADDED_OUTCOMES = ("added_jobs", "added_firms", "added_productions", "marginal_cost_per_job")
+ADDED_OUTCOMES = ("added_jobs", "added_firms", "added_productions", "marginal_cost_per_job", "added_jobs_national",
+                  "marginal_cost_per_national_job")
 
 
 
@@ -48,7 +52,8 @@ def spends(params: RunParams, city_id: str) -> bool:
 
 def added_by_policy(model: ContestModel, cities: list[str] | None = None, force: bool = False,
                     tables: list | None = None) -> dict[str, dict]:
-    """Per city: jobs, firms and productions its policy added against its counterfactual, and the marginal cost per job.
+    """Per city: jobs, firms and productions its policy added against its counterfactual, and the marginal cost per job,
+    locally and in the whole country.
 
     model: a finished run. Jobs and firms are means over the last
     FINAL_MONTHS months, productions are totals over the run. The marginal
@@ -61,7 +66,7 @@ def added_by_policy(model: ContestModel, cities: list[str] | None = None, force:
     for city in cities if cities is not None else model.city_ids:
         j = model.city_ids.index(city)
         if not force and not spends(model.params, city):
-            jobs = firms = productions = 0.0
+            jobs = firms = productions = national = 0.0
         else:
             cf = ContestModel(without_policy(model.params, city)).run(model.steps)
             if tables is not None:
@@ -69,6 +74,8 @@ def added_by_policy(model: ContestModel, cities: list[str] | None = None, force:
                 t = t.loc[t.city == city, ["step", "date", "city", "firms", "productions", "share", "employment"]]
                 tables.append(t)
             jobs = float(final_mean(model, "employment")[j] - final_mean(cf, "employment")[j])
+            # Jobs it drew from other places count against it nationally; jobs its entrants brought count for it.
+            national = float(final_mean(model, "employment").sum() - final_mean(cf, "employment").sum())
             firms = float(final_mean(model, "firms")[j] - final_mean(cf, "firms")[j])
             productions = float(model.recorder.column("productions")[:, j].sum() - cf.recorder.column("productions")[:, j].sum())
         outlay = float(model.city_state.outlay_total[j])
@@ -76,5 +83,7 @@ def added_by_policy(model: ContestModel, cities: list[str] | None = None, force:
         out["added_firms"][city] = firms
         out["added_productions"][city] = productions
         out["marginal_cost_per_job"][city] = outlay / jobs if jobs >= 1.0 else None
+        out["added_jobs_national"][city] = national
+        out["marginal_cost_per_national_job"][city] = outlay / national if national >= 1.0 else None
     return out
 

@@ -182,6 +182,73 @@ def expected_profit(kinds: FirmKinds, places: Places, pol: PolicyArrays, revenue
 
 
 def location_utility(profit: np.ndarray, horizon_months: float, move_cost: np.ndarray | float,
-                     pull: np.ndarray) -> np.ndarray:
-    """Deterministic utility (n, L), million yuan: profit over the horizon, less the move, plus the place's pull."""
-    return (horizon_months * profit - move_cost) / 1e6 + pull[None, :]
+                     pull: np.ndarray, home: np.ndarray | None = None, home_pull: float = 0.0) -> np.ndarray:
+    """Deterministic utility (n, L), million yuan: profit over the horizon, less the move, plus the place's pull,
+    plus `home_pull` in each chooser's home place (`home[i]`), the attachment that stays with a company."""
+    utility = (horizon_months * profit - move_cost) / 1e6 + pull[None, :]
+    if home is not None and home_pull:
+        utility[np.arange(len(home)), home] += home_pull
+    return utility
+
+
+def entry_probability(expected_profit: np.ndarray, horizon_months: float, hurdle: np.ndarray | float,
+                      scale: float) -> np.ndarray:
+    """Chance a would-be entrant enters rather than stays out, given the profit it expects where it would work.
+
+    A binary logit (scale in million yuan, as for location) of the profit over
+    the horizon less the hurdle (entry cost, and the move when it works away
+    from home) against the outside option, worth 0: what the founders earn
+    otherwise. Only money counts here: a cluster's pull decides where a
+    company works, not whether the market has room for it.
+    """
+    value = (horizon_months * expected_profit - hurdle) / (1e6 * scale)
+    return 0.5 * (1.0 + np.tanh(0.5 * value))  # the logistic function, without overflow for large |value|
+
+
+def expected_attention(kinds: FirmKinds, places: Places, at: np.ndarray) -> np.ndarray:
+    """Each chooser's expected attention a month in place `at[i]`: productions times their revenue weight, the
+    quantity the market pool is shared by (`expected_profit` is linear in the revenue per unit of it)."""
+    return kinds.rate * places.productivity[at] * places.util[at] * kinds.weight * places.revenue_uplift[at]
+
+
+def entry_expectation(profit: np.ndarray, attention: np.ndarray, revenue_per_weight: float, pool: float,
+                      horizon_months: float, hurdle: np.ndarray | float, scale: float) -> tuple[float, np.ndarray]:
+    """The revenue per unit of attention would-be entrants expect once those who enter are producing, and each
+    one's chance to enter at it: the fixed point of rho = pool / (W + sum_i p_i(rho) a_i).
+
+    `profit` is each would-be entrant's expected profit at last month's `revenue_per_weight` (rho_0, which
+    shares `pool` over attention W = pool / rho_0) and `attention` its expected attention a_i, so its profit
+    at rho is profit + a_i (rho - rho_0). Every would-be entrant knows the others consider entering too: without
+    this, all of them read last month's prices, enter together and overshoot (a cobweb), and a market that grows
+    a step each January draws a burst of entrants that closes over the following months. The left side grows
+    with rho and the right side falls, so the root is unique; it is found by bisection on [0, rho_0].
+    """
+    if len(profit) == 0 or revenue_per_weight <= 0.0 or pool <= 0.0:
+        return revenue_per_weight, entry_probability(profit, horizon_months, hurdle, scale)
+    incumbents = pool / revenue_per_weight
+
+    def chances(rho: float) -> np.ndarray:
+        return entry_probability(profit + attention * (rho - revenue_per_weight), horizon_months, hurdle, scale)
+
+    lo, hi = 0.0, revenue_per_weight
+    for _ in range(40):  # 2^-40 of rho_0: far below any money that matters
+        mid = 0.5 * (lo + hi)
+        if mid * (incumbents + chances(mid) @ attention) > pool:
+            hi = mid
+        else:
+            lo = mid
+    rho = 0.5 * (lo + hi)
+    return rho, chances(rho)
+
+
+def founders_weights(crew: np.ndarray, talent: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    """Where would-be entrants are founded, a probability per place: in proportion to the industry's people there.
+
+    New companies are mostly started by people already in the trade, where
+    they work (spin-offs: Klepper 2007), so founders come from a place's crews
+    at work and, in a city, its idle trained crews too. Talent programmes thus
+    breed local companies, and a base keeps its own births while it has people.
+    """
+    people = crew + np.where(outside, 0.0, np.maximum(talent - crew, 0.0))
+    total = people.sum()
+    return people / total if total > 0 else np.full(len(people), 1.0 / len(people))

@@ -18,6 +18,7 @@ TRAFFIC, PREMIUM = 0, 1
 _COLUMNS = {
     "id": np.int64,  # the firm's id for life (0, 1, 2, ... in order of creation)
     "city": np.int64,  # index into the model's places
+    "home": np.int64,  # the place the firm was founded in, which it stays attached to (founders' home, local crews)
     "crew": np.float64,  # people
     "tier": np.int8,  # TRAFFIC or PREMIUM
     "rate": np.float64,  # base productions per month
@@ -63,8 +64,8 @@ class FirmTable:
         return int(self._row_by_id[firm_id]) if 0 <= firm_id < self._next_id else -1
 
     def add(self, city: np.ndarray, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray, spend: np.ndarray,
-            capital: np.ndarray) -> np.ndarray:
-        """Append firms after the live ones; returns their rows."""
+            capital: np.ndarray, home: np.ndarray | None = None) -> np.ndarray:
+        """Append firms after the live ones; returns their rows. `home` defaults to `city` (founded where they work)."""
         k = len(city)
         self._reserve(self._n + k)
         rows = np.arange(self._n, self._n + k)
@@ -74,8 +75,8 @@ class FirmTable:
             grown[: len(self._row_by_id)] = self._row_by_id
             self._row_by_id = grown
         d = self._data
-        for name, value in (("id", ids), ("city", city), ("crew", crew), ("tier", tier), ("rate", rate),
-                            ("spend", spend), ("capital", capital)):
+        for name, value in (("id", ids), ("city", city), ("home", city if home is None else home), ("crew", crew),
+                            ("tier", tier), ("rate", rate), ("spend", spend), ("capital", capital)):
             d[name][rows] = value
         for name in ("profit_trend", "loss_streak", "profit", "productions"):
             d[name][rows] = 0

@@ -4,10 +4,11 @@ Plain numbers, no params: `sim.params` turns them into a scenario's cities
 when the `synthetic` keys are set, and `sim.synthetic` offers the scenario
 to Python code. Everything that must grow with the number of companies grows
 with it, so the population stays roughly stable: the market, studio capacity
-and talent. The market is the seeds' 2024 revenue per 1,000 companies, held
-flat (no growth: a growing market would grow the population with it);
-measured with seed 1, 10,000 companies over 20 cities stay between 9,500 and
-12,000 for 60 months, and 2,000 over 10 between 1,900 and 2,500. The cities
+and talent. The market is the seeds' 2024 revenue per 1,350 companies (the
+national scale), held flat (no growth: a growing market would grow the
+population with it); measured with layout seed 1 and run seeds 0 and 1,
+10,000 companies over 20 cities stay between 8,490 and 10,650 for 60 months,
+and 2,000 over 10 between 1,700 and 2,120. The cities
 differ only in cost (wage and rent spread over the range of the city files,
 shuffled by `seed`) and position (a grid over eastern China).
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-COMPANIES_PER_MARKET = 1_000  # companies the seeds' 2024 market supports (assumption: the calibrated two-city race holds ~1,000-1,300)
+COMPANIES_PER_MARKET = 1_350  # companies the seeds' 2024 market holds: `national`'s scale in January 2024 (docs/ODD.md 6.1)
 
 
 def city_numbers(firms: int, cities: int, seed: int) -> list[dict]:

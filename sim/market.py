@@ -30,9 +30,21 @@ def annual_revenue(market: MarketParams, year: int) -> float:
     return previous * (1.0 + growth)
 
 
-def producer_pool(market: MarketParams, year: int) -> float:
-    """Yuan a month left for the modelled places' producers after the platforms' cut."""
-    return annual_revenue(market, year) / 12.0 * market.producer_share * market.coverage
+def monthly_revenue(market: MarketParams, year: int, month: int) -> float:
+    """National revenue in one month, yuan: the year's total spread over its months so that it grows smoothly
+    toward the next year's (geometrically, at the twelfth root of the year-on-year growth) and sums to the year's
+    total. A market that stepped up each January would draw a burst of entrants every New Year."""
+    total = annual_revenue(market, year)
+    growth = annual_revenue(market, year + 1) / total if total > 0.0 else 1.0
+    if growth <= 0.0 or abs(growth - 1.0) < 1e-12:
+        return total / 12.0
+    weights = growth ** (np.arange(12) / 12.0)
+    return float(total * weights[month - 1] / weights.sum())
+
+
+def producer_pool(market: MarketParams, year: int, month: int) -> float:
+    """Yuan in that month left for the modelled places' producers after the platforms' cut."""
+    return monthly_revenue(market, year, month) * market.producer_share * market.coverage
 
 
 def tier_weights(market: MarketParams, years_elapsed: float) -> np.ndarray:

@@ -108,7 +108,8 @@ class ContestModel(mesa.Model):
         self.employment_at_start: np.ndarray | None = None  # jobs in the first month, the base for jobs created
         self._month: FirmMonth | None = None  # this month's per-firm production and money (set by `produce_and_earn`)
         self._view: Places | None = None  # what choosers see this month (set by `survey_places`)
-        self._rev_per_weight = 0.0
+        self._rev_per_weight = 0.0  # yuan of the pool per unit of attention last produced
+        self._pool = 0.0  # yuan of the month's producer pool
         self._place_initial_firms(outside.firms if outside else 0)
 
     # ------------------------------------------------------------------ calendar
@@ -197,11 +198,12 @@ class ContestModel(mesa.Model):
         effective_rate = f.rate * self._productivity(n_j)[c]
         productions = rng.poisson(effective_rate * util)
 
-        year, _ = self.year_month()
+        year, month = self.year_month()
         weights = productions * self._tier_weights()[tier] * (1.0 + sc.behaviour.ecommerce_uplift * cs.ecommerce)[c]
-        pool = market.producer_pool(sc.market, year)
+        pool = market.producer_pool(sc.market, year, month)
         hits = market.hit_factors(productions, sc.market.hit_spread, rng)
         revenue = market.share_by_attention(pool, weights * hits)
+        self._pool = pool
         if weights.sum() > 0:
             self._rev_per_weight = pool / weights.sum()
 
@@ -262,7 +264,8 @@ class ContestModel(mesa.Model):
         self._view = self._places()
 
     def relocate_firms(self) -> None:
-        """A random share of firms compare every place and move by a logit choice, paying the move."""
+        """A random share of firms compare every place and move by a logit choice, paying the move; each stays
+        attached to its home place."""
         f, b = self.firms, self.scenario_params.behaviour
         rng = self._phase_rng("relocate")
         rows = np.flatnonzero(rng.random(len(f)) < b.reconsider_rate)
@@ -272,7 +275,8 @@ class ContestModel(mesa.Model):
         here = f.city[rows]
         profit = economics.expected_profit(self._kinds(rows), places, self.policy, self._rev_per_weight,
                                            self.scenario_params.firms.overhead)
-        utility = economics.location_utility(profit, b.horizon_months, self.move_cost[here], places.pull)
+        utility = economics.location_utility(profit, b.horizon_months, self.move_cost[here], places.pull,
+                                             f.home[rows], b.home_pull)
         there = logit_choice(utility, b.logit_scale, rng)
         moving = there != here
         movers = rows[moving]
@@ -283,24 +287,33 @@ class ContestModel(mesa.Model):
         self.moved_total += int(moving.sum())
 
     def enter_firms(self) -> None:
-        """Would-be entrants weigh every place against staying out; they enter where they expect to recover the entry cost."""
-        sc = self.scenario_params
+        """Would-be entrants are founded where the industry's people are; each picks where it would work, then enters
+        if it expects to recover the entry cost there better than its outside option."""
+        sc, cs = self.scenario_params, self.city_state
         fp, b = sc.firms, sc.behaviour
         rng = self._phase_rng("enter")
         k = int(rng.poisson(fp.entry_rate * len(self.firms) + fp.entry_floor))
         if k == 0:
             return
-        crew, tier, rate, spend = draw_firms(self.scenario_params.firms, k, rng)
+        crew, tier, rate, spend = draw_firms(fp, k, rng)
+        _, crew_j = self._cluster_sizes()
+        home = rng.choice(self.n_places, size=k, p=economics.founders_weights(crew_j, cs.talent, cs.outside))
         places = self._view
         kinds = FirmKinds(crew, rate, spend, self._tier_weights()[tier], self._award_probability(tier))
         profit = economics.expected_profit(kinds, places, self.policy, self._rev_per_weight, fp.overhead)
-        utility = economics.location_utility(profit, b.horizon_months, fp.entry_cost, places.pull)
-        choice = logit_choice(np.hstack([utility, np.zeros((k, 1))]), b.logit_scale, rng)  # last column: stay out
-        enter = choice < self.n_places
-        city = choice[enter]
-        expected = profit[np.flatnonzero(enter), city]
-        self._add_firms(city, crew[enter], tier[enter], rate[enter], spend[enter], expected)
-        self.city_state.entered[:] = np.bincount(city, minlength=self.n_places)
+        utility = economics.location_utility(profit, b.horizon_months, self.move_cost[home], places.pull,
+                                             home, b.home_pull)
+        city = logit_choice(utility, b.logit_scale, rng)
+        expected = profit[np.arange(k), city]
+        attention = economics.expected_attention(kinds, places, city)
+        hurdle = fp.entry_cost + self.move_cost[home, city]
+        rho, chance = economics.entry_expectation(expected, attention, self._rev_per_weight, self._pool,
+                                                  b.horizon_months, hurdle, b.logit_scale)
+        expected = expected + attention * (rho - self._rev_per_weight)
+        enter = rng.random(k) < chance
+        city, home = city[enter], home[enter]
+        self._add_firms(city, crew[enter], tier[enter], rate[enter], spend[enter], expected[enter], home)
+        cs.entered[:] = np.bincount(city, minlength=self.n_places)
         self.entered_total += int(enter.sum())
 
     def update_cities(self) -> None:
@@ -338,9 +351,11 @@ class ContestModel(mesa.Model):
         per_created = np.full(self.n_places, np.nan)
         np.divide(cs.outlay_total, created, out=per_created, where=created >= 1.0)
         capital = np.array([pid == self.capital.current for pid in self.place_ids])
+        units = self.scenario_params.units
         self.recorder.record(pd.Timestamp(year=year, month=month, day=1), {
-            "firms": cs.firms, "productions": cs.productions, "share": cs.share, "trailing_share": trailing,
-            "employment": cs.employment, "claims": cs.claims, "subsidy_paid": cs.subsidy_paid,
+            "firms": cs.firms, "related_enterprises": cs.firms * units.enterprises_per_company,
+            "productions": cs.productions, "share": cs.share, "trailing_share": trailing,
+            "employment": cs.employment, "direct_jobs": cs.employment * units.direct_jobs_per_crew, "claims": cs.claims, "subsidy_paid": cs.subsidy_paid,
             "subsidy_total": cs.subsidy_total, "budget_left": self.funds.budget_left(self.policy),
             "annual_budget": self.policy.annual_budget, "payout_outlook": cs.outlook,
             "wage": cs.wage, "rent": cs.rent, "talent": np.where(cs.outside, np.nan, cs.talent),
@@ -423,7 +438,8 @@ class ContestModel(mesa.Model):
         return n_j, crew_j
 
     def _add_firms(self, city: np.ndarray, crew: np.ndarray, tier: np.ndarray, rate: np.ndarray,
-                   spend: np.ndarray, expected_profit: np.ndarray | None = None) -> None:
+                   spend: np.ndarray, expected_profit: np.ndarray | None = None,
+                   home: np.ndarray | None = None) -> None:
         """New firms in `city` with their starting capital and a profit trend at what they expect there.
 
         Entrants bring the profit they expected when they chose; the starting
@@ -432,7 +448,7 @@ class ContestModel(mesa.Model):
         fp, cs = self.scenario_params.firms, self.city_state
         start_cost = economics.monthly_cost(economics.shooting_cost(cs.wage[city], cs.rent[city], crew, 1.0),
                                             fp.overhead, spend, rate)
-        rows = self.firms.add(city, crew, tier, rate, spend, capital=fp.start_capital_months * start_cost)
+        rows = self.firms.add(city, crew, tier, rate, spend, capital=fp.start_capital_months * start_cost, home=home)
         if expected_profit is None:
             expected_profit = economics.expected_profit(self._kinds(rows), self._places(), self.policy,
                                                         self._rev_per_weight, fp.overhead, at=city)
@@ -456,8 +472,8 @@ class ContestModel(mesa.Model):
         util = economics.utilisation(n_j, crew_j, cs.capacity, cs.talent)
         output = rate * self._productivity(n_j)[c] * util[c]
         weights = output * self._tier_weights(0)[tier] * (1.0 + sc.behaviour.ecommerce_uplift * cs.ecommerce[c])
-        year, _ = self.year_month(0)
-        return market.producer_pool(sc.market, year) / max(weights.sum(), 1e-9)
+        year, month = self.year_month(0)
+        return market.producer_pool(sc.market, year, month) / max(weights.sum(), 1e-9)
 
     def _tier_weights(self, m: int | None = None) -> np.ndarray:
         """Revenue weight per production by tier in month index m; the quality shift counts from 2024-01."""

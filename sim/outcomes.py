@@ -114,6 +114,12 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             counterfactual=True),
     Outcome("marginal_cost_per_job", "outlay_total per added job, yuan", _added("marginal_cost_per_job"),
             counterfactual=True, undefined="null when the policy added fewer than one job"),
+    Outcome("added_jobs_national", "jobs the city's policy added in the whole country (every place, the city's "
+            "own included) against its no-policy run, mean over the last 12 months: below added_jobs when the "
+            "policy drew jobs from elsewhere", _added("added_jobs_national"), counterfactual=True),
+    Outcome("marginal_cost_per_national_job", "outlay_total per job added in the whole country, yuan",
+            _added("marginal_cost_per_national_job"), counterfactual=True,
+            undefined="null when the policy added fewer than one job nationally"),
 )}
 
 

@@ -310,7 +310,7 @@ class FirmParams(Validated):
     start_capital_months: float = spec(6.0, 0.0, 120.0, doc="starting capital in months of costs (assumption)")
     exit_patience: int = spec(6, 1, 120, doc="months over which a company averages its profit, and months that average may stay negative before it exits (assumption)")
     exit_hazard: float = spec(0.2, 0.0, 1.0, doc="chance per month that a company past its patience, and still losing this month, closes (assumption: closures spread over months, so the survivors' recovering profits stop an exodus; 1 closes them all at once)")
-    entry_rate: float = spec(0.03, 0.0, 1.0, doc="would-be entrants per month as a share of companies (assumption: up to ~40 % a year, enough to follow a market growing 26 % a year)")
+    entry_rate: float = spec(0.1, 0.0, 1.0, doc="would-be entrants per month as a share of companies (assumption: free entry: many more would-be entrants than enter, so entry follows expected profit; those that expect to lose stay out)")
     entry_floor: float = spec(2.0, 0.0, 1.0e5, doc="would-be entrants per month however few companies there are (assumption)")
     entry_cost: float = spec(1.0e6, 0.0, 1.0e9, doc="yuan a new company must expect to recover over the planning horizon to enter (assumption: a studio set-up and first production)")
     award_prob_traffic: float = spec(0.01, 0.0, 1.0, doc="chance a traffic production wins an award (assumption)")
@@ -329,6 +329,7 @@ class BehaviourParams(Validated):
     logit_scale: float = spec(0.5, 1e-6, 1e3, doc="scale of the Gumbel taste shock, million yuan (assumption: half the fixed moving cost, so few firms move without reason while entrants still spread over places)")
     agglomeration: float = spec(0.06, 0.0, 2.0, doc="elasticity of output with cluster size (Arthur 1989); 0.06: the mean of 729 estimates in Melo, Graham & Noland (2009), within Rosenthal & Strange's (2004) 0.04-0.11")
     cluster_ref: float = spec(100.0, 1.0, 1.0e6, doc="cluster size at which productivity is 1 (assumption)")
+    home_pull: float = spec(3.0, 0.0, 100.0, doc="utility of working in the place a company was founded in, million yuan: founders' homes, their crews and networks stay there (assumption for the size: three fixed moving costs, so a company leaves home only for about 3 M yuan more over its horizon; entrepreneurs strongly prefer and do better at home: Figueiredo, Guimaraes & Woodward 2002; Dahl & Sorenson 2012)")
     cluster_pull: float = spec(0.05, 0.0, 100.0, doc="utility per log firm in the city beyond output: shared crews, equipment, million yuan (assumption)")
     talent_pull: float = spec(0.05, 0.0, 100.0, doc="utility per log of spare talent, million yuan (assumption)")
     facility_pull: float = spec(0.05, 0.0, 100.0, doc="utility per log of spare studio slots, million yuan (assumption)")
@@ -349,6 +350,20 @@ class EconomyParams(Validated):
 
     tax_rate: float = spec(0.06, 0.0, 1.0, doc="local tax take on company revenue (assumption)")
     tourism_per_culture_production: float = spec(1.0e6, 0.0, 1.0e10, doc="tourism yuan per local-culture production (assumption scaled from seed 001 Sihong)")
+
+
+@dataclass(frozen=True)
+class UnitsParams(Validated):
+    """How the model's units map to what the sources count (docs/ODD.md 6.1, "Units of account").
+
+    A model company is a production company with a standing crew (firms.crew_mean people at work). The sources
+    count other things: registered enterprises with short drama in their business scope, and direct jobs, which
+    include everyone a production hires for a shoot. The two ratios turn the model's state into those observables;
+    the national fit sets them against the national totals (seeds 000 and 004).
+    """
+
+    direct_jobs_per_crew: float = spec(5.0, 1.0, 100.0, doc="direct jobs per crew member at work: cast, extras, writers, editors and ad buyers hired per production besides the standing crew (fitted in national to seed 000's ~219,000 direct jobs in 2024; the default is that fit, rounded)", unit="jobs per crew member")
+    enterprises_per_company: float = spec(60.0, 1.0, 10_000.0, doc="registered related enterprises per production company: distributors, marketing and traffic buyers, MCNs, one-person studios and shells with short drama in their scope (fitted in national to seed 004's 84,900 in 2024; the default is that fit, rounded)", unit="enterprises per company")
 
 
 @dataclass(frozen=True)
@@ -381,6 +396,7 @@ class ScenarioParams(Validated):
     firms: FirmParams = field(default_factory=FirmParams)
     behaviour: BehaviourParams = field(default_factory=BehaviourParams)
     economy: EconomyParams = field(default_factory=EconomyParams)
+    units: UnitsParams = field(default_factory=UnitsParams)
     synthetic: SyntheticParams = field(default_factory=SyntheticParams)
 
     def __post_init__(self) -> None:
@@ -409,8 +425,10 @@ class ScenarioParams(Validated):
                               layout.city_numbers(g.firms, g.cities, g.seed))
             object.__setattr__(self, "cities", generated)
         flat = layout.market_revenue(g.firms, MarketParams().revenue_2024)
+        # A stationary market: flat revenue and no shift of revenue toward premium work, so the contest's
+        # population settles rather than trending as the real market's tiers do.
         object.__setattr__(self, "market", dataclasses.replace(
-            self.market, revenue_2024=flat, revenue_2025=flat, saturation=flat, growth_after=0.0))
+            self.market, revenue_2024=flat, revenue_2025=flat, saturation=flat, growth_after=0.0, quality_shift=0.0))
 
     @staticmethod
     def check_input(data: dict) -> None:

@@ -258,11 +258,15 @@ def test_hit_factors_average_one_and_vary_less_with_more_productions():
 def test_revenue_paid_equals_the_producer_pool_when_anything_is_produced():
     params = make_params(steps=14)
     table = run(params).city_table()
-    pool_2024 = market.producer_pool(params.scenario.market, 2024)
-    pool_2025 = market.producer_pool(params.scenario.market, 2025)
+    m = params.scenario.market
+    pools = [market.producer_pool(m, 2024, month) for month in range(1, 13)] + \
+            [market.producer_pool(m, 2025, month) for month in (1, 2)]
     by_step = table.groupby("step").revenue.sum()
-    assert by_step.loc[1:12].to_numpy() == pytest.approx(np.full(12, pool_2024))
-    assert by_step.loc[13:14].to_numpy() == pytest.approx(np.full(2, pool_2025))
+    assert by_step.to_numpy() == pytest.approx(np.array(pools))
+    # The months grow smoothly and sum to the year's published total.
+    assert sum(pools[:12]) == pytest.approx(m.revenue_2024 * m.producer_share * m.coverage)
+    assert all(a < b for a, b in zip(pools, pools[1:]))
+    assert pools[12] / pools[11] == pytest.approx((m.revenue_2025 / m.revenue_2024) ** (1 / 12), rel=0.02)
 
 
 # ----------------------------------------------------------------- capital

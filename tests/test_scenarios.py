@@ -73,7 +73,8 @@ def _value(scenario_params, dotted):
     return node
 
 
-@pytest.mark.parametrize("scenario, fitted_in", [("subsidy_war", "xian_vs_zhengzhou"), ("jiangsu", "national")])
+@pytest.mark.parametrize("scenario, fitted_in", [("subsidy_war", "national"), ("xian_vs_zhengzhou", "national"),
+                                                ("zhejiang", "national"), ("jiangsu", "national")])
 def test_scenarios_without_their_own_fit_inherit_one(scenario, fitted_in):
     calibrated = _calibrated(fitted_in)
     assert calibrated, fitted_in
@@ -99,3 +100,24 @@ def test_a_synthetic_contest_at_any_scale_keeps_its_population_roughly_stable():
     assert 0.75 < min(ratios) and max(ratios) < 1.3, (min(ratios), max(ratios))  # month by month: no collapse, no boom
     with pytest.raises(ParamError, match="firms"):
         synthetic_scenario(firms=10, cities=20)
+
+
+def test_whole_market_scenarios_start_at_one_national_scale():
+    """Every scenario that models the whole market starts with `national`'s number of companies (docs/ODD.md 6.1):
+    the rest of the country takes what its named cities do not."""
+    def total(name):
+        sc = load_config(name).scenario
+        return sum(c.firms for c in sc.cities) + (sc.outside.firms if sc.outside.enabled else 0)
+
+    national = total("national")
+    for name in ("xian_vs_zhengzhou", "zhejiang"):
+        assert abs(total(name) - national) <= 0.01 * national, (name, total(name), national)
+
+
+def test_zhengzhou_start_follows_its_employment_through_the_fitted_units():
+    """configs/city/zhengzhou.yaml derives Zhengzhou's starting companies from seed 002's 24,000 jobs (December
+    2024, after +26.6 % that year) through the national fit's direct jobs per crew member: if a refit moves the
+    ratio, the start must be derived again."""
+    sc = load_config("national").scenario
+    derived = 24_000 / 1.266 / (sc.firms.crew_mean * sc.units.direct_jobs_per_crew)
+    assert abs(sc.city("zhengzhou").firms - derived) <= 0.05 * derived, (sc.city("zhengzhou").firms, derived)

@@ -52,12 +52,12 @@ def test_a_budget_shock_changes_the_releases_from_its_month(base):
 
 
 def test_doubling_reward_and_budget_mid_run_adds_jobs_over_replicates(base):
-    """Zhengzhou doubles its reward and budget in 2025-01: more paid, more jobs (paired over 8 seeds)."""
+    """Zhengzhou doubles its reward and budget in 2025-01: more paid, more jobs (paired over 20 seeds)."""
     pol = base.scenario.city("zhengzhou").policy
     shocks = (PolicyShock("2025-01", "zhengzhou", "reward_rate", 2 * pol.reward_rate),
               PolicyShock("2025-01", "zhengzhou", "annual_budget", 2 * pol.annual_budget))
     paid, jobs = [], []
-    for seed in np.random.SeedSequence(14).generate_state(8):
+    for seed in np.random.SeedSequence(14).generate_state(20):
         p = dataclasses.replace(base, seed=int(seed))
         a = rows(ContestModel(p).run(), "zhengzhou").loc["2025-01-01":]
         b = rows(ContestModel(dataclasses.replace(p, shocks=shocks)).run(), "zhengzhou").loc["2025-01-01":]

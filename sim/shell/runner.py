@@ -145,7 +145,7 @@ def format_outcome(summary: dict) -> str:
     width = max(len(c) for c in places + ["city"])
     head = f"{'city':<{width}}  {'share':>6}  {'firms':>6}  {'jobs':>8}  {'outlay M¥':>9}  {'¥ per job':>10}"
     if added:
-        head += f"  {'added jobs':>10}  {'¥ per added job':>15}"
+        head += f"  {'added jobs':>10}  {'¥ per added job':>15}  {'national':>8}  {'¥ per national job':>18}"
     lines = [head]
     for c in places:
         line = (f"{c:<{width}}  {summary['final_share'][c]:>6.1%}  {summary['final_firms'][c]:>6d}  "
@@ -153,8 +153,11 @@ def format_outcome(summary: dict) -> str:
                 f"{_money(summary['cost_per_job'][c]):>10}")
         if added:
             jobs = added.get(c)
+            national = summary.get("added_jobs_national", {}).get(c)
             line += (f"  {'-' if jobs is None else f'{jobs:,.0f}':>10}  "
-                     f"{_money(summary['marginal_cost_per_job'].get(c)):>15}")
+                     f"{_money(summary['marginal_cost_per_job'].get(c)):>15}  "
+                     f"{'-' if national is None else f'{national:,.0f}':>8}  "
+                     f"{_money(summary.get('marginal_cost_per_national_job', {}).get(c)):>18}")
         lines.append(line)
     cap = summary["capital"]
     window = summary.get("capital_window", 12)
