@@ -73,9 +73,10 @@ def added_by_policy(model: ContestModel, cities: list[str] | None = None, force:
                 t = cf.city_table()
                 t = t.loc[t.city == city, ["step", "date", "city", "firms", "productions", "share", "employment"]]
                 tables.append(t)
-            jobs = float(final_mean(model, "employment")[j] - final_mean(cf, "employment")[j])
+            run_jobs, cf_jobs = final_mean(model, "employment"), final_mean(cf, "employment")
+            jobs = float(run_jobs[j] - cf_jobs[j])
             # Jobs it drew from other places count against it nationally; jobs its entrants brought count for it.
-            national = float(final_mean(model, "employment").sum() - final_mean(cf, "employment").sum())
+            national = float(run_jobs.sum() - cf_jobs.sum())
             firms = float(final_mean(model, "firms")[j] - final_mean(cf, "firms")[j])
             productions = float(model.recorder.column("productions")[:, j].sum() - cf.recorder.column("productions")[:, j].sum())
         outlay = float(model.city_state.outlay_total[j])
