@@ -56,8 +56,8 @@ class ReferenceFirm(mesa.Agent):
         """Expected monthly profit in place j, yuan (the formula of `sim.economics.expected_profit`)."""
         m, p = self.model, self.model.places[j]
         rate = self.rate * p.productivity
-        shooting = (p.wage * self.crew + p.rent) * (1.0 - p.aigc)
-        per_production = (shooting + m.overhead) / max(rate, 1e-9) + self.spend
+        shooting = p.wage * self.crew + p.rent  # a month's crews and studio, before any AIGC support
+        per_production = (shooting + m.overhead) / max(rate, 1e-9) + self.spend  # the investment a threshold tests
         qualifies = per_production >= p.min_investment
         reward = p.reward_rate * per_production if qualifies else 0.0
         award = reward * (1.0 + p.award_bonus)
@@ -71,7 +71,8 @@ class ReferenceFirm(mesa.Agent):
         mix = (1 - a) * (1 - c) * plain + a * (1 - c) * won + (1 - a) * c * local + a * c * both
         claim = p.eligible_share * mix
         income = m.revenue_per_weight * self.weight * p.revenue_uplift
-        return rate * p.util * (income - self.spend + claim * p.outlook) - p.util * shooting - m.overhead
+        support = p.util * shooting * p.aigc * p.outlook  # AIGC support, paid as far as the fund goes
+        return rate * p.util * (income - self.spend + claim * p.outlook) - p.util * shooting - m.overhead + support
 
     def utility(self, j: int) -> float:
         """Million yuan: profit over the horizon, less the move, plus the place's pull."""

@@ -40,7 +40,8 @@ def to_calibration(cfg: DictConfig) -> CalibrationParams:
     extra_fixed = data.pop("extra_fixed")
     fixed_here = {f["key"] for f in extra_fixed}  # a scenario may fix a commonly fitted key its facts leave loose
     specs = [p for p in data.pop("parameters") if p["key"] not in fixed_here] + data.pop("extra_parameters")
-    params = tuple(ParameterSpec(p["key"], low=p["low"], high=p["high"]) for p in specs)
+    params = tuple(ParameterSpec(p["key"], low=p["low"], high=p["high"], log=p.get("log", False))
+                   for p in specs)
     fixed = tuple((f["key"], f["reason"]) for f in data.pop("fixed") + extra_fixed)
     budget = data.pop("budget")
     if not 0 <= budget <= 10_000_000:

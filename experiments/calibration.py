@@ -81,6 +81,8 @@ class CalibrationParams:
                 raise ParamError(f"calibration.parameters[{i}] ({p.key})", "needs low < high")
             if not (np.isfinite(p.low) and np.isfinite(p.high)):
                 raise ParamError(f"calibration.parameters[{i}] ({p.key})", "needs finite low and high")
+            if p.log and p.low <= 0:
+                raise ParamError(f"calibration.parameters[{i}] ({p.key})", "log: true needs low > 0")
 
 
 @dataclass
@@ -191,8 +193,8 @@ def parameter_spread(history: pd.DataFrame, cal: CalibrationParams, n_fitted: in
     "Within tolerance": loss <= best + n_fitted, i.e. on average each fitted
     fact missing by at most one tolerance more than at the best point (a
     likelihood-ratio-like band from the search's own samples). A parameter
-    whose band covers more than half its search range is flagged `loose`:
-    the facts do not pin it down.
+    whose band covers more than half its search range (in logs for a log-scale
+    parameter) is flagged `loose`: the facts do not pin it down.
     """
     if history.empty:  # nothing was searched (a scenario with no fitted fact)
         return {}
@@ -201,7 +203,8 @@ def parameter_spread(history: pd.DataFrame, cal: CalibrationParams, n_fitted: in
     out = {}
     for p in cal.parameters:
         lo, hi = float(accepted[p.key].min()), float(accepted[p.key].max())
-        width = (hi - lo) / max(float(p.high) - float(p.low), 1e-12)
+        f = np.log if p.log else float
+        width = (f(hi) - f(lo)) / max(f(float(p.high)) - f(float(p.low)), 1e-12)
         out[p.key] = {"low": lo, "high": hi, "points": int(len(accepted)), "share_of_range": width,
                       "loose": bool(width > 0.5)}
     return out
@@ -229,16 +232,20 @@ def _study(cal: CalibrationParams):
         sampler = optuna.samplers.TPESampler(seed=cal.root_seed, n_startup_trials=cal.candidates,
                                              multivariate=True, constant_liar=True)
     study = optuna.create_study(direction="minimize", sampler=sampler)
-    space = {p.key: optuna.distributions.FloatDistribution(float(p.low), float(p.high)) for p in cal.parameters}
+    space = {p.key: optuna.distributions.FloatDistribution(float(p.low), float(p.high), log=p.log)
+             for p in cal.parameters}
     return study, space
 
 
 def _lhs(cal: CalibrationParams) -> np.ndarray:
-    """Round 1's points: a seeded Latin hypercube over the search ranges."""
+    """Round 1's points: a seeded Latin hypercube over the search ranges (in logs for a log-scale parameter)."""
+    log = np.array([p.log for p in cal.parameters])
     low = np.array([p.low for p in cal.parameters], dtype=float)
     high = np.array([p.high for p in cal.parameters], dtype=float)
+    low, high = np.where(log, np.log(low), low), np.where(log, np.log(high), high)
     unit = qmc.LatinHypercube(d=len(cal.parameters), seed=cal.root_seed).random(cal.candidates)
-    return low + unit * (high - low)
+    points = low + unit * (high - low)
+    return np.where(log, np.exp(points), points)
 
 
 def fact_table(runs: pd.DataFrame, scenario: str) -> pd.DataFrame:

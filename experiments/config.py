@@ -148,6 +148,14 @@ def to_experiment(cfg: DictConfig) -> tuple[ExperimentParams, SweepSettings]:
 
 
 @dataclass
+class SearchParameterSchema:
+    key: str = MISSING
+    low: float = MISSING
+    high: float = MISSING
+    log: bool = False  # search on a log scale: for a positive range spanning an order of magnitude or more
+
+
+@dataclass
 class FixedSchema:
     key: str = MISSING  # a scenario key the calibration leaves at the scenario's value
     reason: str = MISSING  # why it is not fitted (which fact would pin it, or which behaviour it must keep)
@@ -169,8 +177,8 @@ def calibrate_schema() -> type:
         ("validation_replicates", int, field(default=default_of(_C, "validation_replicates"))),
         ("root_seed", int, field(default=default_of(_C, "root_seed"))),
         ("budget", int, field(default=0)),  # model runs the search may use in all; 0: rounds x candidates x replicates
-        ("parameters", List[ParameterSchema], field(default_factory=list)),  # noqa: UP006
-        ("extra_parameters", List[ParameterSchema], field(default_factory=list)),  # noqa: UP006  (per scenario)
+        ("parameters", List[SearchParameterSchema], field(default_factory=list)),  # noqa: UP006
+        ("extra_parameters", List[SearchParameterSchema], field(default_factory=list)),  # noqa: UP006  (per scenario)
         ("fixed", List[FixedSchema], field(default_factory=list)),  # noqa: UP006  (not fitted, with the reason)
         ("extra_fixed", List[FixedSchema], field(default_factory=list)),  # noqa: UP006  (per scenario)
     ])

@@ -52,6 +52,7 @@ class ParameterSpec:
     values: tuple = ()
     low: float | None = None
     high: float | None = None
+    log: bool = False  # the calibration searches [low, high] on a log scale (a positive range over decades)
 
 
 @dataclass(frozen=True)

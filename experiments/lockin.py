@@ -27,17 +27,18 @@ from sim.shell.atomic import write_text
 from sim.shell.config import CONFIG_DIR, PROJECT_ROOT
 
 TIPPED = 0.7  # one city's share of the pair's output that counts as tipped
-LEVELS = (0.06, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)  # agglomeration elasticities: the literature's mean, then stronger
+LEVELS = (0.06, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0)  # agglomeration elasticities: the literature's mean, then stronger
 OUTPUT = PROJECT_ROOT / "docs" / "calibration" / "lockin.json"
 
 
 def national_behaviour() -> list[str]:
-    """Overrides carrying the national fit's cluster pull and entry rate into `symmetric`."""
+    """Overrides carrying the national fit's behaviour of companies (its `behaviour` and `firms` keys: the entry
+    flow, and the cluster pull when it is fitted) into `symmetric`, whose market and units are its own."""
     import yaml
 
     fit = yaml.safe_load((CONFIG_DIR / "calibration" / "national.yaml").read_text())
-    return [f"scenario.behaviour.cluster_pull={fit['behaviour']['cluster_pull']}",
-            f"scenario.firms.entry_rate={fit['firms']['entry_rate']}"]
+    return [f"scenario.{group}.{key}={value}" for group in ("behaviour", "firms")
+            for key, value in sorted((fit.get(group) or {}).items())]
 
 
 def east_share(args: tuple[float, int, int, tuple[str, ...]]) -> float:

@@ -30,14 +30,18 @@ def _spread(values: np.ndarray, fmt: str, error: bool = False) -> str:
 
 
 def _per_job(outlay: np.ndarray, jobs: np.ndarray) -> str:
-    return f"{outlay.mean() / jobs.mean():,.0f}" if jobs.mean() >= 1 else "-"
+    """Mean outlay over mean jobs added; "n.s." unless the jobs added are more than two standard errors above zero
+    (a cost per job divided by noise would read as a price the policy does not have)."""
+    error = jobs.std(ddof=1) / np.sqrt(len(jobs)) if len(jobs) > 1 else 0.0
+    return f"{outlay.mean() / jobs.mean():,.0f}" if jobs.mean() >= 1 and jobs.mean() > 2 * error else "n.s."
 
 
 def planner_table(seeds: int = 20) -> str:
     """The table of means over `seeds` replicates (seeds 0..seeds-1, the same in every case), as Markdown.
 
     Shares carry the seeds' standard deviation; added jobs the standard error of their mean. Jobs are crews at
-    work (docs/ODD.md 6.1); the yuan per added job divides the mean outlay by the mean jobs added.
+    work (docs/ODD.md 6.1); the yuan per added job divides the mean outlay by the mean jobs added, and reads "n.s."
+    when the jobs added are within two standard errors of zero.
     """
     lines = ["| case | Zhengzhou share | Xi'an share | Zhengzhou paid M¥/yr | jobs added in Zhengzhou | "
              "jobs added nationally | ¥ per added job (local) | ¥ per added job (national) |",

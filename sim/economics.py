@@ -241,14 +241,19 @@ def entry_expectation(profit: np.ndarray, attention: np.ndarray, revenue_per_wei
     return rho, chances(rho)
 
 
-def founders_weights(crew: np.ndarray, talent: np.ndarray, outside: np.ndarray) -> np.ndarray:
+def founders_weights(crew: np.ndarray, talent: np.ndarray, outside: np.ndarray, outside_idle: float) -> np.ndarray:
     """Where would-be entrants are founded, a probability per place: in proportion to the industry's people there.
 
     New companies are mostly started by people already in the trade, where
     they work (spin-offs: Klepper 2007), so founders come from a place's crews
-    at work and, in a city, its idle trained crews too. Talent programmes thus
-    breed local companies, and a base keeps its own births while it has people.
+    at work and its idle trained crews. Talent programmes thus breed local
+    companies, and a base keeps its own births while it has people. The rest
+    of the country has no talent pool of its own in the model (its crews are
+    not limited), so its idle crews are `outside_idle` per crew member at work:
+    without them every founder of a place's idle pool would be born in the
+    named cities, and a scenario that names fewer cities would grow them faster.
     """
-    people = crew + np.where(outside, 0.0, np.maximum(talent - crew, 0.0))
+    idle = np.where(outside, outside_idle * crew, np.maximum(talent - crew, 0.0))
+    people = crew + idle
     total = people.sum()
     return people / total if total > 0 else np.full(len(people), 1.0 / len(people))

@@ -125,6 +125,19 @@ def draw_firms(fp: FirmParams, k: int, rng: np.random.Generator) -> tuple[np.nda
     return crew, tier, rate, factor * spend
 
 
+def as_tier(fp: FirmParams, tier: int, spend: np.ndarray, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Base rate and spend per production of firms drawn in tiers `drawn`, were they of `tier` instead.
+
+    Each keeps its own spend factor (its cost of doing things), so a would-be
+    entrant can weigh the two tiers as the same team.
+    """
+    tier_spend = np.where(drawn == PREMIUM, fp.spend_premium, fp.spend_traffic)
+    mean = fp.spend_premium if tier == PREMIUM else fp.spend_traffic
+    factor = np.divide(spend, tier_spend, out=np.ones_like(spend), where=tier_spend > 0)
+    rate = fp.rate_premium if tier == PREMIUM else fp.rate_traffic
+    return np.full(len(spend), rate), factor * mean
+
+
 for _name in _COLUMNS:  # table.city, table.crew, ...: the live rows of each column
     setattr(FirmTable, _name, _column(_name))
 del _name

@@ -4,7 +4,7 @@ Plain numbers, no params: `sim.params` turns them into a scenario's cities
 when the `synthetic` keys are set, and `sim.synthetic` offers the scenario
 to Python code. Everything that must grow with the number of companies grows
 with it, so the population stays roughly stable: the market, studio capacity
-and talent. The market is the seeds' 2024 revenue per 1,350 companies (the
+and talent. The market is the seeds' 2024 revenue per 1,089 companies (the
 national scale), held flat (no growth: a growing market would grow the
 population with it); measured with layout seed 1 and run seeds 0 and 1,
 10,000 companies over 20 cities stay between 8,490 and 10,650 for 60 months,
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-COMPANIES_PER_MARKET = 1_350  # companies the seeds' 2024 market holds: `national`'s scale in January 2024 (docs/ODD.md 6.1)
+COMPANIES_PER_MARKET = 1_089  # companies the seeds' 2024 market holds: `national`'s scale in January 2024 (docs/ODD.md 6.1)
 
 
 def city_numbers(firms: int, cities: int, seed: int) -> list[dict]:

@@ -14,7 +14,7 @@ from sim.agents import City, Firm
 from sim.choice import logit_choice
 from sim.cities import TABLE_COLUMNS, CityRecorder, CityState
 from sim.economics import FirmKinds, Places
-from sim.firms import PREMIUM, FirmTable, draw_firms
+from sim.firms import PREMIUM, TRAFFIC, FirmTable, as_tier, draw_firms
 from sim.memory import reuse_freed_memory
 from sim.metrics import CapitalTracker
 from sim.outcomes import summarise
@@ -295,16 +295,31 @@ class ContestModel(mesa.Model):
         k = int(rng.poisson(fp.entry_rate * len(self.firms) + fp.entry_floor))
         if k == 0:
             return
-        crew, tier, rate, spend = draw_firms(fp, k, rng)
+        crew, drawn, rate, spend = draw_firms(fp, k, rng)
         _, crew_j = self._cluster_sizes()
-        home = rng.choice(self.n_places, size=k, p=economics.founders_weights(crew_j, cs.talent, cs.outside))
+        born = economics.founders_weights(crew_j, cs.talent, cs.outside, sc.outside.idle_share)
+        home = rng.choice(self.n_places, size=k, p=born)
         places = self._view
-        kinds = FirmKinds(crew, rate, spend, self._tier_weights()[tier], self._award_probability(tier))
-        profit = economics.expected_profit(kinds, places, self.policy, self._rev_per_weight, fp.overhead)
+        # A new company picks the tier that pays better (the market's shift to quality steers entry), and the
+        # place by the profit of its better tier there; a company keeps its tier for life.
+        options = []
+        for tier in (TRAFFIC, PREMIUM):
+            t = np.full(k, tier, dtype=np.int8)
+            r, s = as_tier(fp, tier, spend, drawn)
+            kinds = FirmKinds(crew, r, s, self._tier_weights()[t], self._award_probability(t))
+            options.append((kinds, economics.expected_profit(kinds, places, self.policy, self._rev_per_weight,
+                                                             fp.overhead)))
+        premium_pays = options[PREMIUM][1] > options[TRAFFIC][1]
+        profit = np.where(premium_pays, options[PREMIUM][1], options[TRAFFIC][1])
         utility = economics.location_utility(profit, b.horizon_months, self.move_cost[home], places.pull,
                                              home, b.home_pull)
         city = logit_choice(utility, b.logit_scale, rng)
-        expected = profit[np.arange(k), city]
+        rows = np.arange(k)
+        expected = profit[rows, city]
+        tier = premium_pays[rows, city].astype(np.int8)
+        rate, spend = (np.where(tier == PREMIUM, options[PREMIUM][0].rate, options[TRAFFIC][0].rate),
+                       np.where(tier == PREMIUM, options[PREMIUM][0].spend, options[TRAFFIC][0].spend))
+        kinds = FirmKinds(crew, rate, spend, self._tier_weights()[tier], self._award_probability(tier))
         attention = economics.expected_attention(kinds, places, city)
         hurdle = fp.entry_cost + self.move_cost[home, city]
         rho, chance = economics.entry_expectation(expected, attention, self._rev_per_weight, self._pool,

@@ -272,6 +272,7 @@ class OutsideParams(Validated):
     rent: float = spec(55_000.0, 0.0, 1.0e8, doc="yuan per team-month elsewhere (assumption: as above)")
     cluster: float = spec(300.0, 0.0, 1.0e6, doc="firms in the typical cluster elsewhere, for agglomeration (seed 004: Hengdian's 300+, the largest base outside Xi'an and Zhengzhou)")
     places: int = spec(3, 1, 10_000, doc="alike production bases the rest of the country stands for (assumption: a few large bases such as Hengdian, Hangzhou, Shanghai); adds logit_scale x ln(places) to its utility, the logsum of that many places")
+    idle_share: float = spec(0.15, 0.0, 10.0, doc="idle trained crew members elsewhere per crew member at work, where founders are born (assumption: the named cities' files hold talent of about 1.1 to 1.25 times their crews at work, so about 0.15 idle)")
     distance_km: float = spec(1000.0, 0.0, 5000.0, doc="typical move between a modelled city and elsewhere, km (assumption: about the distance between neighbouring provincial capitals twice over)")
     culture: float = spec(0.5, 0.0, 1.0, doc="cultural-tourism resources elsewhere, index (assumption: middling)")
     ecommerce: float = spec(0.5, 0.0, 1.0, doc="e-commerce ecosystem elsewhere, index (assumption: middling)")
@@ -300,7 +301,7 @@ class FirmParams(Validated):
 
     crew_mean: float = spec(30.0, 1.0, 10_000.0, doc="people per company (seed 002: Zhengzhou 24,000 jobs / 800 enterprises)")
     crew_spread: float = spec(0.3, 0.0, 3.0, doc="log-normal sigma of crew size (assumption)")
-    premium_share: float = spec(0.2, 0.0, 1.0, doc="share of companies, and of would-be entrants, in the premium tier (assumption)")
+    premium_share: float = spec(0.2, 0.0, 1.0, doc="share of the starting companies in the premium tier (assumption); a new company picks the tier that pays better where it would work")
     rate_traffic: float = spec(0.83, 0.0, 30.0, doc="productions per month, traffic tier (seed 004: 150 dramas by 30 teams in 6 months)")
     rate_premium: float = spec(0.4, 0.0, 30.0, doc="productions per month, premium tier (assumption: about twice as long per work)")
     spend_traffic: float = spec(0.25e6, 0.0, 1.0e9, doc="cast, post-production and equipment per traffic production, yuan (assumption: with crews and studio a traffic drama costs about 0.7 M, a fifth of seed 004's 3.3 M revenue per Quzhou drama)")

@@ -30,3 +30,10 @@ def test_readme_run_once_example_is_rerun(capsys):
     shown = [line[2:] for line in block.splitlines() if line.startswith("# ")]
     exec("\n".join(code), {})
     assert capsys.readouterr().out.strip().splitlines() == shown
+
+
+def test_odd_orders_of_magnitude_are_rendered_from_the_configs():
+    from experiments.magnitudes import ODD, render, section_in_odd
+
+    assert section_in_odd(ODD.read_text()) == render(), \
+        "docs/ODD.md 7.18 is stale: python -m experiments.magnitudes publish=true"

@@ -234,6 +234,31 @@ def test_talent_programme_grows_the_pool():
     assert last.loc["west", "talent"] == pytest.approx(2400.0)
 
 
+def test_founders_are_born_where_the_industry_s_people_are():
+    """Would-be entrants are founded in proportion to crews at work plus idle trained crews; the rest of the country,
+    which has no pool of its own, counts outside_idle idle crew members per crew member at work."""
+    crew = np.array([900.0, 300.0, 600.0])
+    talent = np.array([1000.0, 200.0, np.inf])  # the second city has more work than people: no idle crews
+    outside = np.array([False, False, True])
+    w = economics.founders_weights(crew, talent, outside, outside_idle=0.5)
+    people = np.array([900.0 + 100.0, 300.0, 600.0 * 1.5])
+    np.testing.assert_allclose(w, people / people.sum())
+    assert economics.founders_weights(np.zeros(2), np.zeros(2), np.array([False, True]), 0.1).tolist() == [0.5, 0.5]
+
+
+def test_home_pull_adds_to_the_home_place_only():
+    profit = np.zeros((2, 3))
+    u = economics.location_utility(profit, 36.0, 0.0, np.zeros(3), home=np.array([2, 0]), home_pull=3.0)
+    assert u.tolist() == [[0.0, 0.0, 3.0], [3.0, 0.0, 0.0]]
+
+
+def test_entry_compares_money_with_the_outside_option():
+    """Even odds at a profit that just repays the hurdle over the horizon; more profit, more entry."""
+    p = economics.entry_probability(np.array([0.0, 1e5, 2e5, 1e9]), 10.0, 1e6, 0.5)
+    assert p[1] == pytest.approx(0.5)
+    assert p[0] < p[1] < p[2] < p[3] == pytest.approx(1.0)
+
+
 # ----------------------------------------------------------------- market
 
 def test_market_follows_the_published_figures_then_grows_toward_a_ceiling():
