@@ -7,8 +7,8 @@ with it, so the population stays roughly stable: the market, studio capacity
 and talent. The market is the seeds' 2024 revenue per 1,089 companies (the
 national scale), held flat (no growth: a growing market would grow the
 population with it); measured with layout seed 1 and run seeds 0 and 1,
-10,000 companies over 20 cities stay between 8,490 and 10,650 for 60 months,
-and 2,000 over 10 between 1,700 and 2,120. The cities
+10,000 companies over 20 cities stay between 9,132 and 11,284 for 60 months,
+and 2,000 over 10 between 1,773 and 2,290. The cities
 differ only in cost (wage and rent spread over the range of the city files,
 shuffled by `seed`) and position (a grid over eastern China).
 """
