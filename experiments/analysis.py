@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from experiments.intervals import chance_text
+
 BAND = (0.05, 0.95)  # the 90 % band over replicates
 LIKELY = 0.8  # "becomes the capital" in the summary: in at least this share of a point's runs
 
@@ -234,15 +236,17 @@ def summary_sentences(sweep: Sweep, probability: pd.DataFrame, level: float = LI
         if best[column] == 0:
             sentences.append(f"{name} is the capital in none of the runs, at any design point.")
             continue
+        runs = int(best["runs_ok"])
+        chance = chance_text(int(round(best[column] * runs)), runs)
         if best[column] < 0.5:
-            sentences.append(f"{name} is the capital in at most {best[column]:.0%} of runs at any design point "
+            sentences.append(f"{name} is the capital in at most {chance} at any design point "
                              f"(with {best['point']}).")
             continue
         box = _winning_box(sweep, probability, city, level)
         if box is not None:
             sentences.append(box)
         else:
-            sentences.append(f"{name} becomes the capital in {best[column]:.0%} of runs at best, with {best['point']}.")
+            sentences.append(f"{name} becomes the capital in {chance} at best, with {best['point']}.")
     none = probability["P(capital=none)"] if "P(capital=none)" in probability else pd.Series(dtype=float)
     undecided = int((none > 0.5).sum())
     if undecided:

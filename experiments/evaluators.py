@@ -210,8 +210,11 @@ class DaskEvaluator(_Pooled):
             # Saturation 1: a worker holds only the run it is running, so a worker that dies takes no queued
             # runs with it (each would count a death against it and might be failed for another's crash).
             with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+                # Workers' own logs are silenced below CRITICAL: a run's error reaches the sweep through its future
+                # (recorded in runs.parquet), a dead worker through KilledWorker; what the workers log themselves
+                # is noise, e.g. a heartbeat that misses the scheduler while the cluster shuts down on a busy machine.
                 self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                             dashboard_address=None, silence_logs=logging.WARNING)
+                                             dashboard_address=None, silence_logs=logging.CRITICAL)
             self._client = Client(self._cluster)
         # The base config travels with each task (a few kB), not scattered once: scattered data dies with the
         # workers that hold it, and every run needing it would be cancelled ("lost dependencies").

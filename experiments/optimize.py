@@ -20,6 +20,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
 from experiments.config import ParameterSchema, default_of, evaluator_fields, evaluator_settings
 from experiments.design import ParameterSpec
 from experiments.evaluators import make_evaluator
+from experiments.intervals import chance_text
 from experiments.optimisation import OptimizeParams, check, optimize
 from sim.shell.cli import Command, run_command, store_schema
 from sim.shell.config import schema_of, to_params
@@ -35,6 +36,7 @@ OptimizeSchema = dataclasses.make_dataclass(
         ("replicates", int, field(default=default_of(_O, "replicates"))),
         ("rivals", str, field(default=default_of(_O, "rivals"))),
         ("root_seed", int, field(default=default_of(_O, "root_seed"))),
+        ("holdout", int, field(default=default_of(_O, "holdout"))),
         ("levers", List[ParameterSchema], field(default_factory=list)),  # noqa: UP006
         *evaluator_fields(),
     ],
@@ -54,7 +56,7 @@ def to_optimize(cfg: DictConfig) -> OptimizeParams:
                   for p in levers)
     evaluator_settings(cfg)  # workers and address checked as for a sweep
     return OptimizeParams(city=cfg.city_id, levers=specs, target=cfg.target, trials=cfg.trials,
-                          replicates=cfg.replicates, rivals=cfg.rivals, root_seed=cfg.root_seed)
+                          replicates=cfg.replicates, rivals=cfg.rivals, root_seed=cfg.root_seed, holdout=cfg.holdout)
 
 
 def validate(cfg: DictConfig) -> None:
@@ -68,10 +70,12 @@ def task(cfg: DictConfig, out: Path) -> None:
     with make_evaluator(run.backend, check(opt, base), run.workers, run.address) as evaluator:
         record = optimize(opt, base, out, evaluator, run.progress)
     policy = ", ".join(f"{k.rsplit('.', 1)[-1]} {v:,.4g}" for k, v in record["policy"].items())
-    verdict = "reaches" if record["reached"] else "does NOT reach (best found)"
-    print(f"{opt.city} {verdict} {opt.target:.0%} with {policy}: capital in {record['p_capital']:.0%} of "
-          f"{opt.replicates} runs, outlay {record['outlay'] / 1e6:,.1f} M¥ over the run (rivals {opt.rivals}; "
-          f"{record['trials']} trials)")
+    tested = record["out_of_sample"]
+    verdict = "reaches" if record["reached"] else "does NOT reach"
+    print(f"{opt.city} {verdict} {opt.target:.0%} with {policy}: capital in "
+          f"{chance_text(tested['capital'], tested['runs'])} on fresh seeds "
+          f"({record['p_capital_search']:.0%} of the search's {opt.replicates}), outlay "
+          f"{record['outlay'] / 1e6:,.1f} M¥ over the run (rivals {opt.rivals}; {record['trials']} trials)")
     print(f"outputs: {out}")
 
 

@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from experiments.analysis import SweepError  # noqa: E402
+from experiments.intervals import wilson  # noqa: E402
 from sim.shell.atomic import save_figure, write_csv, write_text  # noqa: E402
 
 MARKER = ".drama-report"  # in report/: the names of the files the report wrote there
@@ -50,7 +51,8 @@ EARLIER = re.compile(r"report\.(md|html)|capital_probability\.csv|p_capital\.png
 
 
 def capital_probability(runs: pd.DataFrame, keys: list[str], cities: list[str]) -> pd.DataFrame:
-    """Per design point: its parameter values, runs ok/failed, and P(capital = city) (and P(none)) over ok runs."""
+    """Per design point: its parameter values, runs ok/failed, and P(capital = city) (and P(none)) over ok runs,
+    each chance followed at the end of the table by its 95 % Wilson interval (`experiments.intervals`)."""
     ok = runs[runs.status == "ok"]
     capital = ok["capital"].fillna("none") if "capital" in ok else pd.Series("none", index=ok.index)
     counts = pd.crosstab(ok.point_id, capital)
@@ -61,7 +63,14 @@ def capital_probability(runs: pd.DataFrame, keys: list[str], cities: list[str]) 
     points = runs.groupby("point_id")[keys].first()
     status = runs.groupby("point_id").status.value_counts().unstack(fill_value=0).reindex(
         columns=["ok", "failed"], fill_value=0).add_prefix("runs_")
-    return points.join(status).join(probs).reset_index()
+    n = counts.sum(axis=1)
+    bounds = {}
+    for city in columns:
+        ci = [wilson(int(k), int(m)) for k, m in zip(counts[city], n)]
+        bounds[f"P(capital={city}) low"] = [lo for lo, _ in ci]
+        bounds[f"P(capital={city}) high"] = [hi for _, hi in ci]
+    intervals = pd.DataFrame(bounds, index=counts.index)
+    return points.join(status).join(probs).join(intervals).reset_index()
 
 
 def plot_capital_probability(table: pd.DataFrame, keys: list[str], cities: list[str], path: Path) -> Path | None:

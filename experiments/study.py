@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from experiments.intervals import chance_text
 from sim.shell.atomic import atomic, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,13 +190,18 @@ def render(data: Path = DATA) -> str:
         lines.append(f"| {r.outcome} | {lever} | {r.mu_star:.3f} | ± {r.mu_star_conf:.3f} | {r.sigma:.3f} |")
     lines += ["", f"![Morris]({NAME}/morris_sensitivity.png)", "", "## 3. The cheapest winning policy for Zhengzhou", "",
               "Optuna (multi-objective TPE, 40 trials of 10 common seeds) over Zhengzhou's reward rate (0 to 0.5) and "
-              "annual budget (0 to 400 M), for the least outlay with which it is the capital in at least 80 % of runs:",
-              "", "| Xi'an | reached | policy | P(capital) | Zhengzhou's outlay over 60 months |", "|---|---|---|---|---|"]
+              "annual budget (0 to 400 M), for the least outlay with which it is the capital in at least 80 % of runs. "
+              "The policy the search picks is then run on fresh seeds it never saw; it *reaches* the target only when "
+              "the 95 % Wilson interval of that out-of-sample chance lies at or above 80 %:",
+              "", "| Xi'an | reached | policy | P(capital) on fresh seeds | on the search's seeds "
+              "| Zhengzhou's outlay over 60 months |", "|---|---|---|---|---|---|"]
     for rivals, r in cheapest.items():
-        lines.append(f"| {rivals} | {'yes' if r['reached'] else 'no (best found)'} | {_policy(r)} | "
-                     f"{r['p_capital']:.0%} | {r['outlay'] / 1e6:,.1f} M¥ |")
+        fresh = r["out_of_sample"]
+        lines.append(f"| {rivals} | {'yes' if r['reached'] else 'no'} | {_policy(r)} | "
+                     f"{chance_text(fresh['capital'], fresh['runs'])} | {r['p_capital_search']:.0%} of "
+                     f"{r['replicates']} | {r['outlay'] / 1e6:,.1f} M¥ |")
     fixed, reactive = cheapest["fixed"], cheapest["reactive"]
-    if max(r["p_capital"] for r in cheapest.values()) == 0:
+    if max(max(r["p_capital"], r["p_capital_search"]) for r in cheapest.values()) == 0:
         lines += ["", "None of the policies tried makes Zhengzhou the capital in any run, against either Xi'an: within "
                       "these ranges no reward or budget wins it half of national output with a 10-point lead in five "
                       "years, so the row shows only the cheapest policy tried, not a winning one."]

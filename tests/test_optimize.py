@@ -8,7 +8,8 @@ import pytest
 
 from experiments.design import ParameterSpec
 from experiments.evaluate import RunResult
-from experiments.optimisation import OptimizeParams, optimize, trials_table, _study
+from experiments.intervals import wilson
+from experiments.optimisation import HOLDOUT_RUN, OptimizeParams, optimize, seeds, trials_table, _study
 from sim import load_config
 
 from conftest import ROOT
@@ -20,17 +21,35 @@ class KnownCase:
     """Zhengzhou is the capital exactly when its rate is at least 0.3; its outlay is 100 M per unit of rate."""
 
     def __init__(self, stop_after: int | None = None):
-        self.calls, self.stop_after = 0, stop_after
+        self.calls, self.holdout_calls, self.stop_after = 0, 0, stop_after
+
+    def wins(self, rate: float, seed: int) -> bool:
+        return rate >= 0.3
 
     def map(self, tasks, outcomes, keep_every):
         for task in tasks:
-            if self.stop_after is not None and self.calls >= self.stop_after:
-                raise KeyboardInterrupt  # as a Ctrl-C or a kill in the middle of a trial
-            self.calls += 1
+            if task.run_id >= HOLDOUT_RUN:
+                self.holdout_calls += 1
+            else:
+                if self.stop_after is not None and self.calls >= self.stop_after:
+                    raise KeyboardInterrupt  # as a Ctrl-C or a kill in the middle of a trial
+                self.calls += 1
             rate = task.values[RATE]
             yield RunResult(task.run_id, {"run_id": task.run_id, "status": "ok", "error": None,
-                                          "capital": "zhengzhou" if rate >= 0.3 else "xian",
+                                          "capital": "zhengzhou" if self.wins(rate, task.seed) else "xian",
                                           "outlay_total.zhengzhou": 1e8 * rate}, None)
+
+
+class LuckyOnSearchSeeds(KnownCase):
+    """A planted optimum that holds only on the search's seeds: from 0.3 Zhengzhou wins on those, but on any other
+    seed it needs 0.9."""
+
+    def __init__(self, search_seeds):
+        super().__init__()
+        self.search_seeds = set(search_seeds)
+
+    def wins(self, rate: float, seed: int) -> bool:
+        return rate >= (0.3 if seed in self.search_seeds else 0.9)
 
 
 def _settings(trials):
@@ -44,10 +63,27 @@ def base():
 
 
 def test_the_optimiser_finds_the_cheapest_winning_rate(tmp_path, base):
-    record = optimize(_settings(40), base, tmp_path, KnownCase(), progress=False)
+    case = KnownCase()
+    record = optimize(_settings(40), base, tmp_path, case, progress=False)
     assert record["reached"] and 0.3 <= record["policy"][RATE] < 0.36
     assert record["outlay"] == pytest.approx(1e8 * record["policy"][RATE])
     assert (tmp_path / "pareto.png").read_bytes()[:4] == b"\x89PNG"
+    check = record["out_of_sample"]  # the winner run again on 200 fresh seeds: it holds
+    assert case.holdout_calls == check["runs"] == 200 and check["capital"] == 200
+    assert record["p_capital_interval"] == pytest.approx(list(wilson(200, 200)))
+
+
+def test_the_out_of_sample_check_catches_an_optimum_that_holds_only_on_its_search_seeds(tmp_path, base):
+    settings = _settings(40)
+    case = LuckyOnSearchSeeds(seeds(settings))
+    record = optimize(settings, base, tmp_path, case, progress=False)
+    assert record["reached_on_search_seeds"] and record["p_capital_search"] == 1.0
+    assert record["policy"][RATE] < 0.9 and not record["reached"]
+    assert record["out_of_sample"]["capital"] == 0 and record["p_capital"] == 0.0
+    # a rerun of the finished study reuses the check rather than running the 200 seeds again
+    again = LuckyOnSearchSeeds(seeds(settings))
+    assert optimize(settings, base, tmp_path, again, progress=False)["out_of_sample"] == record["out_of_sample"]
+    assert again.holdout_calls == 0
 
 
 def test_a_stopped_optimisation_resumes_without_repeating_finished_trials(tmp_path, base):

@@ -63,7 +63,8 @@ def test_the_reports_summary_states_the_tables_numbers(report):
 def _planted(probabilities: dict[tuple[float, float], float]) -> tuple[Sweep, pd.DataFrame]:
     """A two-lever grid where P(Zhengzhou is capital) is given per (Zhengzhou's rate, Xi'an's rate)."""
     zz, xa = "scenario.cities.zhengzhou.policy.reward_rate", "scenario.cities.xian.policy.reward_rate"
-    rows = [{"point_id": i, zz: a, xa: b, "P(capital=zhengzhou)": p, "P(capital=xian)": 1 - p, "P(capital=none)": 0.0}
+    rows = [{"point_id": i, zz: a, xa: b, "runs_ok": 20, "P(capital=zhengzhou)": p, "P(capital=xian)": 1 - p,
+             "P(capital=none)": 0.0}
             for i, ((a, b), p) in enumerate(probabilities.items())]
     table = pd.DataFrame(rows)
     runs = table[["point_id", zz, xa]].assign(status="ok")
@@ -85,7 +86,8 @@ def test_the_summary_says_when_no_point_makes_a_city_the_capital():
     grid = {(a, b): 0.3 for a in (0.1, 0.2) for b in (0.1, 0.2)}
     sweep, table = _planted(grid)
     text = " ".join(summary_sentences(sweep, table))
-    assert "Zhengzhou is the capital in at most 30% of runs at any design point" in text
+    # with its 95 % Wilson interval over the point's 20 runs
+    assert "Zhengzhou is the capital in at most 30% (95% interval 15-52%, 20 runs) at any design point" in text
 
 
 def test_a_folder_that_is_not_a_sweep_is_refused_in_one_line(tmp_path):
