@@ -126,7 +126,7 @@ def point_count(exp: ExperimentParams) -> int:
     if exp.design is DesignKind.points:
         return len(exp.parameters[0].values)
     if exp.design is DesignKind.sobol:
-        return exp.samples * (k + 2)  # Saltelli without second-order indices (`_unit_sample`)
+        return exp.samples * (2 * k + 2)  # Saltelli with second-order indices (`_unit_sample`)
     if exp.design is DesignKind.morris:
         return exp.samples * (k + 1)  # one trajectory visits k + 1 points
     return exp.samples
@@ -143,7 +143,7 @@ def _size_text(exp: ExperimentParams) -> str:
         "grid": " x ".join(str(len(p.values)) for p in exp.parameters) + " grid points",
         "points": f"{point_count(exp):,} points",
         "lhs": f"samples {exp.samples:,}",
-        "sobol": f"samples {exp.samples:,} x (k + 2 = {k + 2}) points",
+        "sobol": f"samples {exp.samples:,} x (2k + 2 = {2 * k + 2}) points",
         "morris": f"samples {exp.samples:,} x (k + 1 = {k + 1}) points",
     }[exp.design.value]
     return f"{points} x replicates {exp.replicates:,}"
@@ -176,7 +176,7 @@ def _unit_sample(exp: ExperimentParams) -> np.ndarray:
     if exp.design is DesignKind.sobol:
         from SALib.sample import sobol
 
-        return sobol.sample(problem, exp.samples, calc_second_order=False, seed=seed)
+        return sobol.sample(problem, exp.samples, calc_second_order=True, seed=seed)
     from SALib.sample import morris
 
     return morris.sample(problem, exp.samples, num_levels=exp.morris_levels, seed=seed)

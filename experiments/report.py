@@ -366,8 +366,17 @@ def _build(sweep, design, probability: pd.DataFrame, points: list[int], out: Pat
             what = ("Sobol first-order (S1) and total (ST) indices" if design.design.value == "sobol"
                     else "Morris mu* (mean absolute elementary effect) and sigma")
             blocks += [("p", f"{what} of each outcome (point means over replicates) with SALib's 95 % intervals."),
-                       ("table", table.drop(columns=["city"]).assign(key=[sweep.label(k) for k in table.key])),
+                       ("table", table.drop(columns=["city", "warning"]).assign(
+                           key=[sweep.label(k) for k in table.key])),
                        ("img", img(figures.sensitivity_figure(sweep, table, out / "sensitivity.png")))]
+            flagged = table[table.warning != ""]
+            if len(flagged):
+                blocks.append(("p", "**Not to be read as measured** (each index recomputed on the first half of "
+                                    "the design, its interval, and whether any interval excludes 0): " + " ".join(
+                    f"{o}, {sweep.label(k)}: {w}." for o, k, w in zip(flagged.outcome, flagged.key, flagged.warning))))
+            else:
+                blocks.append(("p", "Every index agrees with its value on the first half of the design and has an "
+                                    "interval narrower than 1."))
 
     fiscal = fiscal_table(sweep)
     csv(fiscal, "fiscal.csv")

@@ -181,13 +181,17 @@ def render(data: Path = DATA) -> str:
         lines.append("PRIM finds no box that separates Zhengzhou's wins from its losses on this grid.")
     lines += ["", "## 2. Which levers matter", "",
               "`zhengzhou_xian_morris`: Morris screening (SALib) of both cities' reward rates (0 to 0.4) and annual "
-              "budgets (12.5 to 200 M), 10 trajectories, 5 replicates per point. mu* is the mean absolute effect of "
+              "budgets (12.5 to 200 M), 40 trajectories, 5 replicates per point. mu* is the mean absolute effect of "
               "one step of a lever on a point's mean outcome (SALib's Morris design with 4 levels steps two thirds "
               "of a lever's range):", "",
-              "| outcome | lever | mu* | 95 % interval | sigma |", "|---|---|---|---|---|"]
+              "| outcome | lever | mu* | 95 % interval | sigma | converged |", "|---|---|---|---|---|---|"]
     for _, r in morris.iterrows():
         lever = r.key.split(".")[2].capitalize().replace("Xian", "Xi'an") + "'s " + r.key.rsplit(".", 1)[1].replace("_", " ")
-        lines.append(f"| {r.outcome} | {lever} | {r.mu_star:.3f} | ± {r.mu_star_conf:.3f} | {r.sigma:.3f} |")
+        warning = "" if pd.isna(r.get("warning")) else str(r.get("warning") or "")
+        check = "yes" if not warning else (f"({warning})" if "same at every design point" in warning else
+                                           f"no: {warning}")
+        lines.append(f"| {r.outcome} | {lever} | {r.mu_star:.3f} | ± {r.mu_star_conf:.3f} | {r.sigma:.3f} | "
+                     f"{check} |")
     lines += ["", f"![Morris]({NAME}/morris_sensitivity.png)", "", "## 3. The cheapest winning policy for Zhengzhou", "",
               "Optuna (multi-objective TPE, 40 trials of 10 common seeds) over Zhengzhou's reward rate (0 to 0.5) and "
               "annual budget (0 to 400 M), for the least outlay with which it is the capital in at least 80 % of runs. "

@@ -29,6 +29,35 @@ def test_sobol_indices_of_the_ishigami_function_are_the_textbook_ones():
     assert got.S1.to_numpy() == pytest.approx([0.3139, 0.4424, 0.0], abs=0.04)
     assert got.ST.to_numpy() == pytest.approx([0.5576, 0.4424, 0.2437], abs=0.04)
     assert (got.S1_conf > 0).all() and (got.ST_conf > 0).all()
+    # the only interaction is x1 with x3: S13 = 0.2437 (Saltelli et al. 2008)
+    assert got.loc["x1", "S2_with"] == "x3" and got.loc["x1", "S2_max"] == pytest.approx(0.2437, abs=0.06)
+    assert (got.warning == "").all(), got.warning.to_dict()  # well sampled: no convergence warning
+
+
+def _ishigami(points):
+    x = points[["x1", "x2", "x3"]].to_numpy()
+    return np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def test_the_convergence_warning_fires_on_an_undersampled_sobol_design():
+    exp = _experiment(DesignKind.sobol, ("x1", "x2", "x3"), -np.pi, np.pi, 8)
+    points = design_points(exp)
+    got = indices(exp, points, _ishigami(points))
+    assert got.warning.str.contains("more samples needed").any(), got[["key", "S1", "S1_conf", "warning"]]
+
+
+def test_indices_whose_every_interval_covers_zero_are_said_to_carry_no_information():
+    from experiments.sensitivity import _warnings
+
+    exp = _experiment(DesignKind.sobol, ("a", "b"), 0.0, 1.0, 8)
+    full = pd.DataFrame({"key": ["a", "b"], "S1": [-0.2, 0.1], "S1_conf": [0.5, 0.3], "ST": [0.9, 0.6],
+                         "ST_conf": [0.6, 0.2]})
+    notes = _warnings(exp, full, full)  # the half sample agrees: only the intervals speak
+    assert all("carry no information" in n for n in notes) and "interval wider than 1" in notes[0]
+    informative = full.assign(S1=[0.6, 0.1], S1_conf=[0.1, 0.05], ST_conf=[0.1, 0.05])
+    assert _warnings(exp, informative, informative) == ["", ""]
+    drifted = informative.assign(S1=[0.2, 0.1])  # the first half says 0.2 where the whole says 0.6
+    assert "on its first half" in _warnings(exp, informative, drifted)[0]
 
 
 def test_morris_ranks_the_levers_of_a_linear_function_by_their_slopes():
@@ -61,3 +90,10 @@ def test_a_morris_sweep_reports_which_levers_matter(tmp_path):
     assert set(table.key) == {"scenario.cities.zhengzhou.policy.reward_rate", "scenario.cities.xian.policy.reward_rate"}
     assert (table.mu_star >= 0).all() and valid_png(folder / "report" / "sensitivity.png")
     assert "## Which levers matter" in (folder / "report" / "report.md").read_text()
+
+
+def test_an_outcome_no_lever_moves_is_said_to_be_constant_not_undersampled():
+    exp = _experiment(DesignKind.morris, ("a", "b"), 0.0, 1.0, 8)
+    points = design_points(exp)
+    got = indices(exp, points, np.zeros(len(points)))
+    assert (got.mu_star == 0).all() and got.warning.str.contains("same at every design point").all()
