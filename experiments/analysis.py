@@ -141,7 +141,8 @@ def _read_config(path: Path) -> dict:
     return config
 
 
-def _fmt(value) -> str:
+def fmt_value(value) -> str:
+    """A lever value as text: numbers in short form, categories (a strategy kind) as they are."""
     return f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
 
 
@@ -229,7 +230,7 @@ def summary_sentences(sweep: Sweep, probability: pd.DataFrame, level: float = LI
     """Plain-language findings, every number read from `probability` (the capital_probability table)."""
     sentences = []
     described = probability.assign(point=[
-        " and ".join(f"{sweep.label(k)} {_fmt(row[k])}" for k in sweep.keys) for _, row in probability.iterrows()])
+        " and ".join(f"{sweep.label(k)} {fmt_value(row[k])}" for k in sweep.keys) for _, row in probability.iterrows()])
     for city in sweep.cities:
         name, column = sweep.names[city], f"P(capital={city})"
         best = described.loc[described[column].idxmax()]
@@ -275,7 +276,7 @@ def _winning_box(sweep: Sweep, probability: pd.DataFrame, city: str, level: floa
             if (region[column] >= level).all():
                 worst = region[column].min()
                 return (f"{name} becomes the capital in {_share_of_runs(worst)} once {sweep.label(key)} "
-                        f"reaches {_fmt(v)}.")
+                        f"reaches {fmt_value(v)}.")
         return None
     if not sweep.is_grid:
         return None
@@ -296,4 +297,4 @@ def _winning_box(sweep: Sweep, probability: pd.DataFrame, city: str, level: floa
     y_bound, x_min, worst = best
     own_label = f"its {sweep.label(x).split(chr(39) + 's ', 1)[-1]}" if own else sweep.label(x)
     return (f"{name} becomes the capital in {_share_of_runs(worst)} once {own_label} reaches "
-            f"{_fmt(x_min)} while {sweep.label(y)} stays at or below {_fmt(y_bound)}.")
+            f"{fmt_value(x_min)} while {sweep.label(y)} stays at or below {fmt_value(y_bound)}.")

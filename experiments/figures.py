@@ -8,9 +8,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from experiments.analysis import Sweep, outcome_bands  # noqa: E402
+from experiments.analysis import Sweep, fmt_value, outcome_bands  # noqa: E402
 
 PALETTE = plt.get_cmap("tab10").colors
 OUTCOME_LABELS = {
@@ -43,6 +44,21 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def lever_axis(values) -> tuple[list, list[str] | None]:
+    """Where a lever's values go on an x axis: the numbers themselves, or, for a categorical lever (a rival's
+    strategy kind), positions 0, 1, ... in sorted order with the categories as tick labels."""
+    values = pd.Series(list(values))
+    if pd.api.types.is_numeric_dtype(values):
+        return sorted(values.unique()), None
+    levels = sorted(values.unique(), key=str)
+    return levels, [fmt_value(v) for v in levels]
+
+
+def _x(values, levels: list, labels: list[str] | None) -> np.ndarray:
+    return (np.array([levels.index(v) for v in values], dtype=float) if labels is not None
+            else np.asarray(values, dtype=float))
+
+
 def outcome_figure(sweep: Sweep, outcome: str, path: Path) -> Path | None:
     """The outcome against each varied key: median and 90 % band over runs (other keys pooled), a line per city."""
     panels = [(key, outcome_bands(sweep, outcome, key)) for key in sweep.keys]
@@ -52,11 +68,14 @@ def outcome_figure(sweep: Sweep, outcome: str, path: Path) -> Path | None:
     scale = 1e6 if outcome in MILLIONS else 1.0
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False)
     for ax, (key, bands) in zip(axes[0], panels):
+        levels, ticks = lever_axis(bands.value)
         for place, b in bands.groupby("city", sort=False):
-            b = b.sort_values("value")
-            x = b.value.to_numpy(dtype=float)
+            b = b.sort_values("value", key=lambda v: v.astype(str) if ticks else v)
+            x = _x(b.value, levels, ticks)
             ax.plot(x, b["median"] / scale, "-o", ms=3, color=_colour(sweep, place), label=sweep.names[place])
             ax.fill_between(x, b.low / scale, b.high / scale, color=_colour(sweep, place), alpha=0.18, lw=0)
+        if ticks:
+            ax.set_xticks(range(len(levels)), ticks)
         if outcome == "final_share":
             ax.axhline(sweep.threshold, color="k", ls="--", lw=0.8)
             ax.annotate(f"capital threshold {sweep.threshold:.0%}", (0.01, sweep.threshold), xycoords=("axes fraction", "data"),
@@ -85,8 +104,8 @@ def grid_heatmap(sweep: Sweep, cells: pd.DataFrame, value: str, counts: str, tit
                 text = "–" if pd.isna(v) else fmt.format(v)
                 ax.text(j, i, f"{text}\nn={int(n.iat[i, j])}", ha="center", va="center", fontsize=7,
                         color="w" if pd.isna(v) or (vmax and v < 0.6 * vmax) else "k")
-        ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
-        ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
+        ax.set_xticks(range(grid.shape[1]), [fmt_value(v) for v in grid.columns])
+        ax.set_yticks(range(grid.shape[0]), [fmt_value(v) for v in grid.index])
         ax.set_xlabel(sweep.label(x))
         ax.set_ylabel(sweep.label(y))
         ax.set_title(f"{sweep.names[city]}: {title}", fontsize=10)
@@ -115,7 +134,7 @@ def fan_chart(sweep: Sweep, point: int, path: Path) -> Path | None:
     ax.annotate(f"capital threshold {sweep.threshold:.0%} (trailing 12 months)", (0.01, sweep.threshold),
                 xycoords=("axes fraction", "data"), fontsize=8, va="bottom")
     values = sweep.runs[sweep.runs.point_id == point].iloc[0]
-    ax.set_title(", ".join(f"{sweep.label(k)} {values[k]:g}" for k in sweep.keys) + f" ({len(runs)} runs)", fontsize=9)
+    ax.set_title(", ".join(f"{sweep.label(k)} {fmt_value(values[k])}" for k in sweep.keys) + f" ({len(runs)} runs)", fontsize=9)
     ax.set_ylabel("share of national output, monthly")
     ax.set_xlabel("month")
     ax.set_ylim(0, 1)
@@ -133,11 +152,14 @@ def fiscal_figure(sweep: Sweep, fiscal: pd.DataFrame, path: Path) -> Path | None
     labels = {"outlay_per_job": "outlay per job, ¥", "return_per_yuan": "tax + tourism per yuan of outlay",
               "outlay_per_added_job": "outlay per added job, ¥"}
     fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 3.6), squeeze=False)
+    levels, ticks = lever_axis(fiscal[key])
     for ax, column in zip(axes[0], columns):
         for city, g in fiscal.groupby("city", sort=False):
             m = g.groupby(key)[column].median()
-            ax.plot(m.index.to_numpy(dtype=float), m.to_numpy(dtype=float), "-o", ms=3, color=_colour(sweep, city),
+            ax.plot(_x(m.index, levels, ticks), m.to_numpy(dtype=float), "-o", ms=3, color=_colour(sweep, city),
                     label=sweep.names[city])
+        if ticks:
+            ax.set_xticks(range(len(levels)), ticks)
         ax.set_xlabel(sweep.label(key))
         ax.set_ylabel(labels[column])
         ax.set_ylim(bottom=0)

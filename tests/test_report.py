@@ -94,3 +94,17 @@ def test_a_folder_that_is_not_a_sweep_is_refused_in_one_line(tmp_path):
     done = _run("-m", "experiments.report", str(tmp_path))
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "not a finished sweep folder" in done.stderr
+
+
+def test_a_sweep_over_a_categorical_lever_reports(tmp_path):
+    """A rival's strategy kind is a lever like a rate: the report draws it on a categorical axis, never as a float."""
+    folder = tmp_path / "kinds"
+    done = _run("-m", "experiments.sweep", "experiment=smoke", "experiment.replicates=2", "steps=13", "progress=false",
+                "experiment.parameters=[{key: scenario.cities.xian.strategy.kind, values: [fixed, reactive]}, "
+                "{key: scenario.cities.zhengzhou.policy.reward_rate, values: [0.1, 0.3]}]", f"hydra.run.dir={folder}")
+    assert done.returncode == 0, done.stderr
+    made = _run("-m", "experiments.report", str(folder))
+    assert made.returncode == 0, made.stderr
+    md = (folder / "report" / "report.md").read_text()
+    assert "reactive" in md and "fixed" in md
+    assert all(valid_png(p) for p in (folder / "report").glob("*.png")) and (folder / "report" / "fiscal.png").exists()
