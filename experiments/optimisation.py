@@ -5,8 +5,10 @@ Each trial is a policy (values of the city's levers); it is run on the same
 rivals that keep their policy (`fixed`) or answer (`reactive`). Optuna's
 multi-objective TPE sampler trades the city's mean outlay over the run
 (minimised) against the share of runs in which it ends as the capital
-(maximised), so the study maps the whole frontier; the answer is the trial
-of least outlay among those reaching `target` on the search's seeds. That
+(maximised), with the target as Optuna's constraint (a trial's shortfall
+below it, feasible at 0 or less), so the sampler steers toward feasible
+policies and `best_trials` gives the Pareto front among them; the answer is
+the trial of least outlay among those reaching `target` on the search's seeds. That
 answer is then run again on `holdout` fresh seeds the search never saw
 (default 200): a policy picked as the cheapest of many noisy 10-seed scores
 is biased toward lucky seeds, so it is said to reach the target only when
@@ -216,7 +218,16 @@ def _sampler(opt: OptimizeParams, done: int):
         import optuna
 
         return optuna.samplers.TPESampler(seed=sampler_seed(opt, done), multivariate=True,
-                                          n_startup_trials=min(10, max(opt.trials // 4, 2)))
+                                          n_startup_trials=min(10, max(opt.trials // 4, 2)),
+                                          constraints_func=_shortfall)
+
+
+SHORTFALL = "shortfall"  # a trial's user attribute: target - its chance of becoming the capital (feasible at <= 0)
+
+
+def _shortfall(trial) -> list[float]:
+    """Optuna's constraint (feasible when <= 0): how far the trial's chance falls short of the target."""
+    return [float(trial.user_attrs.get(SHORTFALL, 1.0))]
 
 
 def _study(folder: Path, opt: OptimizeParams):
@@ -317,6 +328,7 @@ def optimize(opt: OptimizeParams, base: RunParams, folder: Path, evaluator, prog
                 outlay, chance, failed = _evaluate(opt, values, replicate_seeds, done, evaluator)
                 if failed:
                     trial.set_user_attr("failed_runs", failed)
+                trial.set_user_attr(SHORTFALL, opt.target - chance)
                 study.tell(trial, [outlay, chance])
                 done += 1
                 bar.update()
@@ -384,6 +396,15 @@ def trials_table(study, opt: OptimizeParams) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["trial", *[p.key for p in opt.levers], "outlay", "p_capital"])
 
 
+def pareto_front(study, table: pd.DataFrame) -> pd.DataFrame:
+    """The trials on Optuna's Pareto front (`best_trials`: least outlay against most chance), among those meeting
+    the target when any does (Optuna's constraint handling), by outlay; rows of `table`."""
+    numbers = sorted(t.number for t in study.best_trials)
+    complete = sorted(t.number for t in study.get_trials(deepcopy=False) if t.values is not None)
+    place = {n: i for i, n in enumerate(complete)}  # Optuna's number -> `trial`, the place among complete ones
+    return table[table.trial.isin([place[n] for n in numbers if n in place])].sort_values("outlay")
+
+
 def cheapest(table: pd.DataFrame, target: float) -> tuple[pd.Series, bool]:
     """The least-outlay trial reaching `target`, or (when none does) the one with the best chance."""
     feasible = table[table.p_capital >= target]
@@ -402,8 +423,7 @@ def write_outputs(study, opt: OptimizeParams, folder: Path, check: dict) -> dict
     table = trials_table(study, opt)
     write_csv(table, folder / "trials.csv")
     best, reached_search = cheapest(table, opt.target)
-    front = table.sort_values("outlay")
-    front = front[front.p_capital > front.p_capital.cummax().shift(fill_value=-1)]  # each step up in chance
+    front = pareto_front(study, table)
     record = {"city": opt.city, "target": opt.target, "rivals": opt.rivals,
               "reached": bool(check["runs"] and check["interval"][0] >= opt.target),
               "reached_on_search_seeds": reached_search,

@@ -70,6 +70,9 @@ def test_the_optimiser_finds_the_cheapest_winning_rate(tmp_path, base):
     assert (tmp_path / "pareto.png").read_bytes()[:4] == b"\x89PNG"
     check = record["out_of_sample"]  # the winner run again on 200 fresh seeds: it holds
     assert case.holdout_calls == check["runs"] == 200 and check["capital"] == 200
+    # the frontier is Optuna's Pareto front under its constraint: trials meeting the target only, cheapest first
+    front = record["frontier"]
+    assert front and all(r["p_capital"] >= 0.8 for r in front) and front[0]["outlay"] == record["outlay"]
     assert record["p_capital_interval"] == pytest.approx(list(wilson(200, 200)))
 
 
