@@ -142,8 +142,11 @@ def _read_config(path: Path) -> dict:
 
 
 def fmt_value(value) -> str:
-    """A lever value as text: numbers in short form, categories (a strategy kind) as they are."""
-    return f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
+    """A lever value as text: numbers in short form (with thousands separators from 10,000, never 1.94803e+08),
+    categories (a strategy kind) as they are."""
+    if isinstance(value, (float, np.floating, int, np.integer)) and not isinstance(value, bool):
+        return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:g}"
+    return str(value)
 
 
 # --------------------------------------------------------------------------- bands and grids

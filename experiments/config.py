@@ -50,7 +50,7 @@ class ExperimentSchema:
     name: str = MISSING
     description: str = default_of(_E, "description")
     design: DesignKind = default_of(_E, "design")
-    samples: int = default_of(_E, "samples")
+    samples: Optional[int] = default_of(_E, "samples")  # noqa: UP045  (null: the design's default)
     morris_levels: int = default_of(_E, "morris_levels")
     replicates: int = default_of(_E, "replicates")
     root_seed: int = default_of(_E, "root_seed")

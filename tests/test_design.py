@@ -147,3 +147,10 @@ def test_values_and_a_range_together_are_refused(kind):
     with pytest.raises(ParamError, match="not both") as err:
         exp(design=kind, parameters=(ParameterSpec(RATE, values=(0.1, 0.2), low=0.0, high=0.5),))
     assert err.value.key == f"experiment.parameters[0] ({RATE})"
+
+
+def test_a_morris_design_draws_forty_trajectories_unless_told_otherwise():
+    levers = (ParameterSpec(RATE, low=0.0, high=0.5), ParameterSpec(BUDGET, low=0.0, high=1e8))
+    assert exp(design=DesignKind.morris, parameters=levers).samples == 40
+    assert exp(design=DesignKind.lhs, parameters=levers).samples == 16
+    assert exp(design=DesignKind.morris, parameters=levers, samples=12).samples == 12

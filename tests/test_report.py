@@ -108,3 +108,10 @@ def test_a_sweep_over_a_categorical_lever_reports(tmp_path):
     md = (folder / "report" / "report.md").read_text()
     assert "reactive" in md and "fixed" in md
     assert all(valid_png(p) for p in (folder / "report").glob("*.png")) and (folder / "report" / "fiscal.png").exists()
+
+
+def test_lever_values_read_as_numbers_a_planner_writes():
+    from experiments.analysis import fmt_value
+
+    assert [fmt_value(v) for v in (1.94803e8, 0.25, 3, "reactive", 12_000.0)] == \
+        ["194,803,000", "0.25", "3", "reactive", "12,000"]
