@@ -1,0 +1,208 @@
+"""Robust decisions (RDM): Zhengzhou's candidate policies across what the facts leave open.
+
+    python -m experiments.robust                      # 24 scenarios x 3 rival strategies x 4 policies, 5 seeds each
+    python -m experiments.robust scenarios=48 seeds=10 out=results/robust/wide
+
+A *scenario* is one state of the world the sources do not pin down: the
+behaviour parameters within their calibration spread (docs/calibration.md,
+`docs/calibration/national.json`), agglomeration within the literature's
+range, the starting sizes within the ranges of the city files, and Xi'an's
+strategy (fixed, reactive or imitating). The scenarios are a Latin hypercube
+over the continuous ones, crossed with the three strategies. Every candidate
+policy is run in every scenario on the same seeds (common random numbers),
+through the sweep engine (parallel, resumable: rerun the command to finish
+an interrupted one).
+
+For each policy the command reports, in the vocabulary of robust decision
+making (Lempert, Popper & Bankes 2003; Kwakkel 2017's EMA Workbench):
+- its outcome across scenarios (Zhengzhou's share of national output, mean
+  and 90 % band);
+- its **regret** in each scenario: how far its share falls below the best
+  candidate's there (0 for the best), with the maximum and mean over
+  scenarios; the minimax-regret policy is the robust choice;
+- the share of scenarios in which it **satisfices**: Zhengzhou holds at
+  least `min_share` of national output while paying at most `max_outlay`
+  a year, with its Wilson interval;
+- the **robust choice**: the policy that satisfices in the most scenarios
+  (the criterion carries the planner's cost ceiling, which regret on share
+  alone would ignore), the least maximum regret breaking ties;
+- for the robust choice, the scenarios in which it fails to satisfice,
+  found by PRIM over the uncertainties (`experiments.discovery`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc
+
+from experiments.design import DesignKind, ExperimentParams, ParameterSpec
+from experiments.intervals import band, wilson
+from sim import load_config
+from sim.shell.atomic import write_csv, write_text
+from sim.shell.config import PROJECT_ROOT
+
+CITY = "zhengzhou"
+Z = f"scenario.cities.{CITY}.policy."
+POLICIES = {  # Zhengzhou's candidates: its announced policy, the planner's question, and a bolder one
+    "base (10 %, 50 M)": {},
+    "reward 20 %": {f"{Z}reward_rate": 0.2},
+    "reward 20 %, budget 100 M": {f"{Z}reward_rate": 0.2, f"{Z}annual_budget": 100e6},
+    "reward 30 %, budget 200 M": {f"{Z}reward_rate": 0.3, f"{Z}annual_budget": 200e6},
+}
+RIVAL = "scenario.cities.xian.strategy.kind"
+RIVALS = ("fixed", "reactive", "imitate")
+# The continuous uncertainties and where their ranges come from.
+LITERATURE = {"scenario.behaviour.agglomeration": (0.04, 0.11)}  # Rosenthal & Strange (2004)
+STARTS = {"scenario.cities.zhengzhou.firms": (75, 145),  # configs/city/zhengzhou.yaml's range
+          "scenario.cities.xian.firms": (425, 530)}  # configs/city/xian.yaml's range
+SPREAD = PROJECT_ROOT / "docs" / "calibration" / "national.json"
+UNITS = "scenario.units."  # the units of account move no company: not an uncertainty of the contest
+STEPS = 60
+
+
+def uncertainties() -> dict[str, tuple[float, float]]:
+    """Each uncertain key and its range: the national fit's spread for its behaviour, the literature, the files."""
+    spread = json.loads(SPREAD.read_text())["spread"]
+    ranges = {k: (v["low"], v["high"]) for k, v in spread.items() if not k.startswith(UNITS)}
+    return {**ranges, **LITERATURE, **STARTS}
+
+
+def scenarios(n: int, seed: int = 0) -> pd.DataFrame:
+    """`n` Latin-hypercube draws of the continuous uncertainties, each under every rival strategy."""
+    ranges = uncertainties()
+    unit = qmc.LatinHypercube(d=len(ranges), seed=seed).random(n)
+    low, high = np.array([r[0] for r in ranges.values()]), np.array([r[1] for r in ranges.values()])
+    draws = pd.DataFrame(low + unit * (high - low), columns=list(ranges))
+    for key in STARTS:
+        draws[key] = draws[key].round().astype(int)
+    table = draws.merge(pd.DataFrame({RIVAL: RIVALS}), how="cross")
+    table.insert(0, "scenario", np.arange(len(table)))
+    return table
+
+
+def experiment(table: pd.DataFrame, seeds: int) -> tuple[ExperimentParams, pd.DataFrame]:
+    """Every policy in every scenario, as a `points` design for the sweep engine, and the design as a table."""
+    rows = []
+    for name, levers in POLICIES.items():
+        for _, s in table.iterrows():
+            rows.append({"policy": name, "scenario": int(s.scenario), **s.drop("scenario").to_dict(),
+                         f"{Z}reward_rate": levers.get(f"{Z}reward_rate", 0.1),
+                         f"{Z}annual_budget": levers.get(f"{Z}annual_budget", 50e6)})
+    design = pd.DataFrame(rows)
+    keys = [c for c in design.columns if c not in ("policy", "scenario")]
+    params = tuple(ParameterSpec(k, values=tuple(design[k].tolist())) for k in keys)
+    return ExperimentParams(name="robust", description="candidate policies across the open uncertainties",
+                            parameters=params, design=DesignKind.points, replicates=seeds, root_seed=20240105,
+                            outcomes=("final_share", "outlay_total"), keep_every=0), design
+
+
+def regret(outcomes: pd.DataFrame, value: str) -> pd.Series:
+    """Per (policy, scenario) row: the best policy's `value` in that scenario minus this one's (larger is better)."""
+    best = outcomes.groupby("scenario")[value].transform("max")
+    return best - outcomes[value]
+
+
+def summarise(outcomes: pd.DataFrame, min_share: float, max_outlay: float) -> pd.DataFrame:
+    """One row per policy: share across scenarios (mean, 90 % band), regret (max, mean) and satisficing."""
+    outcomes = outcomes.assign(regret=regret(outcomes, "share"),
+                               satisfices=(outcomes.share >= min_share) & (outcomes.outlay_per_year <= max_outlay))
+    rows = []
+    for name, g in outcomes.groupby("policy", sort=False):
+        low, high = band(g.share.to_numpy())
+        ok = int(g.satisfices.sum())
+        ci = wilson(ok, len(g))
+        rows.append({"policy": name, "share_mean": g.share.mean(), "share_low": low, "share_high": high,
+                     "outlay_per_year": g.outlay_per_year.mean(), "regret_max": g.regret.max(),
+                     "regret_mean": g.regret.mean(), "satisficing": ok / len(g), "satisficing_low": ci[0],
+                     "satisficing_high": ci[1], "scenarios": len(g)})
+    return pd.DataFrame(rows)
+
+
+def outcomes_of(runs: pd.DataFrame, design: pd.DataFrame) -> pd.DataFrame:
+    """Mean share and outlay a year of Zhengzhou per (policy, scenario), over the replicates that ran."""
+    ok = runs[runs.status == "ok"]
+    means = ok.groupby("point_id")[[f"final_share.{CITY}", f"outlay_total.{CITY}"]].mean()
+    table = design.reset_index(drop=True).rename_axis("point_id").join(means, how="inner")
+    return table.rename(columns={f"final_share.{CITY}": "share"}).assign(
+        outlay_per_year=table[f"outlay_total.{CITY}"] / (STEPS / 12)).drop(columns=[f"outlay_total.{CITY}"])
+
+
+def robust_choice(summary: pd.DataFrame) -> str:
+    """The policy satisficing in the most scenarios; among equals, the one of least maximum regret."""
+    ranked = summary.sort_values(["satisficing", "regret_max"], ascending=[False, True], kind="stable")
+    return str(ranked.policy.iloc[0])
+
+
+def render(summary: pd.DataFrame, failing: str, min_share: float, max_outlay: float) -> str:
+    head = ("| policy | Zhengzhou's share: mean (90 % band over scenarios) | outlay M¥/yr | max regret | mean regret "
+            "| satisfices (95 % interval) |\n|---|---|---|---|---|---|\n")
+    body = "".join(f"| {r.policy} | {r.share_mean:.1%} ({r.share_low:.1%} to {r.share_high:.1%}) | "
+                   f"{r.outlay_per_year / 1e6:,.1f} | {r.regret_max:.2%} | {r.regret_mean:.2%} | "
+                   f"{r.satisficing:.0%} ({r.satisficing_low:.0%} to {r.satisficing_high:.0%}) of {r.scenarios} |\n"
+                   for r in summary.itertuples())
+    robust = robust_choice(summary)
+    chosen = summary.set_index("policy").loc[robust]
+    others = summary[summary.policy != robust]
+    if len(others):
+        runner = others.loc[others.satisficing.idxmax()]
+        if runner.satisficing_high >= chosen.satisficing_low:
+            failing += (f" Its satisficing share's interval overlaps that of {runner.policy} "
+                        f"({runner.satisficing:.0%}, {runner.satisficing_low:.0%} to {runner.satisficing_high:.0%}): "
+                        "over these scenarios the two are not told apart.")
+    return (f"Satisficing: Zhengzhou holds at least {min_share:.0%} of national output at an outlay of at most "
+            f"{max_outlay / 1e6:,.0f} M yuan a year. Regret: points of share below the best candidate in the same "
+            f"scenario.\n\n{head}{body}\nThe robust choice (satisficing in the most scenarios, then least maximum regret): "
+            f"**{robust}**. {failing}\n")
+
+
+def main(argv: list[str]) -> None:
+    from experiments.discovery import find_box
+    from experiments.engine import run_sweep
+
+    options = {"scenarios": "24", "seeds": "5", "min_share": "0.12", "max_outlay": "100e6",
+               "out": "results/robust/zhengzhou", "progress": "true"}
+    for arg in argv:
+        key, _, value = arg.partition("=")
+        if key not in options or not value:
+            raise SystemExit(f"error: {arg!r}: not an option; allowed {', '.join(f'{k}=...' for k in options)}")
+        options[key] = value
+    n, seeds = int(options["scenarios"]), int(options["seeds"])
+    min_share, max_outlay = float(options["min_share"]), float(options["max_outlay"])
+    if not (1 <= n <= 10_000 and 1 <= seeds <= 1_000):
+        raise SystemExit("error: scenarios must be in [1, 10000] and seeds in [1, 1000]")
+    folder = PROJECT_ROOT / options["out"] if not Path(options["out"]).is_absolute() else Path(options["out"])
+    table = scenarios(n)
+    exp, design = experiment(table, seeds)
+    base = load_config("xian_vs_zhengzhou", [f"steps={STEPS}", "counterfactual=false"])
+    runs = run_sweep(exp, base, folder / "runs", progress=options["progress"] != "false")
+    outcomes = outcomes_of(runs, design)
+    summary = summarise(outcomes, min_share, max_outlay)
+    robust = robust_choice(summary)
+    mine = outcomes[outcomes.policy == robust]
+    fails = ~((mine.share >= min_share) & (mine.outlay_per_year <= max_outlay))
+    keys = list(uncertainties())
+    x = mine[keys].assign(**{RIVAL: mine[RIVAL].map({r: i for i, r in enumerate(RIVALS)})})
+    box = find_box(x, fails.to_numpy(), CITY)
+    if box is None:
+        failing = ("It satisfices in every scenario." if not fails.any() else
+                   "It fails in every scenario: no region of the uncertainties rescues it.")
+    else:
+        ranges = "; ".join(f"{k} from {lo:.3g} to {hi:.3g}" for k, (lo, hi) in box.limits.items())
+        failing = (f"It fails where PRIM's box holds ({ranges}; rival strategies coded {dict(enumerate(RIVALS))}): "
+                   f"{box.density:.0%} of the scenarios in the box fail, and the box holds {box.coverage:.0%} of "
+                   "its failures.")
+    write_csv(outcomes, folder / "outcomes.csv")
+    write_csv(summary, folder / "summary.csv")
+    text = render(summary, failing, min_share, max_outlay)
+    write_text(folder / "robust.md", text)
+    print(text)
+    print(f"outputs: {folder}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

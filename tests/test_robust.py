@@ -1,0 +1,42 @@
+"""Robust decisions: regret, satisficing and the robust choice on a planted policies x scenarios table."""
+
+import pandas as pd
+import pytest
+
+from experiments.intervals import wilson
+from experiments.robust import RIVALS, regret, robust_choice, scenarios, summarise, uncertainties
+
+
+def _planted():
+    # three scenarios; "bold" is best in two, "steady" in one; "cheap" is never best
+    share = {"cheap": [0.10, 0.11, 0.12], "steady": [0.13, 0.12, 0.15], "bold": [0.16, 0.11, 0.17]}
+    outlay = {"cheap": 20e6, "steady": 60e6, "bold": 150e6}
+    rows = [{"policy": p, "scenario": s, "share": v, "outlay_per_year": outlay[p]}
+            for p, values in share.items() for s, v in enumerate(values)]
+    return pd.DataFrame(rows)
+
+
+def test_regret_is_the_gap_to_the_best_policy_in_each_scenario():
+    table = _planted()
+    got = table.assign(regret=regret(table, "share")).set_index(["policy", "scenario"]).regret
+    assert got["bold", 0] == 0 and got["steady", 0] == pytest.approx(0.03) and got["cheap", 0] == pytest.approx(0.06)
+    assert got["steady", 1] == 0 and got["bold", 1] == pytest.approx(0.01) and got["cheap", 1] == pytest.approx(0.01)
+    assert got["bold", 2] == 0 and got["steady", 2] == pytest.approx(0.02)
+
+
+def test_satisficing_counts_scenarios_meeting_share_and_cost_and_picks_the_robust_policy():
+    summary = summarise(_planted(), min_share=0.12, max_outlay=100e6).set_index("policy")
+    assert summary.loc["steady", "satisficing"] == 1.0  # 0.13, 0.12, 0.15 at 60 M
+    assert summary.loc["bold", "satisficing"] == 0.0  # best shares, but over the 100 M ceiling
+    assert summary.loc["cheap", "satisficing"] == pytest.approx(1 / 3)
+    assert summary.loc["cheap", ["satisficing_low", "satisficing_high"]].tolist() == pytest.approx(list(wilson(1, 3)))
+    assert summary.loc["bold", "regret_max"] == pytest.approx(0.01) and summary.loc["cheap", "regret_max"] == \
+        pytest.approx(0.06)
+    assert robust_choice(summary.reset_index()) == "steady"
+
+
+def test_scenarios_cross_every_draw_with_every_rival_strategy_within_the_documented_ranges():
+    table = scenarios(4, seed=1)
+    assert len(table) == 4 * len(RIVALS)
+    for key, (low, high) in uncertainties().items():
+        assert table[key].between(low, high).all(), key
