@@ -338,7 +338,10 @@ def _build(sweep, design, probability: pd.DataFrame, points: list[int], out: Pat
             continue
         for key, (lo, hi) in (box.limits or {"(no lever restricted)": (np.nan, np.nan)}).items():
             rows.append({"city": sweep.names[city], "lever": sweep.label(key) if key in sweep.keys else key,
-                         "from": lo, "to": hi, "coverage": box.coverage, "density": box.density, "mass": box.mass})
+                         "from": lo, "to": hi, "coverage": box.coverage, "density": box.density, "mass": box.mass,
+                         "quasi-p": box.qp.get(key, np.nan),
+                         "P(halves restrict it)": box.reproducibility.get(key, np.nan),
+                         "feature score": box.scores.get(key, np.nan)})
     blocks.append(("h2", "Where each city becomes the capital (PRIM)"))
     if rows:
         found = pd.DataFrame(rows)
@@ -346,7 +349,10 @@ def _build(sweep, design, probability: pd.DataFrame, points: list[int], out: Pat
         blocks += [("p", f"PRIM (EMA Workbench) boxes of lever ranges: of the boxes on the peeling trajectory, the one "
                          f"covering most of the city's wins among those where it wins in at least {DENSITY:.0%} of runs "
                          f"(or the densest). Coverage: share of all its wins inside the box; density: share of the "
-                         f"box's runs it wins; mass: share of all runs in the box."),
+                         f"box's runs it wins; mass: share of all runs in the box. Each restriction's quasi-p-value "
+                         f"(small: the restriction matters; Bryant & Lempert 2010), the share of PRIM runs on random "
+                         f"halves of the runs that restrict the same lever, and the lever's feature score (extra-trees "
+                         f"importance over all runs)."),
                    ("table", found), ("img", img(figures.peeling_figure(sweep, boxes, out / "prim_peeling.png")))]
     else:
         blocks.append(("p", "No city becomes the capital in some runs and not in others, so there is no box to find."))

@@ -192,7 +192,9 @@ def main(argv: list[str]) -> None:
         failing = ("It satisfices in every scenario." if not fails.any() else
                    "It fails in every scenario: no region of the uncertainties rescues it.")
     else:
-        ranges = "; ".join(f"{k} from {lo:.3g} to {hi:.3g}" for k, (lo, hi) in box.limits.items())
+        ranges = "; ".join(f"{k} from {lo:.3g} to {hi:.3g} (quasi-p {box.qp.get(k, float('nan')):.1g}, restricted "
+                           f"in {box.reproducibility.get(k, float('nan')):.0%} of PRIM runs on random halves)"
+                           for k, (lo, hi) in box.limits.items())
         failing = (f"It fails where PRIM's box holds ({ranges}; rival strategies coded {dict(enumerate(RIVALS))}): "
                    f"{box.density:.0%} of the scenarios in the box fail, and the box holds {box.coverage:.0%} of "
                    "its failures.")
