@@ -1,0 +1,55 @@
+"""The study's headline claims hold on seeds they were not found on (neither the search's nor the check's)."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest
+
+from experiments import study
+from sim import ContestModel, load_config
+
+pytestmark = pytest.mark.slow
+
+FRESH = 20  # seeds per claim, from a stream no command of the study uses
+STREAM = 0xC1A1
+
+
+def _fresh_seeds(tag: int) -> list[int]:
+    states = np.random.SeedSequence([STREAM, tag]).generate_state(FRESH, dtype=np.uint64)
+    return [int(s >> np.uint64(1)) for s in states]
+
+
+def _wins(overrides: list[str], tag: int, city: str = "zhengzhou") -> int:
+    return sum(ContestModel(load_config("xian_vs_zhengzhou", [f"seed={s}", "steps=60", "counterfactual=false",
+                                                               *overrides])).run().summary()["capital"] == city
+               for s in _fresh_seeds(tag))
+
+
+def _consistent(wins: int, low: float, high: float) -> bool:
+    """Fresh wins neither more than the stated interval's top allows nor fewer than its bottom (1 % tests)."""
+    return (binomtest(wins, FRESH, high, alternative="greater").pvalue > 0.01
+            and binomtest(wins, FRESH, low, alternative="less").pvalue > 0.01)
+
+
+@pytest.mark.parametrize("rivals", ["fixed", "reactive"])
+def test_the_optimisers_out_of_sample_chance_holds_on_fresh_seeds(rivals):
+    record = json.loads((study.DATA / f"cheapest_{rivals}.json").read_text())
+    low, high = record["p_capital_interval"]
+    overrides = [f"{k}={v}" for k, v in record["policy"].items()]
+    if rivals == "reactive":
+        overrides.append("scenario.cities.xian.strategy.kind=reactive")
+    wins = _wins(overrides, tag=1 if rivals == "fixed" else 2)
+    assert _consistent(wins, low, high), (wins, FRESH, low, high)
+
+
+def test_the_grid_s_chance_at_both_cities_own_policy_holds_on_fresh_seeds():
+    import pandas as pd
+
+    from experiments.intervals import wilson
+
+    capital = pd.read_csv(study.DATA / "grid_capital.csv")
+    base = capital[capital.point_id == study._base_point(capital)].iloc[0]
+    runs = int(base.runs_ok)
+    low, high = wilson(int(round(base["P(capital=zhengzhou)"] * runs)), runs)
+    assert _consistent(_wins([], tag=3), low, high)
