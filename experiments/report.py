@@ -107,6 +107,21 @@ def plot_capital_probability(table: pd.DataFrame, keys: list[str], cities: list[
 # --------------------------------------------------------------------------- the report
 
 
+LONG_TABLE = 30  # rows beyond which a report table is summarised (the whole table stays in its CSV)
+
+
+def summarised(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """`table` itself when short; else per `by` group the lowest, median and highest of each numeric column."""
+    if len(table) <= LONG_TABLE:
+        return table
+    numeric = [c for c in table.columns if c != by and pd.api.types.is_numeric_dtype(table[c])]
+    rows = []
+    for group, g in table.groupby(by, sort=False):
+        for name, stat in (("lowest", "min"), ("median", "median"), ("highest", "max")):
+            rows.append({by: group, "over the design points": name, **getattr(g[numeric], stat)().to_dict()})
+    return pd.DataFrame(rows)
+
+
 def _cell(column: str, v) -> str:
     """A table cell: chances as percentages, money with thousands separators, lever values as given."""
     if isinstance(v, (float, np.floating)):
@@ -395,7 +410,10 @@ def _build(sweep, design, probability: pd.DataFrame, points: list[int], out: Pat
                      "added. Outlay per added job is against the city's own no-policy run (same seed)"
                      + ("." if fiscal.outlay_per_added_job.notna().any() else
                         "; this sweep did not ask for it: add `marginal_cost_per_job` to experiment.outcomes.")),
-               ("table", shown.drop(columns=["point_id"]).rename(columns=labels))]
+               ("table", summarised(shown.drop(columns=["point_id"]), "city").rename(columns=labels))]
+    if len(shown) > LONG_TABLE:
+        blocks.append(("p", f"{len(shown)} rows: the table shows each city's lowest, median and highest over the "
+                            "design points; every row is in fiscal.csv."))
     path = img(figures.fiscal_figure(sweep, fiscal, out / "fiscal.png"))
     if path:
         blocks.append(("img", path))

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -115,3 +116,14 @@ def test_lever_values_read_as_numbers_a_planner_writes():
 
     assert [fmt_value(v) for v in (1.94803e8, 0.25, 3, "reactive", 12_000.0)] == \
         ["194,803,000", "0.25", "3", "reactive", "12,000"]
+
+
+def test_a_long_table_is_summarised_per_group_and_a_short_one_kept():
+    from experiments.report import LONG_TABLE, summarised
+
+    short = pd.DataFrame({"city": ["a", "b"], "x": [1.0, 2.0]})
+    assert summarised(short, "city").equals(short)
+    long = pd.DataFrame({"city": ["a", "b"] * LONG_TABLE, "rate": np.tile([0.1, 0.2], LONG_TABLE),
+                         "x": np.arange(2 * LONG_TABLE, dtype=float)})
+    got = summarised(long, "city").set_index(["city", "over the design points"])
+    assert len(got) == 6 and got.loc[("a", "lowest"), "x"] == 0 and got.loc[("b", "highest"), "x"] == 2 * LONG_TABLE - 1
