@@ -73,11 +73,29 @@ def capital_probability(runs: pd.DataFrame, keys: list[str], cities: list[str]) 
     return points.join(status).join(probs).join(intervals).reset_index()
 
 
-def plot_capital_probability(table: pd.DataFrame, keys: list[str], cities: list[str], path: Path) -> Path | None:
-    """Heat maps (two varied keys) or lines (one key) of P(capital = city); scatter for larger designs."""
+def top_levers(table: pd.DataFrame, keys: list[str], column: str, k: int = 2) -> list[str]:
+    """The `k` levers whose values go most with `column` (largest absolute Spearman rank correlation over the
+    design points; categories by their codes); the first `k` keys when the column does not vary."""
+    y = table[column]
+    if y.nunique() < 2:
+        return keys[:k]
+    strength = {}
+    for key in keys:
+        x = table[key] if pd.api.types.is_numeric_dtype(table[key]) else table[key].astype("category").cat.codes
+        r = x.rank().corr(y.rank())
+        strength[key] = 0.0 if pd.isna(r) else abs(r)
+    return sorted(keys, key=lambda key: -strength[key])[:k]
+
+
+def plot_capital_probability(table: pd.DataFrame, keys: list[str], cities: list[str], path: Path,
+                             names: dict[str, str] | None = None) -> Path | None:
+    """Heat maps (a two-lever grid) or lines (one lever) of P(capital = city); for a sampled design, a scatter over
+    the two levers that go most with each city's chance, coloured by it. `names`: place id -> name for titles."""
     if not len(table):
         return None
+    names = names or {}
     short = [k.split(".", 2)[-1] if k.startswith("scenario.cities.") else k for k in keys]
+    label = dict(zip(keys, short))
     fig, axes = plt.subplots(1, len(cities), figsize=(4.2 * len(cities), 3.8), dpi=110, squeeze=False)
     for ax, city in zip(axes[0], cities):
         p = table[f"P(capital={city})"]
@@ -89,13 +107,20 @@ def plot_capital_probability(table: pd.DataFrame, keys: list[str], cities: list[
             ax.set_xlabel(short[0], fontsize=8)
             ax.set_ylabel(short[1], fontsize=8)
             fig.colorbar(im, ax=ax, fraction=0.046)
-        elif len(keys) >= 1:
+        elif len(keys) >= 2:  # a sampled design: the two levers that go most with this city's chance
+            kx, ky = top_levers(table, keys, f"P(capital={city})")
+            xs, ys = (table[k] if pd.api.types.is_numeric_dtype(table[k]) else table[k].astype("category").cat.codes
+                      for k in (kx, ky))
+            im = ax.scatter(xs, ys, c=p.to_numpy(dtype=float), vmin=0, vmax=1, cmap="viridis", s=18)
+            ax.set_xlabel(label[kx], fontsize=8)
+            ax.set_ylabel(label[ky], fontsize=8)
+            fig.colorbar(im, ax=ax, fraction=0.046)
+        elif len(keys) == 1:
             order = np.argsort(table[keys[0]].to_numpy())
-            style = "-o" if len(keys) == 1 else "o"
-            ax.plot(table[keys[0]].to_numpy()[order], p.to_numpy()[order], style, ms=3)
+            ax.plot(table[keys[0]].to_numpy()[order], p.to_numpy()[order], "-o", ms=3)
             ax.set_xlabel(short[0], fontsize=8)
             ax.set_ylim(-0.02, 1.02)
-        ax.set_title(f"P(capital = {city})", fontsize=10)
+        ax.set_title(f"P(capital = {names.get(city, city)})", fontsize=10)
     try:
         fig.tight_layout()
         save_figure(fig, path)
@@ -326,7 +351,8 @@ def _build(sweep, design, probability: pd.DataFrame, points: list[int], out: Pat
         else:
             blocks.append(("p", "This sweep did not keep the outcome `capital_step`: add it to experiment.outcomes."))
     else:
-        path = img(plot_capital_probability(probability, sweep.keys, sweep.cities, out / "p_capital.png"))
+        path = img(plot_capital_probability(probability, sweep.keys, sweep.cities, out / "p_capital.png",
+                                             sweep.names))
         if path:
             blocks.append(("img", path))
 

@@ -127,3 +127,15 @@ def test_a_long_table_is_summarised_per_group_and_a_short_one_kept():
                          "x": np.arange(2 * LONG_TABLE, dtype=float)})
     got = summarised(long, "city").set_index(["city", "over the design points"])
     assert len(got) == 6 and got.loc[("a", "lowest"), "x"] == 0 and got.loc[("b", "highest"), "x"] == 2 * LONG_TABLE - 1
+
+
+def test_a_sampled_design_is_drawn_over_the_two_levers_that_go_most_with_the_chance(tmp_path):
+    from experiments.figures import valid_png
+    from experiments.report import plot_capital_probability, top_levers
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"point_id": range(40), "a": rng.random(40), "b": rng.random(40), "c": rng.random(40)})
+    table["P(capital=east)"] = (0.8 * table.c + 0.2 * table.a).clip(0, 1)
+    assert top_levers(table, ["a", "b", "c"], "P(capital=east)") == ["c", "a"]
+    path = plot_capital_probability(table, ["a", "b", "c"], ["east"], tmp_path / "p.png", {"east": "East"})
+    assert valid_png(path)
