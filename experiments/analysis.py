@@ -18,6 +18,8 @@ import yaml
 from experiments.intervals import chance_text
 
 BAND = (0.05, 0.95)  # the 90 % band over replicates
+MAX_LEVELS = 12  # distinct values of a lever beyond which its bands are binned
+BINS = 8  # quantile bins of such a lever
 LIKELY = 0.8  # "becomes the capital" in the summary: in at least this share of a point's runs
 
 
@@ -156,15 +158,22 @@ def outcome_bands(sweep: Sweep, outcome: str, key: str) -> pd.DataFrame:
     """Median and 90 % band of a per-city outcome at each value of one varied key, over all ok runs there.
 
     Columns: value, city, median, low, high, runs. Runs at the other varied
-    keys' values are pooled (the figure says so).
+    keys' values are pooled (the figure says so). A numeric key with more than
+    MAX_LEVELS distinct values (a sampled design, where every point has its
+    own) is binned into BINS quantile bins, each at the median of its values:
+    a band per exact value would hold one point's replicates and zig-zag.
     """
     ok = sweep.runs[sweep.runs.status == "ok"]
+    at = ok[key]
+    if pd.api.types.is_numeric_dtype(at) and at.nunique() > MAX_LEVELS:
+        bins = pd.qcut(at, BINS, duplicates="drop")
+        at = at.groupby(bins, observed=True).transform("median")
     rows = []
     for place in sweep.names:
         column = f"{outcome}.{place}"
         if column not in ok:
             continue
-        for value, group in ok.groupby(key)[column]:
+        for value, group in ok[column].groupby(at):
             x = group.dropna().to_numpy(dtype=float)
             if len(x) == 0:
                 continue

@@ -139,3 +139,15 @@ def test_a_sampled_design_is_drawn_over_the_two_levers_that_go_most_with_the_cha
     assert top_levers(table, ["a", "b", "c"], "P(capital=east)") == ["c", "a"]
     path = plot_capital_probability(table, ["a", "b", "c"], ["east"], tmp_path / "p.png", {"east": "East"})
     assert valid_png(path)
+
+
+def test_bands_of_a_sampled_lever_are_binned_not_one_per_value():
+    from experiments.analysis import BINS, Sweep, outcome_bands
+
+    rng = np.random.default_rng(0)
+    runs = pd.DataFrame({"point_id": np.repeat(range(100), 2), "status": "ok", "rate": np.repeat(rng.random(100), 2)})
+    runs["final_share.east"] = runs.rate + rng.normal(0, 0.01, len(runs))
+    sweep = Sweep(Path("."), {}, runs, None, ["rate"], ["east"], {"east": "East"})
+    bands = outcome_bands(sweep, "final_share", "rate")
+    assert len(bands) == BINS and (bands.runs >= 2 * 100 // BINS - 2).all()
+    assert bands.sort_values("value")["median"].is_monotonic_increasing  # a smooth rise, not a zig-zag
