@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -42,6 +43,9 @@ def _save(fig, path: Path) -> Path:
     finally:
         plt.close(fig)  # also on failure: pyplot keeps every open figure alive
     return path
+
+
+TITLE_WIDTH = 70  # characters per line of a figure title before it wraps (a long one was cut off at the edge)
 
 
 def lever_axis(values) -> tuple[list, list[str] | None]:
@@ -134,7 +138,8 @@ def fan_chart(sweep: Sweep, point: int, path: Path) -> Path | None:
     ax.annotate(f"capital threshold {sweep.threshold:.0%} (trailing 12 months)", (0.01, sweep.threshold),
                 xycoords=("axes fraction", "data"), fontsize=8, va="bottom")
     values = sweep.runs[sweep.runs.point_id == point].iloc[0]
-    ax.set_title(", ".join(f"{sweep.label(k)} {fmt_value(values[k])}" for k in sweep.keys) + f" ({len(runs)} runs)", fontsize=9)
+    title = ", ".join(f"{sweep.label(k)} {fmt_value(values[k])}" for k in sweep.keys) + f" ({len(runs)} runs)"
+    ax.set_title("\n".join(textwrap.wrap(title, TITLE_WIDTH)), fontsize=9)  # whole, on as many lines as it needs
     ax.set_ylabel("share of national output, monthly")
     ax.set_xlabel("month")
     ax.set_ylim(0, 1)
