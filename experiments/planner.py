@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 
+from experiments.intervals import band
 from sim import ContestModel, load_config
 from sim.counterfactual import added_by_policy
 
@@ -24,9 +25,11 @@ CASES = {
 
 
 def _spread(values: np.ndarray, fmt: str, error: bool = False) -> str:
-    """Mean and, after +-, the seeds' standard deviation (or, with `error`, the standard error of the mean)."""
+    """Mean (with `error`, +- the standard error of the mean) and, in brackets, the seeds' 90 % band."""
     sd = values.std(ddof=1) if len(values) > 1 else 0.0
-    return f"{format(values.mean(), fmt)} +- {format(sd / np.sqrt(len(values)) if error else sd, fmt)}"
+    low, high = band(values)
+    mean = format(values.mean(), fmt) + (f" +- {format(sd / np.sqrt(len(values)), fmt)}" if error else "")
+    return f"{mean} [{format(low, fmt)}, {format(high, fmt)}]"
 
 
 def _per_job(outlay: np.ndarray, jobs: np.ndarray) -> str:
@@ -39,7 +42,8 @@ def _per_job(outlay: np.ndarray, jobs: np.ndarray) -> str:
 def planner_table(seeds: int = 20) -> str:
     """The table of means over `seeds` replicates (seeds 0..seeds-1, the same in every case), as Markdown.
 
-    Shares carry the seeds' standard deviation; added jobs the standard error of their mean. Jobs are crews at
+    Every figure carries, in brackets, its 90 % band over the seeds; added jobs also the standard error of their
+    mean (what tells a policy's effect from zero). Jobs are crews at
     work (docs/ODD.md 6.1); the yuan per added job divides the mean outlay by the mean jobs added, and reads "n.s."
     when the jobs added are within two standard errors of zero.
     """
@@ -57,7 +61,7 @@ def planner_table(seeds: int = 20) -> str:
                          added["added_jobs"]["zhengzhou"], added["added_jobs_national"]["zhengzhou"],
                          s["outlay_total"]["zhengzhou"]))
         z, x, paid, local, national, outlay = np.array(rows).T
-        lines.append(f"| {name} | {_spread(z * 100, '.1f')} % | {_spread(x * 100, '.1f')} % | {paid.mean():.1f} | "
+        lines.append(f"| {name} | {_spread(z * 100, '.1f')} % | {_spread(x * 100, '.1f')} % | {_spread(paid, '.1f')} | "
                      f"{_spread(local, ',.0f', error=True)} | {_spread(national, ',.0f', error=True)} | "
                      f"{_per_job(outlay, local)} | {_per_job(outlay, national)} |")
     return "\n".join(lines)
