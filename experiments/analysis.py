@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments.intervals import chance_text
+from experiments.intervals import band, chance_text, wilson
 
 BAND = (0.05, 0.95)  # the 90 % band over replicates
 MAX_LEVELS = 12  # distinct values of a lever beyond which its bands are binned
@@ -191,6 +191,23 @@ def months_to_capital(sweep: Sweep) -> pd.DataFrame:
             won = group[group.capital == city]["capital_step"].dropna()
             rows.append({"point_id": point, "city": city, "runs_won": len(won), "runs": len(group),
                          "median_months": float(won.median()) if len(won) else np.nan})
+    return pd.DataFrame(rows)
+
+
+def crossings(sweep: Sweep) -> pd.DataFrame:
+    """Per design point: how many runs saw a challenger overtake the first leader (with the 95 % Wilson interval of
+    that chance) and, among them, the median and 90 % band of the crossing month (from the start)."""
+    ok = sweep.runs[sweep.runs.status == "ok"]
+    rows = []
+    for point, group in ok.groupby("point_id"):
+        months = group["crossing_step"].dropna().to_numpy(dtype=float)
+        low, high = wilson(len(months), len(group))
+        band_low, band_high = band(months)
+        rows.append({"point_id": point, "runs": len(group), "runs_crossed": len(months),
+                     "P(crossing)": len(months) / len(group) if len(group) else np.nan,
+                     "P(crossing) low": low, "P(crossing) high": high,
+                     "median_month": float(np.median(months)) if len(months) else np.nan,
+                     "month_low": band_low, "month_high": band_high})
     return pd.DataFrame(rows)
 
 

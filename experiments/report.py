@@ -47,7 +47,7 @@ STAGING = ".partial-"  # prefix of the folder inside report/ a new report is wri
 # What a report wrote before it kept a marker: recognised as its own only in a folder without one.
 EARLIER = re.compile(r"report\.(md|html)|capital_probability\.csv|p_capital\.png|months_to_capital\.png"
                      r"|outcome_\w+\.png|fan_point_\d+\.png|prim_boxes\.csv|prim_peeling\.png"
-                     r"|sensitivity\.(csv|png)|fiscal\.(csv|png)")
+                     r"|sensitivity\.(csv|png)|fiscal\.(csv|png)|crossings\.csv")
 
 
 def capital_probability(runs: pd.DataFrame, keys: list[str], cities: list[str]) -> pd.DataFrame:
@@ -355,6 +355,21 @@ def _build(sweep, design, probability: pd.DataFrame, points: list[int], out: Pat
                                              sweep.names))
         if path:
             blocks.append(("img", path))
+
+    if "crossing_step" in sweep.runs:
+        from experiments.analysis import crossings
+
+        crossed = crossings(sweep).merge(probability[["point_id", *sweep.keys]], on="point_id")
+        csv(crossed, "crossings.csv")
+        shown = crossed[["point_id", *sweep.keys] + [c for c in crossed.columns if c not in ("point_id", *sweep.keys)]]
+        blocks += [("h2", "When the first leader is overtaken"),
+                   ("p", "Per design point: the chance that a challenger overtakes the leader of the first full "
+                         "window (with its 95 % Wilson interval and the runs behind it) and, over the runs where one "
+                         "does, the median month of the crossing and its 90 % band."
+                         + (f" The {len(shown)} points are summarised (lowest, median, highest); every row is in "
+                            "crossings.csv." if len(shown) > LONG_TABLE else "")),
+                   ("table", summarised(shown.assign(design="all points"), "design").rename(columns=labels)
+                    if len(shown) > LONG_TABLE else shown.rename(columns=labels))]
 
     blocks.append(("h2", "Outcomes against the levers"))
     for outcome in exp.get("outcomes", []):

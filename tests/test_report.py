@@ -151,3 +151,17 @@ def test_bands_of_a_sampled_lever_are_binned_not_one_per_value():
     bands = outcome_bands(sweep, "final_share", "rate")
     assert len(bands) == BINS and (bands.runs >= 2 * 100 // BINS - 2).all()
     assert bands.sort_values("value")["median"].is_monotonic_increasing  # a smooth rise, not a zig-zag
+
+
+def test_crossing_months_get_a_chance_with_its_interval_and_a_distribution():
+    from experiments.analysis import Sweep, crossings
+    from experiments.intervals import wilson
+
+    runs = pd.DataFrame({"point_id": [0] * 5 + [1] * 4, "status": "ok",
+                         "crossing_step": [10, 20, 30, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan]})
+    sweep = Sweep(Path("."), {}, runs, None, [], ["east"], {"east": "East"})
+    got = crossings(sweep).set_index("point_id")
+    assert got.loc[0, "runs_crossed"] == 3 and got.loc[0, "P(crossing)"] == 0.6
+    assert (got.loc[0, "P(crossing) low"], got.loc[0, "P(crossing) high"]) == pytest.approx(wilson(3, 5))
+    assert got.loc[0, "median_month"] == 20 and got.loc[0, "month_low"] == pytest.approx(11.0)
+    assert got.loc[1, "P(crossing)"] == 0 and np.isnan(got.loc[1, "median_month"])
