@@ -160,6 +160,18 @@ def render(summary: pd.DataFrame, failing: str, min_share: float, max_outlay: fl
             f"**{robust}**. {failing}\n")
 
 
+def _number(options: dict, key: str, kind: type, low: float, high: float):
+    """The option as a number within [low, high], or a one-line error naming the key and the allowed range."""
+    try:
+        value = kind(float(options[key])) if kind is int else kind(options[key])
+    except ValueError:
+        raise SystemExit(f"error: {key}={options[key]!r} is not a number; allowed [{low:g}, {high:g}]") from None
+    if not low <= value <= high or (kind is int and float(options[key]) != value):
+        raise SystemExit(f"error: {key}={options[key]} is out of range; allowed {'whole numbers in ' if kind is int else ''}"
+                         f"[{low:g}, {high:g}]")
+    return value
+
+
 def main(argv: list[str]) -> None:
     from experiments.discovery import find_box
     from experiments.engine import run_sweep
@@ -171,10 +183,12 @@ def main(argv: list[str]) -> None:
         if key not in options or not value:
             raise SystemExit(f"error: {arg!r}: not an option; allowed {', '.join(f'{k}=...' for k in options)}")
         options[key] = value
-    n, seeds = int(options["scenarios"]), int(options["seeds"])
-    min_share, max_outlay = float(options["min_share"]), float(options["max_outlay"])
-    if not (1 <= n <= 10_000 and 1 <= seeds <= 1_000):
-        raise SystemExit("error: scenarios must be in [1, 10000] and seeds in [1, 1000]")
+    n = _number(options, "scenarios", int, 1, 10_000)
+    seeds = _number(options, "seeds", int, 1, 1_000)
+    min_share = _number(options, "min_share", float, 0.0, 1.0)
+    max_outlay = _number(options, "max_outlay", float, 0.0, 1e12)
+    if options["progress"] not in ("true", "false"):
+        raise SystemExit(f"error: progress={options['progress']!r}: allowed true or false")
     folder = PROJECT_ROOT / options["out"] if not Path(options["out"]).is_absolute() else Path(options["out"])
     table = scenarios(n)
     exp, design = experiment(table, seeds)

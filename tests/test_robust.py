@@ -40,3 +40,18 @@ def test_scenarios_cross_every_draw_with_every_rival_strategy_within_the_documen
     assert len(table) == 4 * len(RIVALS)
     for key, (low, high) in uncertainties().items():
         assert table[key].between(low, high).all(), key
+
+
+@pytest.mark.parametrize("arg, says", [("seeds=0", "seeds=0 is out of range"), ("scenarios=many", "not a number"),
+                                       ("min_share=2", "min_share=2 is out of range"), ("colour=red", "not an option"),
+                                       ("seeds=2.5", "whole numbers")])
+def test_bad_options_are_refused_in_one_line_naming_the_key(arg, says, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "experiments.robust", arg, f"out={tmp_path / 'r'}"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and says in done.stderr and done.stderr.strip().count("\n") == 0, done.stderr
+    assert not (tmp_path / "r").exists()  # nothing made before the options were checked
