@@ -128,6 +128,8 @@ def test_the_national_cockpit_is_readable_offline(server, browser):
     lever.get_by_role("slider").focus()
     for _ in range(10):
         page.keyboard.press("ArrowRight")
+    # Every key press reaches the server before the first Step (a slow server may still be applying them).
+    expect(lever.locator(".lever-head")).to_contain_text("reward rate: 0.20 share of cost")
     expect(lever.locator(".pending-tag")).to_be_visible()
     step(page, 12)
     expect(page.locator("li.shock")).to_have_text("Zhengzhou reward rate 0.20 share of cost from 2024-07")
