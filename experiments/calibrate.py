@@ -6,10 +6,13 @@ Examples:
     python -m experiments.calibrate scenario=xian_vs_zhengzhou calibration.rounds=2
     python -m experiments.calibrate scenario=zhejiang publish=true        # rewrite configs/ and docs/ with the fit
     python -m experiments.calibrate scenario=xian_vs_zhengzhou resume=true     # finish a stopped calibration
+    python -m experiments.calibrate scenario=national method=posterior publish=true   # an ensemble (ABC-SMC)
 It writes into its run folder (results/calibration/...). Only with publish=true
 does it also rewrite tracked files: the fitted values in
 configs/calibration/<scenario>.yaml (which every later run of the scenario
-loads) and the report in docs/calibration.md.
+loads) and the report in docs/calibration.md; with method=posterior, the
+ensemble in configs/calibration/<scenario>.posterior.csv (drawn from by
+posterior=<scenario>) and its section of docs/calibration.md.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from pathlib import Path
 import yaml
 from omegaconf import DictConfig, OmegaConf, SCMode
 
-from experiments import calibration_docs
+from experiments import calibration_docs, posterior_docs
 from experiments.calibration import (CalibrationParams, calibrate, calibration_fingerprint, check_has_facts, value_of,
                                      write_outputs)
 from experiments.config import evaluator_settings, register_calibrate_schemas
 from experiments.design import ParameterSpec
 from experiments.engine import SweepInterrupted
+from experiments.posterior import PosteriorParams, StartingSize, posterior_path
+from experiments.posterior_docs import run_posterior, write_posterior
 from sim.shell.cli import Command, run_command
 from sim.shell.folders import discard
 from sim.shell.atomic import atomic, write_text
@@ -38,6 +43,7 @@ def to_calibration(cfg: DictConfig) -> CalibrationParams:
     """Validated calibration settings from a composed config."""
     data = OmegaConf.to_container(cfg.calibration, resolve=True, structured_config_mode=SCMode.DICT)
     extra_fixed = data.pop("extra_fixed")
+    data.pop("starting_sizes"), data.pop("posterior")  # method=posterior's settings: to_posterior
     fixed_here = {f["key"] for f in extra_fixed}  # a scenario may fix a commonly fitted key its facts leave loose
     specs = [p for p in data.pop("parameters") if p["key"] not in fixed_here] + data.pop("extra_parameters")
     params = tuple(ParameterSpec(p["key"], low=p["low"], high=p["high"], log=p.get("log", False))
@@ -73,6 +79,9 @@ def validate(cfg: DictConfig) -> None:
     for p in cal.parameters:
         check_keys_for(p, base)
     check_fixed(cal, base)
+    if method_of(cfg) == "posterior":
+        _, sizes = to_posterior(cfg)
+        check_sizes(sizes, base)
 
 
 def latest_unfinished(scenario: str, tag: str) -> Path | None:
@@ -103,18 +112,24 @@ def publish(record: dict, folder: Path, scenario: str) -> list[Path]:
     if record["fitted"]:
         copies += [(folder / f"{scenario}.yaml", CONFIG_DIR / "calibration" / f"{scenario}.yaml"),
                    (folder / "spread.png", docs / "img" / f"calibration_{scenario}_spread.png")]
-    for _, target in copies:
+    return _publish(copies, record, docs / "calibration" / f"{scenario}.json")
+
+
+def _publish(copies: list[tuple[Path, Path]], record: dict, record_path: Path) -> list[Path]:
+    """Copy each (source, target) whole into place, write the record, re-render docs/calibration.md."""
+    for _, target in [*copies, (None, record_path)]:
         target.parent.mkdir(parents=True, exist_ok=True)
-    (docs / "calibration").mkdir(parents=True, exist_ok=True)
     for source, target in copies:
         atomic(target, lambda tmp, source=source: shutil.copyfile(source, tmp))
-    record_path = docs / "calibration" / f"{scenario}.json"
     write_text(record_path, json.dumps(record, indent=2, default=str))
-    return [target for _, target in copies] + [record_path, calibration_docs.write(docs)]
+    return [target for _, target in copies] + [record_path, calibration_docs.write(PROJECT_ROOT / "docs")]
 
 
 def calibrate_task(cfg: DictConfig, out: Path) -> None:
     """Search, validate the best point, write and publish (bad input was refused before the folder was made)."""
+    if method_of(cfg) == "posterior":
+        posterior_task(cfg, out)
+        return
     base = to_params(cfg)
     cal = to_calibration(cfg)
     folder = out
@@ -147,6 +162,60 @@ def calibrate_task(cfg: DictConfig, out: Path) -> None:
         print("published (tracked files rewritten): " + ", ".join(str(p.relative_to(PROJECT_ROOT)) for p in published))
     else:
         print("not published: configs/calibration/ and docs/ are unchanged; add publish=true to write the fit there")
+
+
+def method_of(cfg: DictConfig) -> str:
+    return cfg.method.value if hasattr(cfg.method, "value") else str(cfg.method)
+
+
+def to_posterior(cfg: DictConfig) -> tuple[PosteriorParams, tuple[StartingSize, ...]]:
+    """Validated ABC-SMC settings and the scenario's open starting sizes."""
+    post = PosteriorParams(**OmegaConf.to_container(cfg.calibration.posterior, resolve=True))
+    sizes = tuple(StartingSize(**s) for s in OmegaConf.to_container(cfg.calibration.starting_sizes, resolve=True))
+    return post, sizes
+
+
+def check_sizes(sizes: tuple[StartingSize, ...], base: RunParams) -> None:
+    """Each starting size names a city of the scenario, with 1 <= low < high (a range its firms key allows)."""
+    for i, s in enumerate(sizes):
+        where = f"calibration.starting_sizes[{i}] ({s.city})"
+        ids = [c.id for c in base.scenario.cities]
+        if s.city not in ids:
+            raise ParamError(where, f"no such city in {base.scenario.name}; its cities: {', '.join(ids)}")
+        if not 1 <= s.low < s.high:
+            raise ParamError(where, f"needs 1 <= low < high, got low {s.low}, high {s.high}")
+        check_keys_for(ParameterSpec(s.key, low=s.low, high=s.high), base)
+
+
+def posterior_task(cfg: DictConfig, out: Path) -> None:
+    """method=posterior: ABC-SMC into the run folder; with publish=true, the ensemble and its docs."""
+    base = to_params(cfg)
+    cal = to_calibration(cfg)
+    post, sizes = to_posterior(cfg)
+    if cfg.resume:
+        print("resume=true: a posterior search is not resumable; starting a new one in this folder")
+    for key, reason in dropped_by_scenario(cfg):
+        print(f"note: calibration.parameters ({key}) is not fitted: {base.scenario.name} fixes it ({reason})")
+    command = command_line(sys.argv[1:])
+    backend = cfg.backend.value if hasattr(cfg.backend, "value") else str(cfg.backend)
+    result = run_posterior(cal, post, sizes, base, out, backend, cfg.workers, cfg.address, cfg.progress)
+    record = write_posterior(result, cal, post, sizes, out, command)
+    published = publish_posterior(record, out, result.scenario) if cfg.publish else []
+    print(posterior_docs.console(record))
+    print(f"outputs: {out}")
+    if published:
+        print("published (tracked files rewritten): " + ", ".join(str(p.relative_to(PROJECT_ROOT)) for p in published))
+    else:
+        print("not published: configs/calibration/ and docs/ are unchanged; add publish=true to write the posterior "
+              "there")
+
+
+def publish_posterior(record: dict, folder: Path, scenario: str) -> list[Path]:
+    """Copy the ensemble into configs/calibration/ and its figures and record into docs/ (publish=true only)."""
+    docs = PROJECT_ROOT / "docs"
+    copies = [(folder / "posterior.csv", posterior_path(scenario)),
+              (folder / "posterior.png", docs / "img" / f"calibration_{scenario}_posterior.png")]
+    return _publish(copies, record, docs / "calibration" / f"{scenario}_posterior.json")
 
 
 def check_fixed(cal: CalibrationParams, base: RunParams) -> None:

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from experiments.facts import FACTS
+from experiments.posterior_docs import section as posterior_section
 from sim.shell.atomic import write_text
 
 HEADER = """# Calibration against the published facts
@@ -122,10 +123,12 @@ def _fmt(value, unit: str = "") -> str:
 
 def render(docs_dir: Path) -> str:
     """The whole calibration page from the records in docs_dir/calibration/."""
-    records = {}
+    records, posteriors = {}, {}
     for path in sorted((docs_dir / "calibration").glob("*.json")):
         record = json.loads(path.read_text())
-        if "scenario" in record:  # lockin.json is the lock-in boundary, not a scenario's record
+        if record.get("kind") == "posterior":  # an ensemble (method=posterior): its own section after the fits
+            posteriors[record["scenario"]] = record
+        elif "scenario" in record:  # lockin.json is the lock-in boundary, not a scenario's record
             records[record["scenario"]] = record
     out = [HEADER]
 
@@ -209,6 +212,8 @@ def render(docs_dir: Path) -> str:
             out.append(f"**Not matched ({r['role']}): {r['fact']}** (simulated {_fmt(r['mean'], r['unit'])} against "
                        f"{_fmt(r['target'], r['unit'])} +- {_fmt(r['tolerance'], r['unit'])}). {how}"
                        + (f": {why[r['id']]}." if why.get(r["id"]) else ".") + "\n")
+    for record in posteriors.values():
+        out.extend(posterior_section(record))
     out.extend(_across(records))
     out.extend(_lockin(docs_dir))
     return "\n".join(out)

@@ -74,6 +74,7 @@ SweepSchema = dataclasses.make_dataclass(
     "SweepSchema",
     [
         ("experiment", ExperimentSchema, field(default_factory=ExperimentSchema)),
+        ("posterior", str, field(default="")),  # a published posterior's name ("": the point fit)
         *evaluator_fields(),
         ("resume", bool, field(default=False)),
     ],
@@ -140,7 +141,7 @@ def to_experiment(cfg: DictConfig) -> tuple[ExperimentParams, SweepSettings]:
     params = tuple(
         ParameterSpec(key=p["key"], values=tuple(p["values"]), low=p["low"], high=p["high"]) for p in exp.pop("parameters"))
     exp["outcomes"] = tuple(exp["outcomes"])
-    experiment = ExperimentParams(parameters=params, **exp)
+    experiment = ExperimentParams(parameters=params, posterior=cfg.get("posterior") or "", **exp)
     return experiment, evaluator_settings(cfg)
 
 
@@ -161,6 +162,21 @@ class FixedSchema:
     reason: str = MISSING  # why it is not fitted (which fact would pin it, or which behaviour it must keep)
 
 
+@dataclass
+class StartingSizeSchema:
+    city: str = MISSING  # a city whose starting companies the sources leave open
+    low: int = MISSING
+    high: int = MISSING
+    reason: str = MISSING  # the source's words and how the range is read from them
+
+
+class Method(enum.Enum):
+    """What a calibration makes."""
+
+    point = "point"  # one best fit (Optuna TPE), written into configs/calibration/<scenario>.yaml
+    posterior = "posterior"  # an ensemble of parameter sets compatible with the facts (pyabc ABC-SMC)
+
+
 @lru_cache(maxsize=1)
 def calibrate_schema() -> type:
     """The schema of `python -m experiments.calibrate`, built on first use.
@@ -169,7 +185,11 @@ def calibrate_schema() -> type:
     Optuna and matplotlib, which a sweep does not need.
     """
     from experiments.calibration import CalibrationParams as _C
+    from experiments.posterior import PosteriorParams as _P
 
+    posterior = dataclasses.make_dataclass("PosteriorSchema", [
+        (f.name, f.type if f.type not in ("int", "float") else {"int": int, "float": float}[f.type],
+         field(default=f.default)) for f in dataclasses.fields(_P)])
     calibration = dataclasses.make_dataclass("CalibrationSchema", [
         ("rounds", int, field(default=default_of(_C, "rounds"))),
         ("candidates", int, field(default=default_of(_C, "candidates"))),
@@ -181,9 +201,13 @@ def calibrate_schema() -> type:
         ("extra_parameters", List[SearchParameterSchema], field(default_factory=list)),  # noqa: UP006  (per scenario)
         ("fixed", List[FixedSchema], field(default_factory=list)),  # noqa: UP006  (not fitted, with the reason)
         ("extra_fixed", List[FixedSchema], field(default_factory=list)),  # noqa: UP006  (per scenario)
+        # per scenario: starting sizes the posterior covers (method=posterior)
+        ("starting_sizes", List[StartingSizeSchema], field(default_factory=list)),  # noqa: UP006
+        ("posterior", posterior, field(default_factory=posterior)),
     ])
     return dataclasses.make_dataclass("CalibrateSchema", [
         ("calibration", calibration, field(default_factory=calibration)),
+        ("method", Method, field(default=Method.point)),
         *evaluator_fields(),
         ("resume", bool, field(default=False)),
         ("publish", bool, field(default=False)),

@@ -74,8 +74,15 @@ class ExperimentParams:
     outcomes: tuple[str, ...] = ("capital", "capital_step", "crossing_step", "share_lead", "final_share", "subsidy_total",
                                  "cost_per_job")
     keep_every: int = 1
+    # A published posterior (experiments/posterior.py) each replicate draws its behavioural parameters and open
+    # starting sizes from, by its seed ("": the point fit the scenario loads).
+    posterior: str = ""
 
     def __post_init__(self) -> None:
+        if self.posterior:
+            from experiments.posterior import load_posterior
+
+            load_posterior(self.posterior)  # one-line error naming the published ones
         if self.samples is None:
             object.__setattr__(self, "samples", DEFAULT_SAMPLES.get(self.design.value, DEFAULT_SAMPLES["other"]))
         checks = [
@@ -188,7 +195,7 @@ def _unit_sample(exp: ExperimentParams) -> np.ndarray:
 
 
 def run_table(exp: ExperimentParams) -> pd.DataFrame:
-    """Every run: `run_id, point_id, replicate, seed` and the point's parameter values.
+    """Every run: `run_id, point_id, replicate, seed` (and `posterior_set`) and the point's parameter values.
 
     With common random numbers (the default), replicate r of every point
     uses the same seed, so differences between points are not seed noise.
@@ -205,6 +212,12 @@ def run_table(exp: ExperimentParams) -> pd.DataFrame:
     runs.insert(0, "run_id", np.arange(n_points * reps))
     runs.insert(2, "replicate", np.tile(np.arange(reps), n_points))
     runs.insert(3, "seed", seeds.astype(np.int64))
+    if exp.posterior:  # the parameter set each run meets: a function of its seed alone, so pairing survives
+        from experiments.posterior import load_posterior
+
+        posterior = load_posterior(exp.posterior)
+        sets = {int(s): posterior.index_for(int(s)) for s in np.unique(seeds)}
+        runs.insert(4, "posterior_set", runs.seed.map(sets).astype(np.int64))
     return runs
 
 
@@ -222,14 +235,18 @@ def fingerprint(exp: ExperimentParams, base: dict) -> str:
     """
     experiment = {k: v for k, v in _plain(exp).items() if k not in ("name", "description")}
     base = {k: v for k, v in base.items() if k != "seed"}
-    payload = json.dumps({"experiment": experiment, "base": base, "code": code_fingerprint()}, sort_keys=True,
-                         default=str)
+    payload = {"experiment": experiment, "base": base, "code": code_fingerprint()}
+    if exp.posterior:  # the ensemble itself, not only its name: a republished posterior is another sweep
+        from experiments.posterior import load_posterior
+
+        payload["posterior"] = load_posterior(exp.posterior).fingerprint()
+    payload = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 # The experiment modules a run's numbers depend on (its seeds, points, evaluation and facts); the commands, the
 # report and the other analyses do not change a run, so editing them leaves a sweep resumable.
-RESULT_MODULES = ("design.py", "evaluate.py", "facts.py")
+RESULT_MODULES = ("design.py", "evaluate.py", "facts.py", "posterior.py")
 
 
 def code_fingerprint(*extra: str) -> str:

@@ -118,9 +118,20 @@ def _plan(experiment: ExperimentParams, base: RunParams, base_dict: dict, folder
         print(f"{folder}: {'; '.join(repair.problems)}: set aside {aside}; {len(todo)} of {len(design)} runs "
               "will be computed again")
     keys = [p.key for p in experiment.parameters]
-    tasks = [RunTask(int(r["run_id"]), int(r["seed"]), {k: _plain(r[k]) for k in keys})
+    drawn = posterior_values(experiment, base_dict)
+    tasks = [RunTask(int(r["run_id"]), int(r["seed"]), {**drawn(r), **{k: _plain(r[k]) for k in keys}})
              for r in todo.to_dict("records")]
     return _Plan(store, design, tag, done, tasks, was_complete, bool(repair.problems))
+
+
+def posterior_values(experiment: ExperimentParams, base_dict: dict):
+    """A run row's posterior draw as overrides (none without a posterior); the design's own levers win over it."""
+    if not experiment.posterior:
+        return lambda row: {}
+    from experiments.posterior import load_posterior
+
+    posterior = load_posterior(experiment.posterior)
+    return lambda row: posterior.values(int(row["posterior_set"]), base_dict)
 
 
 def _run_locked(experiment: ExperimentParams, base: RunParams, folder: Path, plan: _Plan, evaluator,
@@ -260,6 +271,7 @@ def _manifest(experiment: ExperimentParams, base: RunParams, tag: str, evaluator
         "replicates": experiment.replicates,
         "root_seed": experiment.root_seed,
         "common_random_numbers": experiment.common_random_numbers,
+        "posterior": _posterior_note(experiment),
         "runs": n_runs,
         "fingerprint": tag,
         "evaluator": evaluator,
@@ -267,6 +279,17 @@ def _manifest(experiment: ExperimentParams, base: RunParams, tag: str, evaluator
         "git_revision": git_revision(),
         "versions": package_versions(),
     }
+
+
+def _posterior_note(experiment: ExperimentParams) -> dict | None:
+    """The posterior the replicates drew from: its name, file and fingerprint (None: the point fit)."""
+    if not experiment.posterior:
+        return None
+    from experiments.posterior import load_posterior
+
+    posterior = load_posterior(experiment.posterior)
+    return {"name": experiment.posterior, "source": posterior.source, "sets": len(posterior),
+            "fingerprint": posterior.fingerprint()}
 
 
 def _plain(value):

@@ -75,7 +75,8 @@ DEFAULT_OUTCOMES = ("capital", "capital_step", "crossing_step", "share_lead", "f
 
 
 def run_once(params: Mapping[str, Any], seed: int, base: RunParams | Mapping | str = "xian_vs_zhengzhou",
-             steps: int | None = None, outcomes: tuple[str, ...] = DEFAULT_OUTCOMES) -> dict[str, Any]:
+             steps: int | None = None, outcomes: tuple[str, ...] = DEFAULT_OUTCOMES,
+             posterior: str | None = None) -> dict[str, Any]:
     """Evaluate one point: dotted config keys -> values, one seed; returns the outcome columns.
 
     base: a scenario name (composed with Hydra once per process, then reused),
@@ -84,6 +85,9 @@ def run_once(params: Mapping[str, Any], seed: int, base: RunParams | Mapping | s
     Workbench), use `is_capital` (one 0/1 column per city) rather than
     `capital` (a city id or None). Raises on invalid input (unlike the sweep,
     which records): the seed given twice, an unknown outcome, a bad value.
+    posterior: a published posterior's name (experiments/posterior.py): the
+    run meets the parameter set its seed draws, as replicate `seed` of a sweep
+    with that posterior does; `params` win over the drawn values.
     """
     if "seed" in params:
         raise ValueError("seed: given both in params and as seed=; pass it once, as seed=")
@@ -97,6 +101,11 @@ def run_once(params: Mapping[str, Any], seed: int, base: RunParams | Mapping | s
     else:
         base_dict = to_dict(base) if isinstance(base, RunParams) else dict(base)
     values = dict(params)
+    if posterior:
+        from experiments.posterior import load_posterior
+
+        drawn = load_posterior(posterior)
+        values = {**drawn.values(drawn.index_for(seed), base_dict), **values}
     if steps is not None:
         values["steps"] = steps
     run = from_dict(RunParams, apply_overrides(base_dict, {**values, "seed": seed}))

@@ -19,8 +19,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -35,6 +38,8 @@ _worker: dict = {}
 
 
 def _init_worker(base: Mapping, function: Callable, parent: int) -> None:
+    if hasattr(signal, "pthread_sigmask"):  # started inside signals_deferred: a worker inherits the held signals
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     die_with_parent(parent)
     os.environ.update(BLAS_ENV)
     one_blas_thread()
@@ -71,6 +76,26 @@ def one_blas_thread() -> None:
 
 def _evaluate_in_worker(task: RunTask, outcomes: tuple[str, ...], keep_every: int) -> RunResult:
     return _worker["function"](task, _worker["base"], outcomes, keep_every)
+
+
+@contextmanager
+def signals_deferred():
+    """Hold Ctrl-C and kill -TERM until the block ends (then they act at once).
+
+    ProcessPoolExecutor starts a worker inside `submit`, writing the worker's
+    start-up data to its pipe; a stop raised halfway through that write leaves
+    the new worker reading a cut pipe, which prints an EOFError traceback into
+    the command's output as the command ends.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def default_workers() -> int:
@@ -150,7 +175,8 @@ class LocalEvaluator(_Pooled):
                 while source or in_flight:
                     while source and len(in_flight) < (1 if alone else window):
                         task = source.popleft()
-                        in_flight[self._pool.submit(_evaluate_in_worker, task, outcomes, keep_every)] = task
+                        with signals_deferred():  # a submit may start a worker: never cut its start in half
+                            in_flight[self._pool.submit(_evaluate_in_worker, task, outcomes, keep_every)] = task
                     done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                     for future in done:
                         result = future.result()  # raises BrokenProcessPool when a worker died

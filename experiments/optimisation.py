@@ -96,8 +96,13 @@ class OptimizeParams:
     rivals: str = "fixed"
     root_seed: int = 11
     holdout: int = 200  # fresh seeds the chosen policy is run on again, never seen by the search
+    posterior: str = ""  # a published posterior each seed draws its parameter set from ("": the point fit)
 
     def __post_init__(self) -> None:
+        if self.posterior:
+            from experiments.posterior import load_posterior
+
+            load_posterior(self.posterior)  # one-line error naming the published ones
         checks = [
             ("target", 0.0 < self.target <= 1.0, f"{self.target} is out of range; allowed (0, 1]"),
             ("trials", 1 <= self.trials <= 100_000, f"{self.trials} is out of range; allowed [1, 100000]"),
@@ -176,9 +181,13 @@ def _check_run(opt: OptimizeParams, data: dict, values: dict, where: str) -> Non
 def fingerprint(opt: OptimizeParams, base_data: dict) -> str:
     """What decides the study: the settings but the number of trials (a resume may ask for more), and the base
     run without its seed. A folder holds one study."""
-    text = json.dumps({"opt": {k: v for k, v in asdict(opt).items() if k not in ("trials", "holdout")},
-                       "base": {k: v for k, v in base_data.items() if k != "seed"}},
-                      sort_keys=True, default=str)
+    payload = {"opt": {k: v for k, v in asdict(opt).items() if k not in ("trials", "holdout")},
+               "base": {k: v for k, v in base_data.items() if k != "seed"}}
+    if opt.posterior:  # the ensemble itself: a republished posterior is another study
+        from experiments.posterior import load_posterior
+
+        payload["posterior"] = load_posterior(opt.posterior).fingerprint()
+    text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -354,7 +363,8 @@ def out_of_sample(opt: OptimizeParams, policy: dict, folder: Path, evaluator) ->
         saved = json.loads(path.read_text())
         if saved.get("policy") == policy and saved.get("seeds_asked") == opt.holdout:
             return saved
-    tasks = [RunTask(HOLDOUT_RUN + i, s, policy) for i, s in enumerate(holdout_seeds(opt))]
+    drawn = drawn_values(opt, evaluator)
+    tasks = [RunTask(HOLDOUT_RUN + i, s, {**drawn(s), **policy}) for i, s in enumerate(holdout_seeds(opt))]
     rows = sorted((result.row for result in evaluator.map(tasks, ("capital", "outlay_total"), 0)),
                   key=lambda row: row["run_id"])
     ok = [r for r in rows if r["status"] == "ok"]
@@ -368,10 +378,21 @@ def out_of_sample(opt: OptimizeParams, policy: dict, folder: Path, evaluator) ->
     return record
 
 
+def drawn_values(opt: OptimizeParams, evaluator):
+    """Seed -> the posterior's parameter set for it, as overrides (nothing without a posterior)."""
+    if not opt.posterior:
+        return lambda seed: {}
+    from experiments.posterior import load_posterior
+
+    posterior = load_posterior(opt.posterior)
+    return lambda seed: posterior.values(posterior.index_for(seed), evaluator.base)
+
+
 def _evaluate(opt: OptimizeParams, values: dict, replicate_seeds: list[int], number: int, evaluator):
     """One policy on every replicate seed: mean outlay of the city (yuan) and share of runs it ends as capital.
     `number`: the trial's place among the complete ones."""
-    tasks = [RunTask(number * opt.replicates + r, s, values) for r, s in enumerate(replicate_seeds)]
+    drawn = drawn_values(opt, evaluator)
+    tasks = [RunTask(number * opt.replicates + r, s, {**drawn(s), **values}) for r, s in enumerate(replicate_seeds)]
     # Results come in the order runs finish; a float mean depends on the order of its terms.
     rows = sorted((result.row for result in evaluator.map(tasks, ("capital", "outlay_total"), 0)),
                   key=lambda row: row["run_id"])

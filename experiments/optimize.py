@@ -38,6 +38,7 @@ OptimizeSchema = dataclasses.make_dataclass(
         ("root_seed", int, field(default=default_of(_O, "root_seed"))),
         ("holdout", int, field(default=default_of(_O, "holdout"))),
         ("levers", List[ParameterSchema], field(default_factory=list)),  # noqa: UP006
+        ("posterior", str, field(default="")),  # a published posterior's name ("": the point fit)
         *evaluator_fields(),
     ],
     bases=(schema_of(RunParams),),
@@ -56,7 +57,8 @@ def to_optimize(cfg: DictConfig) -> OptimizeParams:
                   for p in levers)
     evaluator_settings(cfg)  # workers and address checked as for a sweep
     return OptimizeParams(city=cfg.city_id, levers=specs, target=cfg.target, trials=cfg.trials,
-                          replicates=cfg.replicates, rivals=cfg.rivals, root_seed=cfg.root_seed, holdout=cfg.holdout)
+                          replicates=cfg.replicates, rivals=cfg.rivals, root_seed=cfg.root_seed, holdout=cfg.holdout,
+                          posterior=cfg.posterior or "")
 
 
 def validate(cfg: DictConfig) -> None:

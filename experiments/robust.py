@@ -38,11 +38,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
-
-from experiments.design import DesignKind, ExperimentParams, ParameterSpec
+from experiments.design import DesignKind, ExperimentParams, ParameterSpec, design_points
 from experiments.intervals import band, wilson
+from experiments.posterior import load_posterior
 from sim import load_config
+from sim.params import ParamError, to_dict
 from sim.shell.atomic import write_csv, write_text
 from sim.shell.config import PROJECT_ROOT
 
@@ -72,33 +72,82 @@ def uncertainties() -> dict[str, tuple[float, float]]:
     return {**ranges, **LITERATURE, **STARTS}
 
 
-def scenarios(n: int, seed: int = 0) -> pd.DataFrame:
-    """`n` Latin-hypercube draws of the continuous uncertainties, each under every rival strategy."""
-    ranges = uncertainties()
-    unit = qmc.LatinHypercube(d=len(ranges), seed=seed).random(n)
-    low, high = np.array([r[0] for r in ranges.values()]), np.array([r[1] for r in ranges.values()])
-    draws = pd.DataFrame(low + unit * (high - low), columns=list(ranges))
-    for key in STARTS:
-        draws[key] = draws[key].round().astype(int)
+def _lhs(ranges: dict[str, tuple[float, float]], n: int, seed: int) -> pd.DataFrame:
+    """`n` Latin-hypercube points over `ranges`, drawn by the sweep engine's own design (experiments.design)."""
+    exp = ExperimentParams(name="robust_scenarios", design=DesignKind.lhs, samples=n, root_seed=seed, replicates=1,
+                           parameters=tuple(ParameterSpec(k, low=lo, high=hi) for k, (lo, hi) in ranges.items()))
+    return design_points(exp).drop(columns="point_id")
+
+
+def scenarios(n: int, seed: int = 0, posterior: str = "", base: dict | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """`n` states of the world, each under every rival strategy, and the uncertain keys PRIM may restrict.
+
+    Without a posterior: a Latin hypercube over `uncertainties()`. With one:
+    `n` parameter sets drawn by weight from it (behaviour and starting sizes
+    together, as the facts allow them), each beside a Latin-hypercube draw
+    of what the posterior holds fixed (the agglomeration elasticity, within
+    the literature's range).
+    """
+    if not posterior:
+        draws = _lhs(uncertainties(), n, seed)
+        for key in STARTS:
+            draws[key] = draws[key].round().astype(int)
+        keys = list(draws.columns)
+    else:
+        drawn = load_posterior(posterior)
+        states = np.random.SeedSequence([seed, 0x5CE7]).generate_state(n, dtype=np.uint64) >> np.uint64(1)
+        sets = pd.DataFrame([drawn.values(drawn.index_for(int(s)), base) for s in states])
+        open_keys = [k for k in drawn.keys if k in sets.columns and not k.startswith(UNITS)]  # units move no firm
+        draws = pd.concat([sets, _lhs(LITERATURE, n, seed)], axis=1)
+        keys = open_keys + list(LITERATURE)
     table = draws.merge(pd.DataFrame({RIVAL: RIVALS}), how="cross")
     table.insert(0, "scenario", np.arange(len(table)))
-    return table
+    return table, keys
 
 
-def experiment(table: pd.DataFrame, seeds: int) -> tuple[ExperimentParams, pd.DataFrame]:
+def front_policies(folder: Path) -> dict[str, dict]:
+    """Candidate policies from an optimiser's run: its Pareto front (optimize.json), or its answer when the front is
+    empty; named by their levers."""
+    path = folder / "optimize.json"
+    if not path.exists():
+        raise SystemExit(f"error: front={folder}: no optimize.json there (python -m experiments.optimize writes one)")
+    record = json.loads(path.read_text())
+    levers = list(record["policy"])
+    rows = record.get("frontier") or [record["policy"]]
+    out = {}
+    for row in rows:
+        policy = {k: float(row[k]) for k in levers}
+        name = "front: " + ", ".join(_lever_text(k, v) for k, v in policy.items())
+        out[name] = policy
+    return out
+
+
+def _lever_text(key: str, value: float) -> str:
+    lever = key.rsplit(".", 1)[-1]
+    return f"budget {value / 1e6:,.0f} M" if lever == "annual_budget" else (
+        f"reward {value:.0%}" if lever == "reward_rate" else f"{lever} {value:g}")
+
+
+def experiment(table: pd.DataFrame, seeds: int, policies: dict[str, dict] | None = None
+               ) -> tuple[ExperimentParams, pd.DataFrame]:
     """Every policy in every scenario, as a `points` design for the sweep engine, and the design as a table."""
     rows = []
-    for name, levers in POLICIES.items():
+    for name, levers in (POLICIES if policies is None else policies).items():
         for _, s in table.iterrows():
             rows.append({"policy": name, "scenario": int(s.scenario), **s.drop("scenario").to_dict(),
                          f"{Z}reward_rate": levers.get(f"{Z}reward_rate", 0.1),
                          f"{Z}annual_budget": levers.get(f"{Z}annual_budget", 50e6)})
     design = pd.DataFrame(rows)
     keys = [c for c in design.columns if c not in ("policy", "scenario")]
-    params = tuple(ParameterSpec(k, values=tuple(design[k].tolist())) for k in keys)
+    params = tuple(ParameterSpec(k, values=tuple(_plain(v) for v in design[k].tolist())) for k in keys)
     return ExperimentParams(name="robust", description="candidate policies across the open uncertainties",
                             parameters=params, design=DesignKind.points, replicates=seeds, root_seed=20240105,
                             outcomes=("final_share", "outlay_total"), keep_every=0), design
+
+
+def _plain(value):
+    """A design value as the sweep's plain data: whole floats of an integer key stay integers."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def regret(outcomes: pd.DataFrame, value: str) -> pd.Series:
@@ -177,7 +226,7 @@ def main(argv: list[str]) -> None:
     from experiments.engine import run_sweep
 
     options = {"scenarios": "24", "seeds": "5", "min_share": "0.12", "max_outlay": "100e6",
-               "out": "results/robust/zhengzhou", "progress": "true"}
+               "out": "results/robust/zhengzhou", "progress": "true", "posterior": "", "front": ""}
     for arg in argv:
         key, _, value = arg.partition("=")
         if key not in options or not value:
@@ -190,16 +239,24 @@ def main(argv: list[str]) -> None:
     if options["progress"] not in ("true", "false"):
         raise SystemExit(f"error: progress={options['progress']!r}: allowed true or false")
     folder = PROJECT_ROOT / options["out"] if not Path(options["out"]).is_absolute() else Path(options["out"])
-    table = scenarios(n)
-    exp, design = experiment(table, seeds)
+    if options["posterior"]:
+        try:
+            load_posterior(options["posterior"])
+        except ParamError as err:
+            raise SystemExit(f"error: {err}") from None
+    policies = dict(POLICIES)
+    if options["front"]:
+        front = Path(options["front"])
+        policies.update(front_policies(front if front.is_absolute() else PROJECT_ROOT / front))
     base = load_config("xian_vs_zhengzhou", [f"steps={STEPS}", "counterfactual=false"])
+    table, keys = scenarios(n, posterior=options["posterior"], base=to_dict(base))
+    exp, design = experiment(table, seeds, policies)
     runs = run_sweep(exp, base, folder / "runs", progress=options["progress"] != "false")
     outcomes = outcomes_of(runs, design)
     summary = summarise(outcomes, min_share, max_outlay)
     robust = robust_choice(summary)
     mine = outcomes[outcomes.policy == robust]
     fails = ~((mine.share >= min_share) & (mine.outlay_per_year <= max_outlay))
-    keys = list(uncertainties())
     x = mine[keys].assign(**{RIVAL: mine[RIVAL].map({r: i for i, r in enumerate(RIVALS)})})
     box = find_box(x, fails.to_numpy(), CITY)
     if box is None:

@@ -1,10 +1,11 @@
 """Robust decisions: regret, satisficing and the robust choice on a planted policies x scenarios table."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from experiments.intervals import wilson
-from experiments.robust import RIVALS, regret, robust_choice, scenarios, summarise, uncertainties
+from experiments.robust import LITERATURE, RIVALS, regret, robust_choice, scenarios, summarise, uncertainties
 
 
 def _planted():
@@ -36,15 +37,37 @@ def test_satisficing_counts_scenarios_meeting_share_and_cost_and_picks_the_robus
 
 
 def test_scenarios_cross_every_draw_with_every_rival_strategy_within_the_documented_ranges():
-    table = scenarios(4, seed=1)
-    assert len(table) == 4 * len(RIVALS)
+    table, keys = scenarios(4, seed=1)
+    assert len(table) == 4 * len(RIVALS) and keys == list(uncertainties())
     for key, (low, high) in uncertainties().items():
         assert table[key].between(low, high).all(), key
 
 
+def test_posterior_scenarios_are_its_sets_each_with_its_city_grown_whole(tmp_path):
+    """With a posterior, each scenario is one of its sets (a starting size carries talent and studios along)."""
+    from sim import load_config
+    from sim.params import to_dict
+
+    path = tmp_path / "tiny.posterior.csv"
+    path.write_text("# a posterior of three sets\nscenario.market.producer_share,scenario.cities.xian.firms,weight\n"
+                    "0.30,430,0.2\n0.35,500,0.5\n0.38,529,0.3\n")
+    base = to_dict(load_config("xian_vs_zhengzhou"))
+    table, keys = scenarios(30, seed=2, posterior=str(path), base=base)
+    assert keys == ["scenario.market.producer_share", "scenario.cities.xian.firms", *LITERATURE]
+    assert len(table) == 30 * len(RIVALS)
+    pairs = set(zip(table["scenario.market.producer_share"], table["scenario.cities.xian.firms"]))
+    assert pairs <= {(0.30, 430), (0.35, 500), (0.38, 529)} and len(pairs) == 3
+    xian = base["scenario"]["cities"]["xian"]
+    assert np.allclose(table["scenario.cities.xian.talent"], xian["talent"] * table["scenario.cities.xian.firms"]
+                       / xian["firms"])
+    low, high = LITERATURE["scenario.behaviour.agglomeration"]
+    assert table["scenario.behaviour.agglomeration"].between(low, high).all()
+
+
 @pytest.mark.parametrize("arg, says", [("seeds=0", "seeds=0 is out of range"), ("scenarios=many", "not a number"),
                                        ("min_share=2", "min_share=2 is out of range"), ("colour=red", "not an option"),
-                                       ("seeds=2.5", "whole numbers")])
+                                       ("seeds=2.5", "whole numbers"),
+                                       ("posterior=nowhere", "posterior: no posterior named 'nowhere'")])
 def test_bad_options_are_refused_in_one_line_naming_the_key(arg, says, tmp_path):
     import subprocess
     import sys
