@@ -16,7 +16,7 @@ from experiments.design import ExperimentParams, fingerprint, run_table
 from experiments.evaluate import RunTask
 from experiments.evaluators import default_workers, make_evaluator
 from sim.shell.folders import FolderLock
-from experiments.report import capital_probability, plot_capital_probability
+from experiments.capital import FILE as CAPITAL_FILE, capital_probability
 from experiments.store import ResultStore, UnreadableDesign
 from sim.shell.atomic import atomic, write_json, write_text
 from experiments.evaluate import REGISTRY
@@ -173,9 +173,8 @@ def _run_locked(experiment: ExperimentParams, base: RunParams, folder: Path, pla
         runs = pd.read_parquet(folder / "runs.parquet")
     keys = [p.key for p in experiment.parameters]
     cities = [c.id for c in base.scenario.cities]
-    table = capital_probability(runs, keys, cities)
-    atomic(folder / "capital_probability.csv", lambda p: table.to_csv(p, index=False))
-    plot_capital_probability(table, keys, cities, folder / "capital_probability.png")
+    table = capital_probability(runs, keys, cities)  # once, here: the sweep command and the report read it
+    atomic(folder / CAPITAL_FILE, lambda p: table.to_csv(p, index=False))
     counts = runs.status.value_counts().to_dict()
     write_json(folder / "manifest.json", {
         **manifest, "status": "complete", "ended": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -7,8 +7,9 @@ from the numbers, the chance each city becomes the capital per design point
 outcome against each lever with a 90 % band over replicates, fan charts of
 every place's share over time at chosen design points, and the fiscal
 accounts (subsidy paid, outlay per job and per added job, tax and tourism
-returned per yuan). The engine also uses `capital_probability` and its
-figure for every sweep.
+returned per yuan). The chance table is the one the sweep engine wrote
+(experiments/capital.py); the sweep command draws its figure with
+`plot_capital_probability`.
 
 Everything is checked before anything is written: the sweep's files, the
 arguments, and that `report/` holds nothing but an earlier report's files
@@ -39,7 +40,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from experiments.analysis import SweepError  # noqa: E402
-from experiments.intervals import wilson  # noqa: E402
+from experiments.capital import written_or_computed  # noqa: E402
 from sim.shell.atomic import save_figure, write_csv, write_text  # noqa: E402
 
 MARKER = ".drama-report"  # in report/: the names of the files the report wrote there
@@ -48,29 +49,6 @@ STAGING = ".partial-"  # prefix of the folder inside report/ a new report is wri
 EARLIER = re.compile(r"report\.(md|html)|capital_probability\.csv|p_capital\.png|months_to_capital\.png"
                      r"|outcome_\w+\.png|fan_point_\d+\.png|prim_boxes\.csv|prim_peeling\.png"
                      r"|sensitivity\.(csv|png)|fiscal\.(csv|png)|crossings\.csv")
-
-
-def capital_probability(runs: pd.DataFrame, keys: list[str], cities: list[str]) -> pd.DataFrame:
-    """Per design point: its parameter values, runs ok/failed, and P(capital = city) (and P(none)) over ok runs,
-    each chance followed at the end of the table by its 95 % Wilson interval (`experiments.intervals`)."""
-    ok = runs[runs.status == "ok"]
-    capital = ok["capital"].fillna("none") if "capital" in ok else pd.Series("none", index=ok.index)
-    counts = pd.crosstab(ok.point_id, capital)
-    columns = [*cities, "none"]
-    counts = counts.reindex(columns=columns, fill_value=0)
-    probs = counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0).add_prefix("P(capital=").rename(
-        columns=lambda c: c + ")")
-    points = runs.groupby("point_id")[keys].first()
-    status = runs.groupby("point_id").status.value_counts().unstack(fill_value=0).reindex(
-        columns=["ok", "failed"], fill_value=0).add_prefix("runs_")
-    n = counts.sum(axis=1)
-    bounds = {}
-    for city in columns:
-        ci = [wilson(int(k), int(m)) for k, m in zip(counts[city], n)]
-        bounds[f"P(capital={city}) low"] = [lo for lo, _ in ci]
-        bounds[f"P(capital={city}) high"] = [hi for _, hi in ci]
-    intervals = pd.DataFrame(bounds, index=counts.index)
-    return points.join(status).join(probs).join(intervals).reset_index()
 
 
 def top_levers(table: pd.DataFrame, keys: list[str], column: str, k: int = 2) -> list[str]:
@@ -193,7 +171,7 @@ def write_report(folder: Path, points: list[int] | None = None) -> Path:
     folder = Path(folder)
     sweep = load_sweep(folder)
     design = _check_sweep(sweep)
-    probability = capital_probability(sweep.runs, sweep.keys, sweep.cities)
+    probability = written_or_computed(sweep.folder, sweep.runs, sweep.keys, sweep.cities)
     points = _check_points(points, probability, sweep.cities)
     out = folder / "report"
     earlier = _own_files(out)
@@ -301,6 +279,17 @@ def _install(stage: Path, out: Path, written: list[str], earlier: set[str]) -> N
     write_text(out / MARKER, listing(written))
 
 
+def _posterior_sentence(sweep) -> str:
+    """What the replicates drew from, when a posterior was named: the bands and chances then carry it."""
+    name = sweep.config.get("posterior")
+    if not name:
+        return " Every replicate ran on the scenario's point fit (no posterior): the bands are over seeds only."
+    sets = sweep.runs.posterior_set.nunique() if "posterior_set" in sweep.runs else "?"
+    return (f" Each replicate drew its behavioural parameters and open starting sizes from the posterior `{name}` "
+            f"(one set per seed, the same at every point; {sets} distinct sets met): the bands and chances carry "
+            "what the facts leave loose as well as the seeds.")
+
+
 def _build(sweep, design, probability: pd.DataFrame, points: list[int], out: Path) -> list[str]:
     """Write every table, figure and the report itself into `out`; return the names written."""
     from experiments import figures
@@ -327,7 +316,7 @@ def _build(sweep, design, probability: pd.DataFrame, points: list[int], out: Pat
                ("p", f"{exp.get('description', '')} Scenario `{sweep.config['scenario'].get('name')}`, "
                      f"{sweep.config.get('steps')} months from {sweep.config.get('start')}; {len(sweep.runs)} runs "
                      f"({n_ok} ok) over {probability.point_id.nunique()} design points. "
-                     f"Regenerate with `python -m experiments.report {sweep.folder}`."),
+                     f"Regenerate with `python -m experiments.report {sweep.folder}`." + _posterior_sentence(sweep)),
                ("h2", "Summary"), ("ul", summary_sentences(sweep, probability))]
 
     blocks += [("h2", "Chance of becoming the capital"),

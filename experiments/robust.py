@@ -2,13 +2,21 @@
 
     python -m experiments.robust                      # 24 scenarios x 3 rival strategies x 4 policies, 5 seeds each
     python -m experiments.robust scenarios=48 seeds=10 out=results/robust/wide
+    python -m experiments.robust posterior=national front=results/optimize/<folder>   # posterior draws; the front
 
 A *scenario* is one state of the world the sources do not pin down: the
 behaviour parameters within their calibration spread (docs/calibration.md,
 `docs/calibration/national.json`), agglomeration within the literature's
 range, the starting sizes within the ranges of the city files, and Xi'an's
 strategy (fixed, reactive or imitating). The scenarios are a Latin hypercube
-over the continuous ones, crossed with the three strategies. Every candidate
+over the continuous ones, crossed with the three strategies. With
+`posterior=<name>` the behaviour and starting sizes are instead drawn, by
+weight, from that published posterior (experiments/posterior.py): the
+combinations the facts allow together, not a box around each alone; the
+agglomeration elasticity, which the posterior holds fixed, stays a Latin
+hypercube over the literature's range. The candidates are four named
+policies, plus with `front=<folder>` the Pareto front (or the answer) of an
+`experiments.optimize` run in that folder. Every candidate
 policy is run in every scenario on the same seeds (common random numbers),
 through the sweep engine (parallel, resumable: rerun the command to finish
 an interrupted one).
@@ -27,7 +35,9 @@ making (Lempert, Popper & Bankes 2003; Kwakkel 2017's EMA Workbench):
   (the criterion carries the planner's cost ceiling, which regret on share
   alone would ignore), the least maximum regret breaking ties;
 - for the robust choice, the scenarios in which it fails to satisfice,
-  found by PRIM over the uncertainties (`experiments.discovery`).
+  found by PRIM over the uncertainties (`experiments.discovery`);
+- per strategy of Xi'an, the policy that is best most often, and the one
+  that satisfices most often (by_rival.csv).
 """
 
 from __future__ import annotations
@@ -187,7 +197,27 @@ def robust_choice(summary: pd.DataFrame) -> str:
     return str(ranked.policy.iloc[0])
 
 
-def render(summary: pd.DataFrame, failing: str, min_share: float, max_outlay: float) -> str:
+def best_by_rival(outcomes: pd.DataFrame, min_share: float, max_outlay: float) -> pd.DataFrame:
+    """Per rival strategy: how often each policy is the best (least regret) and how often it satisfices."""
+    outcomes = outcomes.assign(best=regret(outcomes, "share") <= 1e-12,
+                               satisfices=(outcomes.share >= min_share) & (outcomes.outlay_per_year <= max_outlay))
+    return (outcomes.groupby([RIVAL, "policy"], sort=False)
+            .agg(best=("best", "mean"), satisficing=("satisfices", "mean"), share=("share", "mean")).reset_index())
+
+
+def render_by_rival(table: pd.DataFrame) -> str:
+    """How the best policy changes with Xi'an's strategy, as a markdown table."""
+    lines = ["| Xi'an's strategy | best in most scenarios (share of them) | satisficing most often (share) |",
+             "|---|---|---|"]
+    for rival, g in table.groupby(RIVAL, sort=False):
+        best = g.loc[g.best.idxmax()]
+        sat = g.loc[g.satisficing.idxmax()]
+        lines.append(f"| {rival} | {best.policy} ({best.best:.0%}) | {sat.policy} ({sat.satisficing:.0%}) |")
+    return "\n".join(lines) + "\n"
+
+
+def render(summary: pd.DataFrame, failing: str, min_share: float, max_outlay: float,
+           by_rival: pd.DataFrame | None = None) -> str:
     head = ("| policy | Zhengzhou's share: mean (90 % band over scenarios) | outlay M¥/yr | max regret | mean regret "
             "| satisfices (95 % interval) |\n|---|---|---|---|---|---|\n")
     body = "".join(f"| {r.policy} | {r.share_mean:.1%} ({r.share_low:.1%} to {r.share_high:.1%}) | "
@@ -206,7 +236,10 @@ def render(summary: pd.DataFrame, failing: str, min_share: float, max_outlay: fl
     return (f"Satisficing: Zhengzhou holds at least {min_share:.0%} of national output at an outlay of at most "
             f"{max_outlay / 1e6:,.0f} M yuan a year. Regret: points of share below the best candidate in the same "
             f"scenario.\n\n{head}{body}\nThe robust choice (satisficing in the most scenarios, then least maximum regret): "
-            f"**{robust}**. {failing}\n")
+            f"**{robust}**. {failing}\n"
+            + ("" if by_rival is None else "\nHow the best policy changes with Xi'an's strategy (over the same "
+               "scenarios; best: the largest share of national output for Zhengzhou in that scenario):\n\n"
+               + render_by_rival(by_rival)))
 
 
 def _number(options: dict, key: str, kind: type, low: float, high: float):
@@ -271,7 +304,9 @@ def main(argv: list[str]) -> None:
                    "its failures.")
     write_csv(outcomes, folder / "outcomes.csv")
     write_csv(summary, folder / "summary.csv")
-    text = render(summary, failing, min_share, max_outlay)
+    by_rival = best_by_rival(outcomes, min_share, max_outlay)
+    write_csv(by_rival, folder / "by_rival.csv")
+    text = render(summary, failing, min_share, max_outlay, by_rival)
     write_text(folder / "robust.md", text)
     print(text)
     print(f"outputs: {folder}")

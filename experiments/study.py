@@ -35,17 +35,20 @@ WORK = Path("results") / "studies" / NAME  # relative to the project root, as th
 DOCS = ROOT / "docs" / "studies"
 DATA = DOCS / NAME
 RATE = "scenario.cities.{}.policy.reward_rate"
+# Every replicate of every command draws its behavioural parameters and open starting sizes from the national
+# posterior (docs/calibration.md): the answers carry what the facts leave loose, not only seed noise.
+POSTERIOR = "national"
 
 COMMANDS = [
-    ["experiments.sweep", "experiment=zhengzhou_reward_vs_xian", f"hydra.run.dir={WORK}/grid"],
+    ["experiments.sweep", "experiment=zhengzhou_reward_vs_xian", f"posterior={POSTERIOR}", f"hydra.run.dir={WORK}/grid"],
     ["experiments.report", f"{WORK}/grid", "--points", "6,10"],  # 6: both at 10 %; 10: Zhengzhou 0.2, Xi'an 0
-    ["experiments.sweep", "experiment=zhengzhou_xian_morris", f"hydra.run.dir={WORK}/morris"],
+    ["experiments.sweep", "experiment=zhengzhou_xian_morris", f"posterior={POSTERIOR}", f"hydra.run.dir={WORK}/morris"],
     ["experiments.report", f"{WORK}/morris"],
     ["experiments.optimize", "scenario=xian_vs_zhengzhou", "city=zhengzhou", "target=0.8", "rivals=fixed",
-     f"hydra.run.dir={WORK}/cheapest_fixed"],
+     f"posterior={POSTERIOR}", f"hydra.run.dir={WORK}/cheapest_fixed"],
     ["experiments.optimize", "scenario=xian_vs_zhengzhou", "city=zhengzhou", "target=0.8", "rivals=reactive",
-     f"hydra.run.dir={WORK}/cheapest_reactive"],
-    ["experiments.robust", f"out={WORK}/robust"],
+     f"posterior={POSTERIOR}", f"hydra.run.dir={WORK}/cheapest_reactive"],
+    ["experiments.robust", f"posterior={POSTERIOR}", f"front={WORK}/cheapest_fixed", f"out={WORK}/robust"],
 ]
 
 # The files the document cites: (source under WORK, name in docs/studies/zhengzhou_vs_xian/).
@@ -58,6 +61,7 @@ COPIES = [
     ("cheapest_fixed/optimize.json", "cheapest_fixed.json"), ("cheapest_fixed/pareto.png", "cheapest_fixed.png"),
     ("cheapest_reactive/optimize.json", "cheapest_reactive.json"), ("cheapest_reactive/pareto.png", "cheapest_reactive.png"),
     ("robust/robust.md", "robust.md"), ("robust/summary.csv", "robust_summary.csv"),
+    ("robust/by_rival.csv", "robust_by_rival.csv"),
 ]
 FAN = "grid/report/fan_point_{}.png"
 # Written by the report only when PRIM finds a box (some runs, not all, make Zhengzhou the capital).
@@ -125,7 +129,10 @@ def render(data: Path = DATA) -> str:
         "",
         "The planner's question (MODEL-BRIEF): if Zhengzhou raises its reward, does it overtake Xi'an, how fast, at "
         "what cost per job, and what happens when Xi'an answers? Scenario `xian_vs_zhengzhou` (calibrated, "
-        "docs/calibration.md), 60 months from 2024-01. Every number and figure here comes from the files in "
+        "docs/calibration.md), 60 months from 2024-01. Every replicate of every command draws its behavioural "
+        f"parameters and open starting sizes from the `{POSTERIOR}` posterior (one parameter set per seed, the same "
+        "for every policy it compares), so each chance and band covers what the facts leave loose as well as the "
+        "seeds. Every number and figure here comes from the files in "
         f"[{NAME}/]({NAME}/), written by these commands (run all of them with `python -m experiments.study`):",
         "",
         "```sh",
@@ -228,10 +235,11 @@ def render(data: Path = DATA) -> str:
               f"![against a reactive Xi'an]({NAME}/cheapest_reactive.png)", ""]
     if (data / "robust.md").exists():
         lines += ["## 4. Robust across what the facts leave open", "",
-                  "`python -m experiments.robust`: Zhengzhou's candidate policies in 72 scenarios: the national "
-                  "fit's behaviour within its calibration spread, agglomeration within the literature's 0.04 to 0.11 "
-                  "and the starting sizes within the city files' ranges (a Latin hypercube of 24), each under a "
-                  "fixed, a reactive and an imitating Xi'an; 5 common seeds per policy and scenario.", "",
+                  "`python -m experiments.robust`: Zhengzhou's candidate policies (four named ones and the "
+                  "optimiser's answer against a fixed Xi'an, section 3) in 72 scenarios: 24 parameter sets drawn "
+                  f"from the `{POSTERIOR}` posterior (behaviour and starting sizes as the facts allow them together), "
+                  "each with an agglomeration elasticity within the literature's 0.04 to 0.11, under a fixed, a "
+                  "reactive and an imitating Xi'an; 5 common seeds per policy and scenario.", "",
                   (data / "robust.md").read_text().strip(), ""]
     return "\n".join(lines)
 

@@ -22,7 +22,8 @@ from omegaconf import DictConfig, OmegaConf
 from experiments.config import register_sweep_schemas, to_experiment
 from experiments.design import fingerprint
 from experiments.engine import SweepInterrupted, check_keys, resolved_config_text, run_sweep
-from experiments.report import capital_probability
+from experiments.capital import FILE as CAPITAL_FILE
+from experiments.report import plot_capital_probability
 from experiments.store import ResultStore, UnreadableDesign
 from sim.shell.cli import Command, run_command
 from sim.shell.folders import discard
@@ -88,7 +89,8 @@ def sweep(cfg: DictConfig, out: Path) -> None:
         raise SystemExit(1) from None
     keys = [p.key for p in experiment.parameters]
     cities = [c.id for c in base.scenario.cities]
-    table = capital_probability(runs, keys, cities)
+    table = pd.read_csv(folder / CAPITAL_FILE)  # the engine's, written beside runs.parquet
+    plot_capital_probability(table, keys, cities, folder / "capital_probability.png")
     with pd.option_context("display.width", 200, "display.max_columns", 50):
         print(table.to_string(index=False, max_rows=40, float_format=lambda v: f"{v:.2f}"))
     n_failed = int((runs.status == "failed").sum())

@@ -78,3 +78,19 @@ def test_bad_options_are_refused_in_one_line_naming_the_key(arg, says, tmp_path)
                           capture_output=True, text=True)
     assert done.returncode != 0 and says in done.stderr and done.stderr.strip().count("\n") == 0, done.stderr
     assert not (tmp_path / "r").exists()  # nothing made before the options were checked
+
+
+def test_the_best_policy_per_rival_strategy_is_read_from_the_regrets():
+    from experiments.robust import RIVAL, best_by_rival, render_by_rival
+
+    outcomes = pd.DataFrame({
+        "policy": ["a", "b", "a", "b", "a", "b"],
+        "scenario": [0, 0, 1, 1, 2, 2],
+        RIVAL: ["fixed", "fixed", "fixed", "fixed", "reactive", "reactive"],
+        "share": [0.20, 0.10, 0.05, 0.15, 0.30, 0.40],
+        "outlay_per_year": [50e6, 50e6, 50e6, 50e6, 50e6, 200e6]})
+    table = best_by_rival(outcomes, 0.12, 100e6).set_index([RIVAL, "policy"])
+    assert table.loc[("fixed", "a"), "best"] == 0.5 and table.loc[("reactive", "b"), "best"] == 1.0
+    assert table.loc[("reactive", "b"), "satisficing"] == 0.0  # best share, over the ceiling
+    text = render_by_rival(best_by_rival(outcomes, 0.12, 100e6))
+    assert "| reactive | b (100%) | a (100%) |" in text
