@@ -183,7 +183,7 @@ FIGURES = {
 
 
 def _measure_here(name: str) -> None:
-    from experiments.evaluators import one_blas_thread
+    from experiments.batch.evaluators import one_blas_thread
 
     one_blas_thread()
     print(json.dumps(MEASUREMENTS[name]()))

@@ -5,6 +5,6 @@
 experiment=<name>` runs a whole design with replicates.
 """
 
-from experiments.evaluate import run_once
+from experiments.batch.runs import run_once
 
 __all__ = ["run_once"]

@@ -25,14 +25,14 @@ from pathlib import Path
 import yaml
 from omegaconf import DictConfig, OmegaConf, SCMode
 
-from experiments import calibration_docs, posterior_docs
-from experiments.calibration import (CalibrationParams, calibrate, calibration_fingerprint, check_has_facts, value_of,
+from experiments.calibration import docs as calibration_docs, posterior_docs
+from experiments.calibration.search import (CalibrationParams, calibrate, calibration_fingerprint, check_has_facts, value_of,
                                      write_outputs)
-from experiments.config import evaluator_settings, register_calibrate_schemas
-from experiments.design import ParameterSpec
-from experiments.engine import SweepInterrupted
-from experiments.posterior import PosteriorParams, StartingSize, posterior_path
-from experiments.posterior_docs import run_posterior, write_posterior
+from experiments.schemas import evaluator_settings, register_calibrate_schemas
+from experiments.batch.design import ParameterSpec
+from experiments.batch.engine import SweepInterrupted
+from experiments.calibration.posterior import PosteriorParams, StartingSize, posterior_path
+from experiments.calibration.posterior_docs import run_posterior, write_posterior
 from sim.shell.cli import Command, run_command
 from sim.shell.folders import discard
 from sim.shell.atomic import atomic, write_text

@@ -80,7 +80,7 @@ def main(argv: list[str]) -> None:
     print(table(result))
     print(f"boundary (half the runs tip): {result['boundary']}")
     if publish:
-        from experiments import calibration_docs
+        from experiments.calibration import docs as calibration_docs
 
         write_text(OUTPUT, json.dumps(result, indent=2) + "\n")
         page = calibration_docs.write(PROJECT_ROOT / "docs")

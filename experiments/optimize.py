@@ -17,11 +17,11 @@ from typing import List  # noqa: UP035  (OmegaConf needs typing generics)
 
 from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
 
-from experiments.config import ParameterSchema, default_of, evaluator_fields, evaluator_settings
-from experiments.design import ParameterSpec
-from experiments.evaluators import make_evaluator
-from experiments.intervals import chance_text
-from experiments.optimisation import OptimizeParams, check, optimize
+from experiments.schemas import ParameterSchema, default_of, evaluator_fields, evaluator_settings
+from experiments.batch.design import ParameterSpec
+from experiments.batch.evaluators import make_evaluator
+from experiments.analysis.intervals import chance_text
+from experiments.optimisation.search import OptimizeParams, check, optimize
 from sim.shell.cli import Command, run_command, store_schema
 from sim.shell.config import schema_of, to_params
 from sim.params import RunParams

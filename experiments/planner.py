@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from experiments.intervals import band
+from experiments.analysis.intervals import band
 from sim import ContestModel, load_config
 from sim.counterfactual import added_by_policy
 

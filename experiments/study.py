@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.intervals import chance_text
+from experiments.analysis.intervals import chance_text
 from sim.shell.atomic import atomic, write_text
 
 ROOT = Path(__file__).resolve().parents[1]

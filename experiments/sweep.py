@@ -19,12 +19,12 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import register_sweep_schemas, to_experiment
-from experiments.design import fingerprint
-from experiments.engine import SweepInterrupted, check_keys, resolved_config_text, run_sweep
-from experiments.capital import FILE as CAPITAL_FILE
-from experiments.report import plot_capital_probability
-from experiments.store import ResultStore, UnreadableDesign
+from experiments.schemas import register_sweep_schemas, to_experiment
+from experiments.batch.design import fingerprint
+from experiments.batch.engine import SweepInterrupted, check_keys, resolved_config_text, run_sweep
+from experiments.batch.capital import FILE as CAPITAL_FILE
+from experiments.analysis.report import plot_capital_probability
+from experiments.batch.store import ResultStore, UnreadableDesign
 from sim.shell.cli import Command, run_command
 from sim.shell.folders import discard
 from sim.shell.config import results_dir, to_params

@@ -2,12 +2,12 @@
 
 `summarise` (summary.json), a sweep's `outcomes` and `run_once` (the EMA
 Workbench's interface) all read this one table (the experiments add the
-calibration's `facts` to it in `experiments.evaluate.REGISTRY`), so an outcome has one name, one definition and one documented
+calibration's `facts` to it in `experiments.batch.runs.REGISTRY`), so an outcome has one name, one definition and one documented
 meaning of "undefined" everywhere.
 
 Per-city outcomes become one column per place in sweep tables
 (`final_share.xian`); `facts` becomes one column per published fact
-(`fact.xian_share`, defined by experiments/facts.py).
+(`fact.xian_share`, defined by experiments/calibration/facts.py).
 """
 
 from __future__ import annotations

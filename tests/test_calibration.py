@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import yaml
 
-from experiments import calibration_docs
-from experiments.facts import FACTS, facts_for, fitted_for, measure_facts
+from experiments.calibration import docs as calibration_docs
+from experiments.calibration.facts import FACTS, facts_for, fitted_for, measure_facts
 from sim import ContestModel, load_config
 
 from conftest import PYTHON, ROOT
@@ -125,7 +125,7 @@ def test_every_fact_of_the_brief_has_a_role_in_the_registry():
     roles = {"fitted", "held-out", "input", "out of scope"}
     for row in rows:
         entries = [f for f in FACTS if f.brief == row]
-        assert entries, f"the brief's fact {row!r} has no entry in experiments/facts.py"
+        assert entries, f"the brief's fact {row!r} has no entry in experiments/calibration/facts.py"
         for f in entries:
             assert f.kind in roles and f.reason, f.id
             assert (f.measure is not None) == (f.kind in {"fitted", "held-out"}), f.id

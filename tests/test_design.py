@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from experiments import run_once
-from experiments.design import (MAX_RUNS, DesignKind, ExperimentParams, ParameterSpec, design_points, run_count,
+from experiments.batch.design import (MAX_RUNS, DesignKind, ExperimentParams, ParameterSpec, design_points, run_count,
                                 run_table)
-from experiments.evaluate import RunTask, evaluate
+from experiments.batch.runs import RunTask, evaluate
 from sim.params import ParamError, apply_overrides, to_dict
 
 from conftest import make_params

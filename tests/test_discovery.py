@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from experiments.discovery import find_box, sweep_boxes
+from experiments.analysis.discovery import find_box, sweep_boxes
 
 
 def test_prim_finds_the_planted_box():

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from experiments.ema import contest_model
+from experiments.analysis.ema import contest_model
 
 
 @pytest.mark.slow

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from conftest import PYTHON, ROOT
-from experiments.evaluate import RunTask, evaluate
-from experiments.evaluators import WORKER_DIED, LocalEvaluator
+from experiments.batch.runs import RunTask, evaluate
+from experiments.batch.evaluators import WORKER_DIED, LocalEvaluator
 
 pytestmark = pytest.mark.slow
 
@@ -92,7 +92,7 @@ def test_a_worker_that_dies_is_recorded_failed_and_the_others_complete():
 def test_a_dask_worker_lost_mid_sweep_is_retried_then_recorded_never_dropped():
     import dask
 
-    from experiments.evaluators import DaskEvaluator
+    from experiments.batch.evaluators import DaskEvaluator
     from sim import load_config
     from sim.params import to_dict
 

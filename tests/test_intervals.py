@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from experiments.intervals import band, chance_text, wilson
+from experiments.analysis.intervals import band, chance_text, wilson
 
 
 def test_wilson_interval_matches_the_textbook_value():
@@ -31,7 +31,7 @@ def test_band_is_the_central_ninety_percent():
 def test_every_capital_probability_carries_its_wilson_interval_and_run_count():
     import pandas as pd
 
-    from experiments.capital import capital_probability
+    from experiments.batch.capital import capital_probability
 
     runs = pd.DataFrame({"point_id": [0] * 10 + [1] * 4, "k": [0.1] * 10 + [0.2] * 4,
                          "status": ["ok"] * 13 + ["failed"],

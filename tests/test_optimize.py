@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from experiments.design import ParameterSpec
-from experiments.evaluate import RunResult
-from experiments.intervals import wilson
-from experiments.optimisation import HOLDOUT_RUN, OptimizeParams, optimize, seeds, trials_table, _study
+from experiments.batch.design import ParameterSpec
+from experiments.batch.runs import RunResult
+from experiments.analysis.intervals import wilson
+from experiments.optimisation.search import HOLDOUT_RUN, OptimizeParams, optimize, seeds, trials_table, _study
 from sim import load_config
 
 from conftest import ROOT

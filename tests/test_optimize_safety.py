@@ -12,8 +12,8 @@ import pytest
 from optuna.storages.journal._storage import JournalOperation
 from optuna.trial import TrialState
 
-from experiments.design import ParameterSpec
-from experiments.optimisation import JOURNAL, OptimizeParams, optimize, trials_table, _study
+from experiments.batch.design import ParameterSpec
+from experiments.optimisation.search import JOURNAL, OptimizeParams, optimize, trials_table, _study
 from sim import load_config
 from sim.params import ParamError
 

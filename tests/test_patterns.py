@@ -201,7 +201,7 @@ def run_tables(scenario, steps, seeds=SEEDS, overrides=()):
 def test_documented_bases_keep_most_of_their_companies_in_national():
     """Every base the sources document with 30 or more companies keeps a substantial part of them through 60 months
     (half, on average over the seeds) and none vanishes within 120 months."""
-    from experiments.facts import DOCUMENTED_BASES
+    from experiments.calibration.facts import DOCUMENTED_BASES
 
     tables = run_tables("national", 120)
     for city in DOCUMENTED_BASES:

@@ -1,4 +1,4 @@
-"""The posterior calibration (experiments/posterior.py): recovery of a known parameter, determinism, draws."""
+"""The posterior calibration (experiments/calibration/posterior.py): recovery of a known parameter, determinism, draws."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from conftest import PYTHON, ROOT
-from experiments.design import ParameterSpec
-from experiments.evaluators import LocalEvaluator
-from experiments.facts import Fact, facts_for
-from experiments.posterior import (Posterior, PosteriorParams, StartingSize, distance_to_facts, expand,
+from experiments.batch.design import ParameterSpec
+from experiments.batch.evaluators import LocalEvaluator
+from experiments.calibration.facts import Fact, facts_for
+from experiments.calibration.posterior import (Posterior, PosteriorParams, StartingSize, distance_to_facts, expand,
                                    fit_posterior, load_posterior)
 from sim import load_config
 from sim.params import ParamError, to_dict

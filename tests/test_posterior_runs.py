@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from experiments.design import DesignKind, ExperimentParams, ParameterSpec, fingerprint, run_table
-from experiments.engine import run_sweep
-from experiments.evaluate import evaluate, run_once
-from experiments.posterior import load_posterior
+from experiments.batch.design import DesignKind, ExperimentParams, ParameterSpec, fingerprint, run_table
+from experiments.batch.engine import run_sweep
+from experiments.batch.runs import evaluate, run_once
+from experiments.calibration.posterior import load_posterior
 from sim import load_config
 from sim.params import ParamError, to_dict
 
@@ -86,7 +86,7 @@ def test_an_unknown_posterior_is_refused_naming_the_published_ones():
 
 
 def test_the_optimiser_s_seeds_meet_their_sets_in_the_search_and_the_holdout(posterior_file):
-    from experiments.optimisation import OptimizeParams, drawn_values, holdout_seeds, seeds
+    from experiments.optimisation.search import OptimizeParams, drawn_values, holdout_seeds, seeds
 
     opt = OptimizeParams(city="zhengzhou", levers=(ParameterSpec(RATE, low=0.0, high=0.5),), replicates=5,
                          holdout=20, posterior=posterior_file)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.analysis import Sweep, summary_sentences
-from experiments.figures import valid_png
+from experiments.analysis.tables import Sweep, summary_sentences
+from experiments.analysis.figures import valid_png
 
 from conftest import ROOT
 
@@ -112,14 +112,14 @@ def test_a_sweep_over_a_categorical_lever_reports(tmp_path):
 
 
 def test_lever_values_read_as_numbers_a_planner_writes():
-    from experiments.analysis import fmt_value
+    from experiments.analysis.tables import fmt_value
 
     assert [fmt_value(v) for v in (1.94803e8, 0.25, 3, "reactive", 12_000.0)] == \
         ["194,803,000", "0.25", "3", "reactive", "12,000"]
 
 
 def test_a_long_table_is_summarised_per_group_and_a_short_one_kept():
-    from experiments.report import LONG_TABLE, summarised
+    from experiments.analysis.report import LONG_TABLE, summarised
 
     short = pd.DataFrame({"city": ["a", "b"], "x": [1.0, 2.0]})
     assert summarised(short, "city").equals(short)
@@ -130,8 +130,8 @@ def test_a_long_table_is_summarised_per_group_and_a_short_one_kept():
 
 
 def test_a_sampled_design_is_drawn_over_the_two_levers_that_go_most_with_the_chance(tmp_path):
-    from experiments.figures import valid_png
-    from experiments.report import plot_capital_probability, top_levers
+    from experiments.analysis.figures import valid_png
+    from experiments.analysis.report import plot_capital_probability, top_levers
 
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"point_id": range(40), "a": rng.random(40), "b": rng.random(40), "c": rng.random(40)})
@@ -142,7 +142,7 @@ def test_a_sampled_design_is_drawn_over_the_two_levers_that_go_most_with_the_cha
 
 
 def test_bands_of_a_sampled_lever_are_binned_not_one_per_value():
-    from experiments.analysis import BINS, Sweep, outcome_bands
+    from experiments.analysis.tables import BINS, Sweep, outcome_bands
 
     rng = np.random.default_rng(0)
     runs = pd.DataFrame({"point_id": np.repeat(range(100), 2), "status": "ok", "rate": np.repeat(rng.random(100), 2)})
@@ -154,8 +154,8 @@ def test_bands_of_a_sampled_lever_are_binned_not_one_per_value():
 
 
 def test_crossing_months_get_a_chance_with_its_interval_and_a_distribution():
-    from experiments.analysis import Sweep, crossings
-    from experiments.intervals import wilson
+    from experiments.analysis.tables import Sweep, crossings
+    from experiments.analysis.intervals import wilson
 
     runs = pd.DataFrame({"point_id": [0] * 5 + [1] * 4, "status": "ok",
                          "crossing_step": [10, 20, 30, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan]})

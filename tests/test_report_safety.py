@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import sim.shell.atomic
-from experiments.report import MARKER, main, plot_capital_probability
+from experiments.analysis.report import MARKER, main, plot_capital_probability
 from sim.shell.atomic import save_figure, write_csv
 
 from conftest import ROOT

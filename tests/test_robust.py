@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.intervals import wilson
-from experiments.robust import LITERATURE, RIVALS, regret, robust_choice, scenarios, summarise, uncertainties
+from experiments.analysis.intervals import wilson
+from experiments.analysis.robust import LITERATURE, RIVALS, regret, robust_choice, scenarios, summarise, uncertainties
 
 
 def _planted():
@@ -81,7 +81,7 @@ def test_bad_options_are_refused_in_one_line_naming_the_key(arg, says, tmp_path)
 
 
 def test_the_best_policy_per_rival_strategy_is_read_from_the_regrets():
-    from experiments.robust import RIVAL, best_by_rival, render_by_rival
+    from experiments.analysis.robust import RIVAL, best_by_rival, render_by_rival
 
     outcomes = pd.DataFrame({
         "policy": ["a", "b", "a", "b", "a", "b"],

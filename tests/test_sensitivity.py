@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.design import DesignKind, ExperimentParams, ParameterSpec, design_points
-from experiments.figures import valid_png
-from experiments.sensitivity import indices
+from experiments.batch.design import DesignKind, ExperimentParams, ParameterSpec, design_points
+from experiments.analysis.figures import valid_png
+from experiments.analysis.sensitivity import indices
 
 from conftest import ROOT
 
@@ -47,7 +47,7 @@ def test_the_convergence_warning_fires_on_an_undersampled_sobol_design():
 
 
 def test_indices_whose_every_interval_covers_zero_are_said_to_carry_no_information():
-    from experiments.sensitivity import _warnings
+    from experiments.analysis.sensitivity import _warnings
 
     exp = _experiment(DesignKind.sobol, ("a", "b"), 0.0, 1.0, 8)
     full = pd.DataFrame({"key": ["a", "b"], "S1": [-0.2, 0.1], "S1_conf": [0.5, 0.3], "ST": [0.9, 0.6],

@@ -4,8 +4,8 @@ import shutil
 
 import pandas as pd
 
-from experiments.evaluate import RunResult
-from experiments.store import ResultStore
+from experiments.batch.runs import RunResult
+from experiments.batch.store import ResultStore
 
 
 def result(run_id: int) -> RunResult:

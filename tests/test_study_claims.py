@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import binomtest
 
 from experiments import study
-from experiments.evaluate import run_once
+from experiments.batch.runs import run_once
 from sim import load_config
 
 pytestmark = pytest.mark.slow
@@ -48,7 +48,7 @@ def test_the_optimisers_out_of_sample_chance_holds_on_fresh_seeds(rivals):
 def test_the_grid_s_chance_at_both_cities_own_policy_holds_on_fresh_seeds():
     import pandas as pd
 
-    from experiments.intervals import wilson
+    from experiments.analysis.intervals import wilson
 
     capital = pd.read_csv(study.DATA / "grid_capital.csv")
     base = capital[capital.point_id == study._base_point(capital)].iloc[0]

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 
 from conftest import PYTHON, ROOT, make_params
-from experiments.config import SweepSettings
-from experiments.design import DesignKind, ExperimentParams, ParameterSpec, fingerprint, run_table
-from experiments.engine import announcement, check_keys, probe_seconds_per_run, run_sweep
-from experiments.evaluate import RunResult, evaluate
-from experiments.store import ResultStore
+from experiments.schemas import SweepSettings
+from experiments.batch.design import DesignKind, ExperimentParams, ParameterSpec, fingerprint, run_table
+from experiments.batch.engine import announcement, check_keys, probe_seconds_per_run, run_sweep
+from experiments.batch.runs import RunResult, evaluate
+from experiments.batch.store import ResultStore
 from sim.params import ParamError, to_dict
 
 RATE = "scenario.cities.east.policy.reward_rate"
@@ -72,7 +72,7 @@ def assert_same_tables(folder, reference):
 
 def status_writes(monkeypatch):
     """Every status the engine writes into a manifest, in order."""
-    import experiments.engine as engine
+    import experiments.batch.engine as engine
 
     seen = []
     real = engine.write_json
@@ -160,7 +160,7 @@ def test_a_merge_stopped_while_removing_parts_loses_no_city_rows_when_the_tables
 
 
 def _tasks(design, ids):
-    from experiments.evaluate import RunTask
+    from experiments.batch.runs import RunTask
 
     rows = design[design.run_id.isin(ids)].to_dict("records")
     return [RunTask(int(r["run_id"]), int(r["seed"]), {RATE: float(r[RATE])}) for r in rows]
@@ -262,7 +262,7 @@ def test_a_samplers_low_and_high_are_both_checked(base):
 def test_the_announcement_counts_the_runs_and_estimates_from_a_cheap_probe():
     import time
 
-    from experiments.evaluators import LocalEvaluator
+    from experiments.batch.evaluators import LocalEvaluator
     from sim import load_config
 
     default = load_config("xian_vs_zhengzhou", ["steps=24"])
@@ -283,9 +283,9 @@ def test_the_announcement_counts_the_runs_and_estimates_from_a_cheap_probe():
 # --------------------------------------------------------------------------- 9. workers bounded by this machine
 
 def test_local_workers_are_bounded_by_this_machines_cores(monkeypatch):
-    import experiments.evaluators
+    import experiments.batch.evaluators
 
-    monkeypatch.setattr(experiments.evaluators, "default_workers", lambda: 2)
+    monkeypatch.setattr(experiments.batch.evaluators, "default_workers", lambda: 2)
     SweepSettings(workers=8)
     SweepSettings(backend="dask", workers=8)
     for settings in ({"workers": 9}, {"workers": 4096}, {"backend": "dask", "workers": 9}):

@@ -5,7 +5,7 @@ Method: approximate Bayesian computation by sequential Monte Carlo
 plausible range (log-uniform for a log-scale one) and on each starting size
 the sources leave open (a range read from the source's words, e.g. "600+").
 The distance of a run from the facts is its largest normalised miss over the
-scenario's fitted facts (experiments/facts.py, Fact.error): below 1 exactly
+scenario's fitted facts (experiments/calibration/facts.py, Fact.error): below 1 exactly
 when every fitted fact holds in that run. Each generation's tolerance is the
 previous generation's median distance (pyabc's default), and the search stops
 when it reaches `min_epsilon` (1: every accepted run reproduces every fitted
@@ -41,9 +41,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.design import ParameterSpec
-from experiments.evaluate import RunTask
-from experiments.facts import Fact, fitted_for
+from experiments.batch.design import ParameterSpec
+from experiments.batch.runs import RunTask
+from experiments.calibration.facts import Fact, fitted_for
 from sim.params import ParamError
 from sim.shell.config import CONFIG_DIR
 
@@ -403,7 +403,7 @@ def fit_posterior(parameters: Sequence[ParameterSpec], sizes: Sequence[StartingS
 def predictive_check(posterior: Posterior, post: PosteriorParams, base: Mapping, facts: Sequence[Fact],
                      evaluator) -> pd.DataFrame:
     """Draw `check_draws` sets by weight, run each once on a fresh seed, measure every fact (fitted and held out)."""
-    from experiments.facts import facts_for
+    from experiments.calibration.facts import facts_for
 
     seeds = np.random.SeedSequence([post.root_seed, 0xC4EC]).generate_state(post.check_draws, dtype=np.uint64) >> 1
     indices = [posterior.index_for(int(s)) for s in seeds]
@@ -420,7 +420,7 @@ def predictive_check(posterior: Posterior, post: PosteriorParams, base: Mapping,
 
 def summary(result: PosteriorResult, parameters: Sequence[ParameterSpec], sizes: Sequence[StartingSize]) -> dict:
     """The record published beside docs/calibration.md: marginals, pairs, what pins what, the check."""
-    from experiments.facts import facts_for
+    from experiments.calibration.facts import facts_for
 
     post = result.posterior
     q = post.weighted_quantiles()

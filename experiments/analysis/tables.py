@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments.intervals import band, chance_text, wilson
+from experiments.analysis.intervals import band, chance_text, wilson
 
 BAND = (0.05, 0.95)  # the 90 % band over replicates
 MAX_LEVELS = 12  # distinct values of a lever beyond which its bands are binned
@@ -48,7 +48,7 @@ class Sweep:
     @property
     def experiment(self):
         """The sweep's ExperimentParams, rebuilt from its resolved config."""
-        from experiments.design import DesignKind, ExperimentParams, ParameterSpec
+        from experiments.batch.design import DesignKind, ExperimentParams, ParameterSpec
 
         exp = dict(self.config["experiment"])
         params = tuple(ParameterSpec(key=p["key"], values=tuple(p.get("values") or ()), low=p.get("low"),

@@ -12,7 +12,7 @@ sampler asks the same points again. The best point of all rounds is then
 validated on `validation_replicates` fresh seeds.
 
 Loss: sum over the scenario's fitted facts of ((simulated mean - target) / tolerance)^2
-(see experiments/facts.py); a fact "holds" when its miss is within its tolerance. The
+(see experiments/calibration/facts.py); a fact "holds" when its miss is within its tolerance. The
 held-out facts are measured on the validation replicates only and never enter the
 search, so they judge the fit.
 """
@@ -39,11 +39,11 @@ import optuna  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.stats import qmc  # noqa: E402
 
-from experiments.design import DesignKind, ExperimentParams, ParameterSpec, code_fingerprint  # noqa: E402
-from experiments.engine import run_sweep  # noqa: E402
-from experiments.evaluators import make_evaluator  # noqa: E402
+from experiments.batch.design import DesignKind, ExperimentParams, ParameterSpec, code_fingerprint  # noqa: E402
+from experiments.batch.engine import run_sweep  # noqa: E402
+from experiments.batch.evaluators import make_evaluator  # noqa: E402
 from sim.shell.folders import FolderLock  # noqa: E402
-from experiments.facts import facts_for, fitted_for, held_out_for, loss, loss_of_runs  # noqa: E402
+from experiments.calibration.facts import facts_for, fitted_for, held_out_for, loss, loss_of_runs  # noqa: E402
 from sim.shell.atomic import atomic, write_json, write_text  # noqa: E402
 from sim.params import ParamError, RunParams, to_dict  # noqa: E402
 from sim.shell.runner import git_revision  # noqa: E402
@@ -181,7 +181,7 @@ def _calibrate_locked(cal: CalibrationParams, base: RunParams, folder: Path, sce
 def check_has_facts(scenario: str) -> None:
     """Refuse a scenario no published fact covers (there is nothing to fit or validate)."""
     if not facts_for(scenario):
-        from experiments.facts import FACTS
+        from experiments.calibration.facts import FACTS
 
         covered = sorted({s for f in FACTS for s in f.scenarios})
         raise ParamError("scenario", f"no published fact covers {scenario!r}; calibrate one of: {', '.join(covered)}")
@@ -213,7 +213,7 @@ def parameter_spread(history: pd.DataFrame, cal: CalibrationParams, n_fitted: in
 def calibration_fingerprint(cal: CalibrationParams, base: RunParams) -> str:
     """Hash of the search settings, the base run (without its seed) and the code: what decides the result."""
     settings = json.dumps({"cal": dataclasses.asdict(cal), "base": {k: v for k, v in to_dict(base).items() if k != "seed"},
-                           "code": code_fingerprint("calibration.py")}, sort_keys=True, default=str)
+                           "code": code_fingerprint("calibration/search.py")}, sort_keys=True, default=str)
     return hashlib.sha256(settings.encode()).hexdigest()[:16]
 
 

@@ -15,8 +15,8 @@ from typing import Any, List, Optional  # noqa: UP035  (OmegaConf needs typing g
 
 from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
 
-from experiments.design import DesignKind, ExperimentParams, ParameterSpec
-from experiments.evaluators import check_address
+from experiments.batch.design import DesignKind, ExperimentParams, ParameterSpec
+from experiments.batch.evaluators import check_address
 from sim.shell.cli import store_schema
 from sim.shell.config import schema_of
 from sim.params import ParamError, RunParams
@@ -123,7 +123,7 @@ MAX_REMOTE_WORKERS = 4096
 
 def max_local_workers() -> int:
     """The most worker processes a local pool or LocalCluster may start on this machine."""
-    from experiments.evaluators import default_workers  # the process pool's module: only when settings are checked
+    from experiments.batch.evaluators import default_workers  # the process pool's module: only when settings are checked
 
     return WORKERS_PER_CORE * default_workers()
 
@@ -184,8 +184,8 @@ def calibrate_schema() -> type:
     The calibration's defaults live in CalibrationParams, whose module brings
     Optuna and matplotlib, which a sweep does not need.
     """
-    from experiments.calibration import CalibrationParams as _C
-    from experiments.posterior import PosteriorParams as _P
+    from experiments.calibration.search import CalibrationParams as _C
+    from experiments.calibration.posterior import PosteriorParams as _P
 
     posterior = dataclasses.make_dataclass("PosteriorSchema", [
         (f.name, f.type if f.type not in ("int", "float") else {"int": int, "float": float}[f.type],

@@ -1,6 +1,6 @@
 """Which levers matter: Sobol indices or Morris elementary effects of a sweep's outcomes, with SALib.
 
-A `sobol` design (Saltelli's scheme, `experiments.design`) gives first-order,
+A `sobol` design (Saltelli's scheme, `experiments.batch.design`) gives first-order,
 total and second-order Sobol indices; a `morris` design gives mu* (the mean
 absolute elementary effect) and sigma. Each outcome is averaged over a
 point's replicates first, so the indices describe the levers, not seed
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from experiments.design import DesignKind, ExperimentParams
+from experiments.batch.design import DesignKind, ExperimentParams
 
 CONFIDENCE = 0.95
 

@@ -1,6 +1,6 @@
 """The posterior calibration's run, its files and its part of docs/calibration.md.
 
-`run_posterior` runs the ABC-SMC search (experiments/posterior.py) through
+`run_posterior` runs the ABC-SMC search (experiments/calibration/posterior.py) through
 one evaluator; `write_posterior` writes into the run folder:
 
     posterior.csv        the ensemble (keys and weights, provenance on top)
@@ -23,10 +23,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from experiments.calibration import CalibrationParams  # noqa: E402
-from experiments.evaluators import make_evaluator  # noqa: E402
-from experiments.facts import FACTS  # noqa: E402
-from experiments.posterior import (Posterior, PosteriorParams, PosteriorResult, StartingSize,  # noqa: E402
+from experiments.calibration.search import CalibrationParams  # noqa: E402
+from experiments.batch.evaluators import make_evaluator  # noqa: E402
+from experiments.calibration.facts import FACTS  # noqa: E402
+from experiments.calibration.posterior import (Posterior, PosteriorParams, PosteriorResult, StartingSize,  # noqa: E402
                                    fit_posterior, posterior_csv, summary)
 from sim.params import RunParams, to_dict  # noqa: E402
 from sim.shell.atomic import atomic, write_json, write_text  # noqa: E402

@@ -1,7 +1,7 @@
 """The contest as an EMA Workbench model, for planners who explore and optimise with EMA.
 
     from ema_workbench import perform_experiments
-    from experiments.ema import contest_model
+    from experiments.analysis.ema import contest_model
 
     model = contest_model(
         levers={"scenario.cities.zhengzhou.policy.reward_rate": (0.0, 0.4),
@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 
-from experiments.evaluate import run_once
+from experiments.batch.runs import run_once
 
 DEFAULT_OUTCOMES = ("final_share", "is_capital", "subsidy_total")
 
@@ -43,7 +43,7 @@ def contest_model(levers: dict[str, tuple[float, float]] | None = None,
                   root_seed: int = 0, name: str = "drama_capital"):
     """An EMA `Model` (or `ReplicatorModel` when replications > 1) of `scenario` with these levers and uncertainties."""
     from sim import load_config
-    from experiments.evaluate import REGISTRY as OUTCOMES
+    from experiments.batch.runs import REGISTRY as OUTCOMES
     from sim.outcomes import check_names
 
     ema = _ema()

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from experiments.analysis import Sweep, fmt_value, outcome_bands  # noqa: E402
+from experiments.analysis.tables import Sweep, fmt_value, outcome_bands  # noqa: E402
 
 PALETTE = plt.get_cmap("tab10").colors
 OUTCOME_LABELS = {

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from experiments.evaluate import RunResult
+from experiments.batch.runs import RunResult
 from sim.shell.atomic import write_parquet
 
 _PART = re.compile(r"runs-(\d+)\.parquet$")

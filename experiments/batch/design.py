@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from experiments.evaluate import REGISTRY
+from experiments.batch.runs import REGISTRY
 from sim.params import ParamError
 
 
@@ -74,13 +74,13 @@ class ExperimentParams:
     outcomes: tuple[str, ...] = ("capital", "capital_step", "crossing_step", "share_lead", "final_share", "subsidy_total",
                                  "cost_per_job")
     keep_every: int = 1
-    # A published posterior (experiments/posterior.py) each replicate draws its behavioural parameters and open
+    # A published posterior (experiments/calibration/posterior.py) each replicate draws its behavioural parameters and open
     # starting sizes from, by its seed ("": the point fit the scenario loads).
     posterior: str = ""
 
     def __post_init__(self) -> None:
         if self.posterior:
-            from experiments.posterior import load_posterior
+            from experiments.calibration.posterior import load_posterior
 
             load_posterior(self.posterior)  # one-line error naming the published ones
         if self.samples is None:
@@ -213,7 +213,7 @@ def run_table(exp: ExperimentParams) -> pd.DataFrame:
     runs.insert(2, "replicate", np.tile(np.arange(reps), n_points))
     runs.insert(3, "seed", seeds.astype(np.int64))
     if exp.posterior:  # the parameter set each run meets: a function of its seed alone, so pairing survives
-        from experiments.posterior import load_posterior
+        from experiments.calibration.posterior import load_posterior
 
         posterior = load_posterior(exp.posterior)
         sets = {int(s): posterior.index_for(int(s)) for s in np.unique(seeds)}
@@ -237,7 +237,7 @@ def fingerprint(exp: ExperimentParams, base: dict) -> str:
     base = {k: v for k, v in base.items() if k != "seed"}
     payload = {"experiment": experiment, "base": base, "code": code_fingerprint()}
     if exp.posterior:  # the ensemble itself, not only its name: a republished posterior is another sweep
-        from experiments.posterior import load_posterior
+        from experiments.calibration.posterior import load_posterior
 
         payload["posterior"] = load_posterior(exp.posterior).fingerprint()
     payload = json.dumps(payload, sort_keys=True, default=str)
@@ -246,16 +246,16 @@ def fingerprint(exp: ExperimentParams, base: dict) -> str:
 
 # The experiment modules a run's numbers depend on (its seeds, points, evaluation and facts); the commands, the
 # report and the other analyses do not change a run, so editing them leaves a sweep resumable.
-RESULT_MODULES = ("design.py", "evaluate.py", "facts.py", "posterior.py")
+RESULT_MODULES = ("batch/design.py", "batch/runs.py", "calibration/facts.py", "calibration/posterior.py")
 
 
 def code_fingerprint(*extra: str) -> str:
     """Hash of the model's source and of the experiment modules results depend on (plus `extra` ones)."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     paths = [*root.joinpath("sim").glob("*.py"), *(root / "experiments" / name for name in (*RESULT_MODULES, *extra))]
     digest = hashlib.sha256()
     for path in sorted(paths):
-        digest.update(path.name.encode())
+        digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -325,8 +325,8 @@ def loss_of_runs(runs: pd.DataFrame, scenario: str, by: str = "point_id") -> pd.
     return values.reindex(runs[by].unique()).fillna(np.inf)
 
 
-# The facts as one outcome of a run: experiments.evaluate.REGISTRY adds it to the model's own outcomes.
+# The facts as one outcome of a run: experiments.batch.runs.REGISTRY adds it to the model's own outcomes.
 FACTS_OUTCOME = Outcome(
-    "facts", "every published fact the run's scenario covers (experiments/facts.py), one column each",
+    "facts", "every published fact the run's scenario covers (experiments/calibration/facts.py), one column each",
     lambda model, added: measure_facts(model.city_table(), model.params), prefix="fact",
     undefined="NaN where a fact's measure has no data in the run (e.g. a run shorter than the fact's year)")

@@ -12,14 +12,14 @@ import pandas as pd
 import yaml
 from tqdm.auto import tqdm
 
-from experiments.design import ExperimentParams, fingerprint, run_table
-from experiments.evaluate import RunTask
-from experiments.evaluators import default_workers, make_evaluator
+from experiments.batch.design import ExperimentParams, fingerprint, run_table
+from experiments.batch.runs import RunTask
+from experiments.batch.evaluators import default_workers, make_evaluator
 from sim.shell.folders import FolderLock
-from experiments.capital import FILE as CAPITAL_FILE, capital_probability
-from experiments.store import ResultStore, UnreadableDesign
+from experiments.batch.capital import FILE as CAPITAL_FILE, capital_probability
+from experiments.batch.store import ResultStore, UnreadableDesign
 from sim.shell.atomic import atomic, write_json, write_text
-from experiments.evaluate import REGISTRY
+from experiments.batch.runs import REGISTRY
 from sim.params import ParamError, RunParams, apply_overrides, from_dict, to_dict
 from sim.shell.runner import git_revision, package_versions
 
@@ -128,7 +128,7 @@ def posterior_values(experiment: ExperimentParams, base_dict: dict):
     """A run row's posterior draw as overrides (none without a posterior); the design's own levers win over it."""
     if not experiment.posterior:
         return lambda row: {}
-    from experiments.posterior import load_posterior
+    from experiments.calibration.posterior import load_posterior
 
     posterior = load_posterior(experiment.posterior)
     return lambda row: posterior.values(int(row["posterior_set"]), base_dict)
@@ -284,7 +284,7 @@ def _posterior_note(experiment: ExperimentParams) -> dict | None:
     """The posterior the replicates drew from: its name, file and fingerprint (None: the point fit)."""
     if not experiment.posterior:
         return None
-    from experiments.posterior import load_posterior
+    from experiments.calibration.posterior import load_posterior
 
     posterior = load_posterior(experiment.posterior)
     return {"name": experiment.posterior, "source": posterior.source, "sets": len(posterior),

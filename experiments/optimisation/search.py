@@ -41,9 +41,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from experiments.design import ParameterSpec
-from experiments.evaluate import RunTask
-from experiments.intervals import CONFIDENCE, wilson
+from experiments.batch.design import ParameterSpec
+from experiments.batch.runs import RunTask
+from experiments.analysis.intervals import CONFIDENCE, wilson
 from sim.shell.folders import FolderLock
 from sim.shell.atomic import atomic, save_figure, write_csv, write_json, write_text
 from sim.params import (ParamError, PolicyParams, RunParams, StrategyParams, _range_text, apply_overrides, from_dict,
@@ -100,7 +100,7 @@ class OptimizeParams:
 
     def __post_init__(self) -> None:
         if self.posterior:
-            from experiments.posterior import load_posterior
+            from experiments.calibration.posterior import load_posterior
 
             load_posterior(self.posterior)  # one-line error naming the published ones
         checks = [
@@ -184,7 +184,7 @@ def fingerprint(opt: OptimizeParams, base_data: dict) -> str:
     payload = {"opt": {k: v for k, v in asdict(opt).items() if k not in ("trials", "holdout")},
                "base": {k: v for k, v in base_data.items() if k != "seed"}}
     if opt.posterior:  # the ensemble itself: a republished posterior is another study
-        from experiments.posterior import load_posterior
+        from experiments.calibration.posterior import load_posterior
 
         payload["posterior"] = load_posterior(opt.posterior).fingerprint()
     text = json.dumps(payload, sort_keys=True, default=str)
@@ -382,7 +382,7 @@ def drawn_values(opt: OptimizeParams, evaluator):
     """Seed -> the posterior's parameter set for it, as overrides (nothing without a posterior)."""
     if not opt.posterior:
         return lambda seed: {}
-    from experiments.posterior import load_posterior
+    from experiments.calibration.posterior import load_posterior
 
     posterior = load_posterior(opt.posterior)
     return lambda seed: posterior.values(posterior.index_for(seed), evaluator.base)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from sim.counterfactual import added_by_policy
 from sim.model import ContestModel
-from experiments.facts import FACTS_OUTCOME
+from experiments.calibration.facts import FACTS_OUTCOME
 from sim.outcomes import OUTCOMES, check_names, columns
 from sim.params import RunParams, apply_overrides, from_dict, to_dict
 
@@ -85,7 +85,7 @@ def run_once(params: Mapping[str, Any], seed: int, base: RunParams | Mapping | s
     Workbench), use `is_capital` (one 0/1 column per city) rather than
     `capital` (a city id or None). Raises on invalid input (unlike the sweep,
     which records): the seed given twice, an unknown outcome, a bad value.
-    posterior: a published posterior's name (experiments/posterior.py): the
+    posterior: a published posterior's name (experiments/calibration/posterior.py): the
     run meets the parameter set its seed draws, as replicate `seed` of a sweep
     with that posterior does; `params` win over the drawn values.
     """
@@ -102,7 +102,7 @@ def run_once(params: Mapping[str, Any], seed: int, base: RunParams | Mapping | s
         base_dict = to_dict(base) if isinstance(base, RunParams) else dict(base)
     values = dict(params)
     if posterior:
-        from experiments.posterior import load_posterior
+        from experiments.calibration.posterior import load_posterior
 
         drawn = load_posterior(posterior)
         values = {**drawn.values(drawn.index_for(seed), base_dict), **values}

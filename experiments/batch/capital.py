@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from experiments.intervals import wilson
+from experiments.analysis.intervals import wilson
 
 
 def capital_probability(runs: pd.DataFrame, keys: list[str], cities: list[str]) -> pd.DataFrame:
     """Per design point: its parameter values, runs ok/failed, and P(capital = city) (and P(none)) over ok runs,
-    each chance followed at the end of the table by its 95 % Wilson interval (`experiments.intervals`)."""
+    each chance followed at the end of the table by its 95 % Wilson interval (`experiments.analysis.intervals`)."""
     ok = runs[runs.status == "ok"]
     capital = ok["capital"].fillna("none") if "capital" in ok else pd.Series("none", index=ok.index)
     counts = pd.crosstab(ok.point_id, capital)
