@@ -10,14 +10,11 @@ Optuna journal into its run folder. Bad input exits with code 2 and a one-line e
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import field
 from pathlib import Path
-from typing import List  # noqa: UP035  (OmegaConf needs typing generics)
 
-from omegaconf import MISSING, DictConfig, OmegaConf, SCMode
+from omegaconf import DictConfig, OmegaConf, SCMode
 
-from experiments.schemas import ParameterSchema, default_of, evaluator_fields, evaluator_settings
+from experiments.schemas import evaluator_fields, evaluator_settings, schema_from
 from experiments.batch.design import ParameterSpec
 from experiments.batch.evaluators import make_evaluator
 from experiments.analysis.intervals import chance_text
@@ -26,23 +23,9 @@ from sim.shell.cli import Command, run_command, store_schema
 from sim.shell.config import schema_of, to_params
 from sim.params import RunParams
 
-_O = OptimizeParams
-OptimizeSchema = dataclasses.make_dataclass(
-    "OptimizeSchema",
-    [
-        ("city_id", str, field(default=MISSING)),  # `city=` on the command line (an alias)
-        ("target", float, field(default=default_of(_O, "target"))),
-        ("trials", int, field(default=default_of(_O, "trials"))),
-        ("replicates", int, field(default=default_of(_O, "replicates"))),
-        ("rivals", str, field(default=default_of(_O, "rivals"))),
-        ("root_seed", int, field(default=default_of(_O, "root_seed"))),
-        ("holdout", int, field(default=default_of(_O, "holdout"))),
-        ("levers", List[ParameterSchema], field(default_factory=list)),  # noqa: UP006
-        ("posterior", str, field(default="")),  # a published posterior's name ("": the point fit)
-        *evaluator_fields(),
-    ],
-    bases=(schema_of(RunParams),),
-)
+# From OptimizeParams' own fields; `city_id` is the config name of `city` (`city=` on the command line is an alias).
+OptimizeSchema = schema_from(OptimizeParams, rename={"city": "city_id"}, extra=tuple(evaluator_fields()),
+                             bases=(schema_of(RunParams),))
 
 
 def register() -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import types
+import typing
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, List, Optional  # noqa: UP035  (OmegaConf needs typing generics)
@@ -29,35 +31,54 @@ class Backend(enum.Enum):
     dask = "dask"  # Dask distributed: a LocalCluster, or the cluster at `address`
 
 
-@dataclass
-class ParameterSchema:
-    key: str = MISSING
-    values: List[Any] = field(default_factory=list)  # noqa: UP006
-    low: Optional[float] = None  # noqa: UP045
-    high: Optional[float] = None  # noqa: UP045
+def schema_from(cls: type, name: str | None = None, exclude: tuple[str, ...] = (), rename: dict | None = None,
+                extra: tuple = (), bases: tuple = ()) -> type:
+    """A mutable OmegaConf schema with the fields, types and defaults of the frozen params dataclass `cls`.
+
+    As `sim.shell.config.schema_of` does for the run's params: a schema never
+    copies a field or a default by hand, so the params stay the one place
+    that says what a key is. Tuples become lists (of nested schemas for
+    dataclass items), `X | None` becomes Optional[X]; `exclude` leaves
+    fields out, `rename` gives a field its config name, `extra` adds
+    config-only fields (name, type, field()).
+    """
+    hints = typing.get_type_hints(cls)
+    rename = rename or {}
+    specs = [(rename.get(f.name, f.name), *_schema_field(hints[f.name], f))
+             for f in dataclasses.fields(cls) if f.name not in exclude]
+    schema = dataclasses.make_dataclass(name or cls.__name__.replace("Params", "Schema").replace("Spec", "Schema"),
+                                        [*specs, *extra], bases=bases)
+    schema.__doc__ = f"ConfigStore schema of {cls.__name__}."
+    return schema
+
+
+def _schema_field(hint, f: dataclasses.Field) -> tuple:
+    default = MISSING if f.default is dataclasses.MISSING else f.default
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union) and type(None) in args:
+        inner = next(a for a in args if a is not type(None))
+        return Optional[inner], field(default=None if default is MISSING else default)  # noqa: UP045
+    if hint is tuple or origin is tuple:
+        item = args[0] if args else Any
+        item = _item_schema(item) if dataclasses.is_dataclass(item) else item
+        items = [] if default is MISSING else list(default)
+        return List[item], field(default_factory=lambda items=items: list(items))  # noqa: UP006
+    return hint, field(default=default)
+
+
+@lru_cache(maxsize=None)
+def _item_schema(cls: type) -> type:
+    return schema_from(cls)
+
+
+ParameterSchema = _item_schema(ParameterSpec)
+# The experiment bundle (configs/experiment/): a sweep's posterior is a top-level key of configs/sweep.yaml.
+ExperimentSchema = schema_from(ExperimentParams, exclude=("posterior",))
 
 
 def default_of(cls: type, name: str) -> Any:
     """The default of field `name` of dataclass `cls`: schemas take their defaults from the params, never copy them."""
     return next(f.default for f in dataclasses.fields(cls) if f.name == name)
-
-
-_E = ExperimentParams
-
-
-@dataclass
-class ExperimentSchema:
-    name: str = MISSING
-    description: str = default_of(_E, "description")
-    design: DesignKind = default_of(_E, "design")
-    samples: Optional[int] = default_of(_E, "samples")  # noqa: UP045  (null: the design's default)
-    morris_levels: int = default_of(_E, "morris_levels")
-    replicates: int = default_of(_E, "replicates")
-    root_seed: int = default_of(_E, "root_seed")
-    common_random_numbers: bool = default_of(_E, "common_random_numbers")
-    outcomes: List[str] = field(default_factory=lambda: list(default_of(_E, "outcomes")))  # noqa: UP006
-    keep_every: int = default_of(_E, "keep_every")
-    parameters: List[ParameterSchema] = field(default_factory=list)  # noqa: UP006
 
 
 def evaluator_fields() -> list[tuple]:
@@ -138,8 +159,7 @@ def evaluator_settings(cfg: DictConfig) -> SweepSettings:
 def to_experiment(cfg: DictConfig) -> tuple[ExperimentParams, SweepSettings]:
     """Validated experiment and settings from a composed sweep config."""
     exp = OmegaConf.to_container(cfg.experiment, resolve=True, structured_config_mode=SCMode.DICT)
-    params = tuple(
-        ParameterSpec(key=p["key"], values=tuple(p["values"]), low=p["low"], high=p["high"]) for p in exp.pop("parameters"))
+    params = tuple(ParameterSpec(**{**p, "values": tuple(p["values"])}) for p in exp.pop("parameters"))
     exp["outcomes"] = tuple(exp["outcomes"])
     experiment = ExperimentParams(parameters=params, posterior=cfg.get("posterior") or "", **exp)
     return experiment, evaluator_settings(cfg)
@@ -162,14 +182,6 @@ class FixedSchema:
     reason: str = MISSING  # why it is not fitted (which fact would pin it, or which behaviour it must keep)
 
 
-@dataclass
-class StartingSizeSchema:
-    city: str = MISSING  # a city whose starting companies the sources leave open
-    low: int = MISSING
-    high: int = MISSING
-    reason: str = MISSING  # the source's words and how the range is read from them
-
-
 class Method(enum.Enum):
     """What a calibration makes."""
 
@@ -184,27 +196,22 @@ def calibrate_schema() -> type:
     The calibration's defaults live in CalibrationParams, whose module brings
     Optuna and matplotlib, which a sweep does not need.
     """
-    from experiments.calibration.search import CalibrationParams as _C
-    from experiments.calibration.posterior import PosteriorParams as _P
+    from experiments.calibration.posterior import PosteriorParams, StartingSize
+    from experiments.calibration.search import CalibrationParams
 
-    posterior = dataclasses.make_dataclass("PosteriorSchema", [
-        (f.name, f.type if f.type not in ("int", "float") else {"int": int, "float": float}[f.type],
-         field(default=f.default)) for f in dataclasses.fields(_P)])
-    calibration = dataclasses.make_dataclass("CalibrationSchema", [
-        ("rounds", int, field(default=default_of(_C, "rounds"))),
-        ("candidates", int, field(default=default_of(_C, "candidates"))),
-        ("replicates", int, field(default=default_of(_C, "replicates"))),
-        ("validation_replicates", int, field(default=default_of(_C, "validation_replicates"))),
-        ("root_seed", int, field(default=default_of(_C, "root_seed"))),
+    posterior = schema_from(PosteriorParams)
+    # The search's settings from CalibrationParams; its parameters and fixed keys are given in the config's own
+    # shape (a common list and a scenario's extra one, each fixed key with its reason).
+    calibration = schema_from(CalibrationParams, exclude=("parameters", "fixed"), extra=(
         ("budget", int, field(default=0)),  # model runs the search may use in all; 0: rounds x candidates x replicates
         ("parameters", List[SearchParameterSchema], field(default_factory=list)),  # noqa: UP006
         ("extra_parameters", List[SearchParameterSchema], field(default_factory=list)),  # noqa: UP006  (per scenario)
         ("fixed", List[FixedSchema], field(default_factory=list)),  # noqa: UP006  (not fitted, with the reason)
         ("extra_fixed", List[FixedSchema], field(default_factory=list)),  # noqa: UP006  (per scenario)
         # per scenario: starting sizes the posterior covers (method=posterior)
-        ("starting_sizes", List[StartingSizeSchema], field(default_factory=list)),  # noqa: UP006
+        ("starting_sizes", List[_item_schema(StartingSize)], field(default_factory=list)),  # noqa: UP006
         ("posterior", posterior, field(default_factory=posterior)),
-    ])
+    ))
     return dataclasses.make_dataclass("CalibrateSchema", [
         ("calibration", calibration, field(default_factory=calibration)),
         ("method", Method, field(default=Method.point)),
