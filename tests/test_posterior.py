@@ -139,3 +139,33 @@ def test_the_national_search_space_covers_the_open_starting_sizes():
     for s in sizes:
         assert s.low <= base["scenario"]["cities"][s.city]["firms"] <= s.high, s
     assert facts_for("national")
+
+
+def test_the_published_national_posterior_is_loadable_by_name_and_documented():
+    import json
+
+    from experiments.calibration import docs as calibration_docs
+    from sim.shell.config import PROJECT_ROOT
+
+    posterior = load_posterior("national")
+    assert len(posterior) >= 200 and math.isclose(posterior.table.weight.sum(), 1.0)
+    record = json.loads((PROJECT_ROOT / "docs" / "calibration" / "national_posterior.json").read_text())
+    assert record["keys"] == posterior.keys and record["sets"] == len(posterior)
+    # Starting sizes are covered, inside the ranges the search space reads from the sources.
+    for size in record["sizes"]:
+        column = posterior.table[f"scenario.cities.{size['city']}.firms"]
+        assert column.between(size["low"] - 0.5, size["high"] + 0.5).all()
+    page = (PROJECT_ROOT / "docs" / "calibration.md").read_text()
+    assert page == calibration_docs.render(PROJECT_ROOT / "docs")
+    assert "## national: the posterior" in page and "img/calibration_national_posterior.png" in page
+
+
+def test_an_edge_note_names_a_marginal_crowding_its_prior_s_end_and_only_then():
+    from experiments.calibration.posterior_docs import edge_note
+
+    crowded = {"key": "k", "log": False, "prior_low": 0.0, "prior_high": 1.0, "q5": 0.7, "median": 0.9, "q95": 0.99}
+    assert "upper end (1)" in edge_note(crowded)
+    spread = {**crowded, "q5": 0.05, "median": 0.5, "q95": 0.95}  # a flat marginal reaches both ends: no note
+    assert edge_note(spread) == ""
+    low = {"key": "k", "log": True, "prior_low": 0.01, "prior_high": 1.0, "q5": 0.011, "median": 0.02, "q95": 0.2}
+    assert "lower end (0.01)" in edge_note(low)

@@ -126,6 +126,24 @@ def console(record: dict) -> str:
     return "\n".join(lines)
 
 
+def edge_note(m: dict, margin: float = 0.1) -> str:
+    """A sentence when a marginal crowds one end of its prior: its median in the outer quarter and its 90 %
+    interval within `margin` of that end (the facts would allow values beyond a range that is itself an
+    assumption), else ''."""
+    f = np.log if m["log"] else (lambda v: v)
+    lo, hi = f(m["prior_low"]), f(m["prior_high"])
+    width = hi - lo
+    ends = []
+    if f(m["q95"]) >= hi - margin * width and f(m["median"]) >= lo + 0.75 * width:
+        ends.append(f"its upper end ({_num(m['prior_high'])})")
+    if f(m["q5"]) <= lo + margin * width and f(m["median"]) <= lo + 0.25 * width:
+        ends.append(f"its lower end ({_num(m['prior_low'])})")
+    if not ends:
+        return ""
+    return (f"`{m['key']}` presses against {' and '.join(ends)} of its prior: the facts would allow values beyond "
+            "it, which the assumed range rules out; the answers drawn from this posterior inherit that range.")
+
+
 def section(record: dict) -> list[str]:
     """The posterior's part of docs/calibration.md."""
     scenario = record["scenario"]
@@ -154,6 +172,9 @@ def section(record: dict) -> list[str]:
         prior = f"{_num(m['prior_low'])} to {_num(m['prior_high'])}" + (" (log)" if m["log"] else "")
         out.append(f"| `{m['key']}` | {prior} | {_num(m['median'])} | {_num(m['q5'])} to {_num(m['q95'])} | "
                    f"{m['share_of_prior']:.0%} |")
+    edges = [edge_note(m) for m in record["marginals"]]
+    if any(edges):
+        out += [""] + [f"- {e}" for e in edges if e]
     strong = [p for p in record["pairs"] if abs(p["correlation"]) >= 0.3]
     out += ["", "**Pairs that trade off** (weighted correlation over the posterior of 0.3 or more in size: the facts "
             "allow more of one with "
