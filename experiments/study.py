@@ -102,11 +102,20 @@ def _summary(report_md: str) -> list[str]:
 
 
 def _grid_table(capital: pd.DataFrame) -> str:
+    """Zhengzhou's chance at each grid point, with its 95 % Wilson interval (the runs per point are stated above)."""
     zz, xa = RATE.format("zhengzhou"), RATE.format("xian")
-    grid = capital.pivot(index=xa, columns=zz, values="P(capital=zhengzhou)").sort_index(ascending=False)
+    column = "P(capital=zhengzhou)"
+    cells = capital.assign(cell=[f"{p:.0%} ({lo:.0%}-{hi:.0%})" for p, lo, hi in
+                                 zip(capital[column], capital[f"{column} low"], capital[f"{column} high"])])
+    grid = cells.pivot(index=xa, columns=zz, values="cell").sort_index(ascending=False)
     head = "| Xi'an's rate \\ Zhengzhou's rate | " + " | ".join(f"{v:g}" for v in grid.columns) + " |\n"
     head += "|---|" + "---|" * len(grid.columns) + "\n"
-    return head + "".join(f"| {y:g} | " + " | ".join(f"{p:.0%}" for p in row) + " |\n" for y, row in grid.iterrows())
+    return head + "".join(f"| {y:g} | " + " | ".join(row) + " |\n" for y, row in grid.iterrows())
+
+
+def _chance(row: pd.Series, city: str) -> str:
+    runs = int(row.runs_ok)
+    return chance_text(int(round(row[f"P(capital={city})"] * runs)), runs)
 
 
 def _policy(record: dict) -> str:
@@ -147,8 +156,9 @@ def render(data: Path = DATA) -> str:
         "",
         *_summary((data / "grid_report.md").read_text()),
         "",
-        f"At both cities' own policy (10 % each) Zhengzhou is the capital in {base['P(capital=zhengzhou)']:.0%} of "
-        f"runs and Xi'an in {base['P(capital=xian)']:.0%}. Chance that Zhengzhou is the capital after 60 months:",
+        f"At both cities' own policy (10 % each) Zhengzhou is the capital in "
+        f"{_chance(base, 'zhengzhou')} and Xi'an in {_chance(base, 'xian')}. Chance that Zhengzhou is the capital "
+        f"after 60 months, with its 95 % Wilson interval over the point's {int(capital.runs_ok.min())} runs:",
         "",
         _grid_table(capital),
         f"![P(capital)]({NAME}/grid_p_capital.png)",
