@@ -1,8 +1,11 @@
 """The planner's question in numbers: base, doubled reward, doubled with the budget, doubled with Xi'an answering.
 
-`python -m experiments.planner [seeds]` prints the table README shows
-(`tests/test_docs.py` reruns it): means over seeds 0..seeds-1 of the
+`python -m experiments.planner [seeds] [posterior]` prints the table README
+shows (`tests/test_docs.py` reruns it): means over seeds 0..seeds-1 of the
 default scenario, 60 months, Zhengzhou's no-policy counterfactual per seed.
+Each seed meets the parameter set it draws from the posterior (default
+`national`; `none`: the point fit), the same set in every case, so the
+bands carry what the facts leave loose as well as the seeds.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import sys
 import numpy as np
 
 from experiments.analysis.intervals import band
+from experiments.calibration.posterior import load_posterior
 from sim import ContestModel, load_config
+from sim.params import RunParams, apply_overrides, from_dict, to_dict
 from sim.counterfactual import added_by_policy
 
 Z = "scenario.cities.zhengzhou."
@@ -39,7 +44,10 @@ def _per_job(outlay: np.ndarray, jobs: np.ndarray) -> str:
     return f"{outlay.mean() / jobs.mean():,.0f}" if jobs.mean() >= 1 and jobs.mean() > 2 * error else "n.s."
 
 
-def planner_table(seeds: int = 20) -> str:
+POSTERIOR = "national"
+
+
+def planner_table(seeds: int = 20, posterior: str = POSTERIOR) -> str:
     """The table of means over `seeds` replicates (seeds 0..seeds-1, the same in every case), as Markdown.
 
     Every figure carries, in brackets, its 90 % band over the seeds; added jobs also the standard error of their
@@ -52,8 +60,11 @@ def planner_table(seeds: int = 20) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for name, overrides in CASES.items():
         rows = []
+        base = to_dict(load_config("xian_vs_zhengzhou", overrides))
+        drawn = load_posterior(posterior) if posterior else None
         for seed in range(seeds):
-            model = ContestModel(load_config("xian_vs_zhengzhou", [f"seed={seed}", *overrides])).run()
+            values = drawn.values(drawn.index_for(seed), base) if drawn else {}
+            model = ContestModel(from_dict(RunParams, apply_overrides(base, {**values, "seed": seed}))).run()
             s = model.summary()
             added = added_by_policy(model, cities=["zhengzhou"])
             rows.append((s["final_share"]["zhengzhou"], s["final_share"]["xian"],
@@ -68,4 +79,5 @@ def planner_table(seeds: int = 20) -> str:
 
 
 if __name__ == "__main__":
-    print(planner_table(int(sys.argv[1]) if len(sys.argv) > 1 else 20))
+    which = sys.argv[2] if len(sys.argv) > 2 else POSTERIOR
+    print(planner_table(int(sys.argv[1]) if len(sys.argv) > 1 else 20, "" if which == "none" else which))
