@@ -97,3 +97,15 @@ def test_an_outcome_no_lever_moves_is_said_to_be_constant_not_undersampled():
     points = design_points(exp)
     got = indices(exp, points, np.zeros(len(points)))
     assert (got.mu_star == 0).all() and got.warning.str.contains("same at every design point").all()
+
+
+def test_the_intervals_and_warnings_are_the_same_on_every_call():
+    """SALib seeds its bootstrap only for a truthy seed: the intervals must not follow NumPy's global state."""
+    exp = _experiment(DesignKind.sobol, ("x1", "x2", "x3"), -np.pi, np.pi, 256)
+    points = design_points(exp)
+    first = indices(exp, points, _ishigami(points))
+    np.random.seed(12345)  # global state an unseeded bootstrap would read
+    again = indices(exp, points, _ishigami(points))
+    pd.testing.assert_frame_equal(first, again)
+    with pytest.raises(ValueError, match="seed: 0 is not allowed"):
+        indices(exp, points, _ishigami(points), seed=0)

@@ -30,13 +30,20 @@ def _problem(exp: ExperimentParams) -> dict:
             "bounds": [[p.low, p.high] for p in exp.parameters]}
 
 
-def indices(exp: ExperimentParams, points: pd.DataFrame, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
+# The bootstrap's seed for the confidence intervals. Never 0: SALib's sobol.analyze seeds only `if seed:`, so 0
+# left its intervals (and the convergence warnings read from them) to NumPy's global state, different each run.
+BOOTSTRAP_SEED = 20240101
+
+
+def indices(exp: ExperimentParams, points: pd.DataFrame, y: np.ndarray, seed: int = BOOTSTRAP_SEED) -> pd.DataFrame:
     """One row per varied key: Sobol S1, S1_conf, ST, ST_conf, or Morris mu_star, mu_star_conf, sigma.
 
     `points` is the design's table (`design_points`, in its order) and `y`
     the outcome at each point. Raises ValueError for a design SALib cannot
     analyse (grid, lhs, points) or an outcome with missing values.
     """
+    if not seed:
+        raise ValueError("seed: 0 is not allowed (SALib would leave the intervals unseeded); give a positive seed")
     y = np.asarray(y, dtype=float)
     if not np.isfinite(y).all():
         raise ValueError("the outcome is missing or infinite at some design points; sensitivity needs a number at each")
