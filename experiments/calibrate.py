@@ -28,7 +28,7 @@ from omegaconf import DictConfig, OmegaConf, SCMode
 from experiments.calibration import docs as calibration_docs, posterior_docs
 from experiments.calibration.search import (CalibrationParams, calibrate, calibration_fingerprint, check_has_facts, value_of,
                                      write_outputs)
-from experiments.schemas import evaluator_settings, register_calibrate_schemas
+from experiments.schemas import evaluator_settings, register_calibrate_schemas, run_path
 from experiments.batch.design import ParameterSpec
 from experiments.batch.engine import SweepInterrupted
 from experiments.calibration.posterior import PosteriorParams, StartingSize, posterior_path
@@ -134,7 +134,7 @@ def calibrate_task(cfg: DictConfig, out: Path) -> None:
     cal = to_calibration(cfg)
     folder = out
     if cfg.resume and not (out / "round_1").exists():
-        previous = latest_unfinished(base.scenario.name, calibration_fingerprint(cal, base))
+        previous = latest_unfinished(base.scenario.name, calibration_fingerprint(cal, base, run_path(cfg)))
         if previous is not None and previous != out:
             discard(out)  # the folder made for this command, still empty: it continues in `previous` instead
             folder = previous
@@ -147,7 +147,7 @@ def calibrate_task(cfg: DictConfig, out: Path) -> None:
     command = command_line(sys.argv[1:])
     backend = cfg.backend.value if hasattr(cfg.backend, "value") else str(cfg.backend)
     try:
-        result = calibrate(cal, base, folder, backend, cfg.workers, cfg.address, cfg.progress)
+        result = calibrate(cal, base, folder, backend, cfg.workers, cfg.address, cfg.progress, run_path(cfg))
     except SweepInterrupted as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -198,7 +198,8 @@ def posterior_task(cfg: DictConfig, out: Path) -> None:
         print(f"note: calibration.parameters ({key}) is not fitted: {base.scenario.name} fixes it ({reason})")
     command = command_line(sys.argv[1:])
     backend = cfg.backend.value if hasattr(cfg.backend, "value") else str(cfg.backend)
-    result = run_posterior(cal, post, sizes, base, out, backend, cfg.workers, cfg.address, cfg.progress)
+    result = run_posterior(cal, post, sizes, base, out, backend, cfg.workers, cfg.address, cfg.progress,
+                           run_path(cfg))
     record = write_posterior(result, cal, post, sizes, out, command)
     published = publish_posterior(record, out, result.scenario) if cfg.publish else []
     print(posterior_docs.console(record))

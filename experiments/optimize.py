@@ -52,7 +52,7 @@ def validate(cfg: DictConfig) -> None:
 def task(cfg: DictConfig, out: Path) -> None:
     """Run (or resume) the study in the run folder and print the answer."""
     opt, base, run = to_optimize(cfg), to_params(cfg), evaluator_settings(cfg)
-    with make_evaluator(run.backend, check(opt, base), run.workers, run.address) as evaluator:
+    with make_evaluator(run.backend, check(opt, base), run.workers, run.address, run.path) as evaluator:
         record = optimize(opt, base, out, evaluator, run.progress)
     policy = ", ".join(f"{k.rsplit('.', 1)[-1]} {v:,.4g}" for k, v in record["policy"].items())
     tested = record["out_of_sample"]

@@ -24,6 +24,13 @@ from sim.shell.config import schema_of
 from sim.params import ParamError, RunParams
 
 
+class RunPath(enum.Enum):
+    """How each run is computed (both give the same model: tests/test_ensemble.py checks they agree)."""
+
+    fast = "fast"  # many runs advanced together as one array axis (sim.ensemble)
+    reference = "reference"  # one Mesa model per run (sim.model.ContestModel)
+
+
 class Backend(enum.Enum):
     """Where runs are evaluated."""
 
@@ -87,6 +94,7 @@ def evaluator_fields() -> list[tuple]:
         ("backend", Backend, field(default=Backend.local)),
         ("workers", int, field(default=0)),
         ("address", Optional[str], field(default=None)),  # noqa: UP045
+        ("path", RunPath, field(default=RunPath.fast)),
         ("progress", bool, field(default=True)),
     ]
 
@@ -118,8 +126,11 @@ class SweepSettings:
     address: str | None = None
     resume: bool = False
     progress: bool = True
+    path: str = "fast"  # fast: ensembles of runs (sim.ensemble); reference: one Mesa model per run
 
     def __post_init__(self) -> None:
+        if self.path not in ("fast", "reference"):
+            raise ParamError("path", f"{self.path!r} is not allowed; choose fast or reference")
         if self.address and self.backend != "dask":
             raise ParamError("address", "a scheduler address needs backend=dask")
         check_address(self.address)
@@ -153,7 +164,13 @@ def evaluator_settings(cfg: DictConfig) -> SweepSettings:
     """The validated evaluator settings of a composed batch-command config."""
     return SweepSettings(backend=cfg.backend.value if isinstance(cfg.backend, enum.Enum) else str(cfg.backend),
                          workers=cfg.workers, address=cfg.address, resume=cfg.get("resume", False),
-                         progress=cfg.progress)
+                         progress=cfg.progress, path=run_path(cfg))
+
+
+def run_path(cfg: DictConfig) -> str:
+    """The composed config's `path` as a plain string."""
+    path = cfg.get("path", "fast")
+    return path.value if isinstance(path, enum.Enum) else str(path)
 
 
 def to_experiment(cfg: DictConfig) -> tuple[ExperimentParams, SweepSettings]:

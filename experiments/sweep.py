@@ -74,7 +74,7 @@ def sweep(cfg: DictConfig, out: Path) -> None:
     experiment, settings = to_experiment(cfg)
     folder = out
     if settings.resume and not (out / "design.parquet").exists():
-        previous = latest_unfinished(experiment.name, fingerprint(experiment, to_dict(base)))
+        previous = latest_unfinished(experiment.name, fingerprint(experiment, to_dict(base), settings.path))
         if previous is not None and previous != out:
             discard(out)  # the folder made for this command, still empty: it continues in `previous` instead
             folder = previous
@@ -83,7 +83,7 @@ def sweep(cfg: DictConfig, out: Path) -> None:
     config_text = resolved_config_text(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True))
     try:
         runs = run_sweep(experiment, base, folder, settings.backend, settings.workers, settings.address,
-                         settings.progress, config_text)
+                         settings.progress, config_text, path=settings.path)
     except SweepInterrupted as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -15,12 +15,19 @@ def logit_choice(utility: np.ndarray, scale: float, rng: np.random.Generator) ->
     n = utility.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
+    return choose_with(utility, scale, rng.random((n, 1)))
+
+
+def choose_with(utility: np.ndarray, scale: float | np.ndarray, u: np.ndarray) -> np.ndarray:
+    """`logit_choice` with its uniforms given: u of shape (n, 1) in [0, 1); scale a number or one per row (n, 1).
+
+    The ensemble (sim.ensemble) draws each run's uniforms from that run's own stream, then chooses for all at once.
+    """
     weight = utility - utility.max(axis=1, keepdims=True)
     weight *= 1.0 / scale
     np.exp(weight, out=weight)
     np.cumsum(weight, axis=1, out=weight)  # running totals; the last column is the row's total
-    u = rng.random((n, 1))
-    u *= weight[:, -1:]
+    u = u * weight[:, -1:]
     return np.count_nonzero(weight <= u, axis=1)  # alternatives whose running total u has passed
 
 

@@ -128,18 +128,43 @@ class CityRecorder:
 
     def table(self) -> pd.DataFrame:
         """One row per month per place (the columns of cities.parquet)."""
-        months, n = len(self._months), len(self.place_ids)
-        if months == 0:
-            return pd.DataFrame(columns=TABLE_COLUMNS)
-        data = {
-            "step": np.repeat(np.arange(1, months + 1), n),
-            "date": np.repeat(np.array(self._dates, dtype="datetime64[ns]"), n),
-            "city": np.tile(np.array(self.place_ids, dtype=object), months),
-        }
-        for name in TABLE_COLUMNS[3:]:
-            data[name] = np.concatenate([m[name] for m in self._months])
-        table = pd.DataFrame(data, columns=TABLE_COLUMNS)
-        for name in ("firms", "productions", "entered", "exited", "moved_in", "moved_out", "policy_shocks"):
-            table[name] = table[name].astype(np.int64)
-        table["is_capital"] = table["is_capital"].astype(bool)
-        return table
+        return build_table(self.place_ids, self._dates,
+                           lambda name: np.array([m[name] for m in self._months]) if self._months else None)
+
+
+class RecordedColumns:
+    """A finished run's city table kept as one (months, L) array per column: the same reading interface as
+    `CityRecorder` (the ensemble's runs, sim.ensemble, record this way)."""
+
+    def __init__(self, place_ids: list[str], dates: list[pd.Timestamp], columns: dict[str, np.ndarray]):
+        self.place_ids, self._dates, self._columns = place_ids, dates, columns
+
+    def __len__(self) -> int:
+        return len(self._dates)
+
+    def column(self, name: str) -> np.ndarray:
+        """One column as a (months, L) array."""
+        return self._columns[name]
+
+    def table(self) -> pd.DataFrame:
+        """One row per month per place (the columns of cities.parquet)."""
+        return build_table(self.place_ids, self._dates, self._columns.get)
+
+
+def build_table(place_ids: list[str], dates: list[pd.Timestamp], column) -> pd.DataFrame:
+    """The long city table from `column(name)`, a (months, L) array per column of TABLE_COLUMNS."""
+    months, n = len(dates), len(place_ids)
+    if months == 0:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    data = {
+        "step": np.repeat(np.arange(1, months + 1), n),
+        "date": np.repeat(np.array(dates, dtype="datetime64[ns]"), n),
+        "city": np.tile(np.array(place_ids, dtype=object), months),
+    }
+    for name in TABLE_COLUMNS[3:]:
+        data[name] = np.asarray(column(name)).reshape(-1)
+    table = pd.DataFrame(data, columns=TABLE_COLUMNS)
+    for name in ("firms", "productions", "entered", "exited", "moved_in", "moved_out", "policy_shocks"):
+        table[name] = table[name].astype(np.int64)
+    table["is_capital"] = table["is_capital"].astype(bool)
+    return table

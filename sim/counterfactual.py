@@ -51,7 +51,7 @@ def spends(params: RunParams, city_id: str) -> bool:
 
 
 def added_by_policy(model: ContestModel, cities: list[str] | None = None, force: bool = False,
-                    tables: list | None = None) -> dict[str, dict]:
+                    tables: list | None = None, counterfactual=None) -> dict[str, dict]:
     """Per city: jobs, firms and productions its policy added against its counterfactual, and the marginal cost per job,
     locally and in the whole country.
 
@@ -60,7 +60,9 @@ def added_by_policy(model: ContestModel, cities: list[str] | None = None, force:
     cost per job is the city's outlay over the whole run over the jobs
     added, None when the policy added less than one job. A city with no
     policy to switch off adds exactly nothing; its counterfactual is not
-    run unless `force` (it would be the run itself).
+    run unless `force` (it would be the run itself). `counterfactual(city)`,
+    when given, returns the finished no-policy run instead of running one
+    here (the ensemble, sim.ensemble, advances them beside the run).
     """
     out: dict[str, dict] = {name: {} for name in ADDED_OUTCOMES}
     for city in cities if cities is not None else model.city_ids:
@@ -68,7 +70,8 @@ def added_by_policy(model: ContestModel, cities: list[str] | None = None, force:
         if not force and not spends(model.params, city):
             jobs = firms = productions = national = 0.0
         else:
-            cf = ContestModel(without_policy(model.params, city)).run(model.steps)
+            cf = (counterfactual(city) if counterfactual is not None
+                  else ContestModel(without_policy(model.params, city)).run(model.steps))
             if tables is not None:
                 t = cf.city_table()
                 t = t.loc[t.city == city, ["step", "date", "city", "firms", "productions", "share", "employment"]]

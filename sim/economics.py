@@ -157,7 +157,8 @@ class FirmKinds:
 
 def expected_profit(kinds: FirmKinds, places: Places, pol: PolicyArrays, revenue_per_weight: float,
                     overhead: float, at: np.ndarray | None = None) -> np.ndarray:
-    """Expected monthly profit of each chooser, yuan: (n, L) in every place, or (n,) in place `at[i]` when given.
+    """Expected monthly profit of each chooser, yuan: (n, L) in every place, or (n,) in place `at[i]` when given,
+    or (n, L) in places `at[i, :]` when `at` is 2-D.
 
     Market income by tier at last month's revenue per unit of attention,
     plus the subsidy the place's announced rules promise, discounted by the
@@ -166,6 +167,8 @@ def expected_profit(kinds: FirmKinds, places: Places, pol: PolicyArrays, revenue
     """
     if at is None:  # choosers in rows, places in columns
         place, firm = slice(None), (lambda x: x[:, None])
+    elif at.ndim == 2:  # choosers in rows, each row's own places in columns (the ensemble: each run's places)
+        place, firm = at, (lambda x: x[:, None])
     else:
         place, firm = at, (lambda x: x)
     rate = firm(kinds.rate) * places.productivity[place]
@@ -184,9 +187,10 @@ def expected_profit(kinds: FirmKinds, places: Places, pol: PolicyArrays, revenue
 def location_utility(profit: np.ndarray, horizon_months: float, move_cost: np.ndarray | float,
                      pull: np.ndarray, home: np.ndarray | None = None, home_pull: float = 0.0) -> np.ndarray:
     """Deterministic utility (n, L), million yuan: profit over the horizon, less the move, plus the place's pull,
-    plus `home_pull` in each chooser's home place (`home[i]`), the attachment that stays with a company."""
-    utility = (horizon_months * profit - move_cost) / 1e6 + pull[None, :]
-    if home is not None and home_pull:
+    plus `home_pull` in each chooser's home place (`home[i]`), the attachment that stays with a company.
+    `pull` is one row for all choosers (L,) or one per chooser (n, L); the money terms may be one per chooser."""
+    utility = (horizon_months * profit - move_cost) / 1e6 + (pull if pull.ndim == 2 else pull[None, :])
+    if home is not None and np.any(home_pull):
         utility[np.arange(len(home)), home] += home_pull
     return utility
 

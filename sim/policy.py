@@ -123,9 +123,15 @@ def review_productions(productions: np.ndarray, cost: np.ndarray, place: np.ndar
     independently; claims follow its category. Drawn per production, so a
     month's few eligible works cost little to price.
     """
-    n = len(productions)
-    maker = np.repeat(np.arange(n), productions)
-    u = rng.random((3, len(maker)))
+    maker = np.repeat(np.arange(len(productions)), productions)
+    return review_with(rng.random((3, len(maker))), maker, cost, place, p_award, p_culture, pol)
+
+
+def review_with(u: np.ndarray, maker: np.ndarray, cost: np.ndarray, place: np.ndarray, p_award: np.ndarray,
+                p_culture: np.ndarray, pol: PolicyArrays) -> tuple[np.ndarray, np.ndarray]:
+    """`review_productions` with its uniforms given: u (3, productions) for review, award and theme; maker[i] is
+    the firm that made production i (firms in order). The ensemble draws u per run from that run's own stream."""
+    n = len(cost)
     culture = u[2] < p_culture[maker]
     passed = np.flatnonzero(u[0] < pol.eligible_share[place[maker]])
     firm = maker[passed]

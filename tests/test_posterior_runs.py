@@ -8,7 +8,7 @@ import pytest
 
 from experiments.batch.design import DesignKind, ExperimentParams, ParameterSpec, fingerprint, run_table
 from experiments.batch.engine import run_sweep
-from experiments.batch.runs import evaluate, run_once
+from experiments.batch.runs import evaluate_batch, run_once
 from experiments.calibration.posterior import load_posterior
 from sim import load_config
 from sim.params import ParamError, to_dict
@@ -17,9 +17,10 @@ RATE = "scenario.cities.zhengzhou.policy.reward_rate"
 
 
 class Serial:
-    """Each task in this process; remembers the values each run was given."""
+    """Each task in this process, on the fast path as sweeps run by default; remembers the values each run was given."""
 
     workers = 1
+    path = "fast"
 
     def __init__(self, base):
         self.base = to_dict(base)
@@ -31,7 +32,7 @@ class Serial:
     def map(self, tasks, outcomes, keep_every):
         for task in tasks:
             self.values[task.run_id] = dict(task.values)
-            yield evaluate(task, self.base, outcomes, keep_every)
+            yield from evaluate_batch([task], self.base, outcomes, keep_every)
 
 
 @pytest.fixture()

@@ -226,16 +226,17 @@ def _to_seed(seq: np.random.SeedSequence) -> int:
     return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-def fingerprint(exp: ExperimentParams, base: dict) -> str:
+def fingerprint(exp: ExperimentParams, base: dict, path: str = "fast") -> str:
     """Hash of everything that decides a sweep's results, and nothing else.
 
     Resuming is refused when it differs: other settings, another base
-    scenario, or other model code. The experiment's name and description
-    and the base's own seed (runs get spawned seeds) do not count.
+    scenario, other model code, or the other path (fast or reference: the
+    same model, other numbers). The experiment's name and description and
+    the base's own seed (runs get spawned seeds) do not count.
     """
     experiment = {k: v for k, v in _plain(exp).items() if k not in ("name", "description")}
     base = {k: v for k, v in base.items() if k != "seed"}
-    payload = {"experiment": experiment, "base": base, "code": code_fingerprint()}
+    payload = {"experiment": experiment, "base": base, "code": code_fingerprint(), "path": path}
     if exp.posterior:  # the ensemble itself, not only its name: a republished posterior is another sweep
         from experiments.calibration.posterior import load_posterior
 

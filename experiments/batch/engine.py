@@ -65,7 +65,7 @@ class _Plan:
 
 def run_sweep(experiment: ExperimentParams, base: RunParams, folder: Path, backend: str = "local",
               workers: int = 0, address: str | None = None, progress: bool = True,
-              config_text: str | None = None, evaluator=None) -> pd.DataFrame:
+              config_text: str | None = None, evaluator=None, path: str = "fast") -> pd.DataFrame:
     """Run every missing run of the design into `folder`; returns the merged runs table.
 
     A folder that already holds this sweep's design is resumed: finished
@@ -75,16 +75,17 @@ def run_sweep(experiment: ExperimentParams, base: RunParams, folder: Path, backe
     tables that are lost or damaged are set aside and their runs computed
     again. `evaluator`: an open evaluator to reuse (e.g. one pool for a
     calibration's rounds); by default one is opened for this sweep, only if
-    there is a run to compute, and closed after it.
+    there is a run to compute, and closed after it, computing runs on `path`
+    (an evaluator given brings its own).
     """
     folder = Path(folder)
     base_dict = to_dict(base)
     check_keys(experiment, base_dict)
     with FolderLock(folder):  # a second process into the same folder is refused at once
-        plan = _plan(experiment, base, base_dict, folder, config_text)
+        plan = _plan(experiment, base, base_dict, folder, config_text, getattr(evaluator, "path", path))
         if evaluator is not None:
             return _run_locked(experiment, base, folder, plan, evaluator, progress)
-        chosen = make_evaluator(backend, base_dict, workers, address)
+        chosen = make_evaluator(backend, base_dict, workers, address, path)
         if not plan.tasks:  # nothing to compute: starting worker processes would only cost time
             return _run_locked(experiment, base, folder, plan, chosen, progress)
         with chosen as opened:
@@ -92,9 +93,9 @@ def run_sweep(experiment: ExperimentParams, base: RunParams, folder: Path, backe
 
 
 def _plan(experiment: ExperimentParams, base: RunParams, base_dict: dict, folder: Path,
-          config_text: str | None) -> _Plan:
+          config_text: str | None, path: str) -> _Plan:
     store = ResultStore(folder)
-    tag = fingerprint(experiment, base_dict)
+    tag = fingerprint(experiment, base_dict, path)
     if store.has_design():  # read before anything is written: a folder that cannot be resumed stays as it was
         try:
             design, old_tag = store.design()

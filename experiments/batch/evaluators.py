@@ -22,13 +22,14 @@ import re
 import signal
 import threading
 from collections import deque
+from functools import partial
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
-from experiments.batch.runs import RunResult, RunTask, evaluate
+from experiments.batch.runs import RunResult, RunTask, batch_function, evaluate_each
 from sim.params import ParamError
 
 BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -74,8 +75,23 @@ def one_blas_thread() -> None:
     threadpool_limits(1, user_api="blas")
 
 
-def _evaluate_in_worker(task: RunTask, outcomes: tuple[str, ...], keep_every: int) -> RunResult:
-    return _worker["function"](task, _worker["base"], outcomes, keep_every)
+def _evaluate_in_worker(batch: list[RunTask], outcomes: tuple[str, ...], keep_every: int) -> list[RunResult]:
+    return _worker["function"](batch, _worker["base"], outcomes, keep_every)
+
+
+BATCH_RUNS = 32  # tasks sent to a worker at once, at most: on the fast path they run as one ensemble
+
+
+def batches(tasks: list[RunTask], workers: int) -> list[list[RunTask]]:
+    """Tasks in batches: large enough that a worker runs many at once, small enough that every worker gets
+    several (the last batches finish together) and the progress bar moves."""
+    size = max(1, min(BATCH_RUNS, -(-len(tasks) // (4 * max(workers, 1)))))
+    return [tasks[i:i + size] for i in range(0, len(tasks), size)]
+
+
+def as_batch_function(function: Callable | None, path: str) -> Callable:
+    """The batch function workers call: `path`'s, or `function` (one task at a time: a test's own) when given."""
+    return batch_function(path) if function is None else partial(evaluate_each, function)
 
 
 @contextmanager
@@ -138,10 +154,12 @@ class _Pooled:
 class LocalEvaluator(_Pooled):
     """A pool of worker processes on this machine, one BLAS thread each."""
 
-    def __init__(self, base: Mapping, workers: int = 0, function: Callable = evaluate):
+    def __init__(self, base: Mapping, workers: int = 0, function: Callable | None = None, path: str = "fast"):
         self.base = base
         self.workers = workers or default_workers()
-        self.function = function  # evaluate(task, base, outcomes, keep_every); tests pass one that crashes
+        self.path = path
+        # evaluate(task, base, outcomes, keep_every) one task at a time when given (tests pass one that crashes)
+        self.function = as_batch_function(function, path)
         self._pool: ProcessPoolExecutor | None = None
 
     def _open(self) -> None:
@@ -165,8 +183,8 @@ class LocalEvaluator(_Pooled):
             process.terminate()
 
     def _map(self, tasks: list[RunTask], outcomes: tuple[str, ...], keep_every: int) -> Iterator[RunResult]:
-        queue, suspects = deque(tasks), deque()
-        window = 2 * self.workers  # runs in flight: enough to keep every worker busy, few to re-run after a death
+        queue, suspects = deque(batches(tasks, self.workers)), deque()
+        window = 2 * self.workers  # batches in flight: enough to keep every worker busy, few to re-run after a death
         while queue or suspects:
             alone = not queue  # after a death, the runs that were in flight are retried one at a time
             source = queue if queue else suspects
@@ -174,20 +192,20 @@ class LocalEvaluator(_Pooled):
             try:
                 while source or in_flight:
                     while source and len(in_flight) < (1 if alone else window):
-                        task = source.popleft()
+                        batch = source.popleft()
                         with signals_deferred():  # a submit may start a worker: never cut its start in half
-                            in_flight[self._pool.submit(_evaluate_in_worker, task, outcomes, keep_every)] = task
+                            in_flight[self._pool.submit(_evaluate_in_worker, batch, outcomes, keep_every)] = batch
                     done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                     for future in done:
-                        result = future.result()  # raises BrokenProcessPool when a worker died
+                        results = future.result()  # raises BrokenProcessPool when a worker died
                         del in_flight[future]
-                        yield result
+                        yield from results
             except BrokenProcessPool:
-                lost = list(in_flight.values())
+                lost = [task for batch in in_flight.values() for task in batch]
                 if alone:
                     yield from (died(t) for t in lost)  # it ran by itself and killed its worker again
                 else:
-                    suspects.extend(lost)
+                    suspects.extend([t] for t in lost)
                 self._close_broken()
                 self._open()
 
@@ -196,7 +214,7 @@ class LocalEvaluator(_Pooled):
         self._pool = None
 
     def describe(self) -> str:
-        return f"local process pool, {self.workers} workers"
+        return f"local process pool, {self.workers} workers, {self.path} path"
 
 
 class DaskEvaluator(_Pooled):
@@ -208,11 +226,14 @@ class DaskEvaluator(_Pooled):
     recorded as failed with that reason, never dropped.
     """
 
-    def __init__(self, base: Mapping, workers: int = 0, address: str | None = None, function: Callable = evaluate):
+    def __init__(self, base: Mapping, workers: int = 0, address: str | None = None, function: Callable | None = None,
+                 path: str = "fast"):
         self.base = base
         self.workers = workers or default_workers()
         self.address = address
-        self.function = function  # evaluate(task, base, outcomes, keep_every); tests pass one that crashes
+        self.path = path
+        # evaluate(task, base, outcomes, keep_every) one task at a time when given (tests pass one that crashes)
+        self.function = as_batch_function(function, path)
         self._client = self._cluster = self._base = None
 
     def _open(self) -> None:
@@ -259,29 +280,36 @@ class DaskEvaluator(_Pooled):
     def _map(self, tasks: list[RunTask], outcomes: tuple[str, ...], keep_every: int) -> Iterator[RunResult]:
         from dask.distributed import KilledWorker, as_completed as dask_completed
 
-        def submit(task: RunTask):
+        def submit(batch: list[RunTask]):
             # pure=False: Dask makes a unique key per task, so sweeps sharing a cluster never share results
-            future = self._client.submit(self.function, task, self._base, outcomes, keep_every, pure=False)
-            owner[future.key] = task
+            future = self._client.submit(self.function, batch, self._base, outcomes, keep_every, pure=False)
+            owner[future.key] = batch
             return future
 
         owner: dict = {}
-        attempts: dict[int, int] = {}
-        pending = dask_completed([submit(t) for t in tasks])
+        attempts: dict[tuple, int] = {}
+        pending = dask_completed([submit(b) for b in batches(tasks, self.workers)])
         for future in pending:
-            task = owner.pop(future.key)
+            batch = owner.pop(future.key)
+            key = tuple(t.run_id for t in batch)
             try:
-                result = future.result()
-            except KilledWorker as err:  # it killed every worker Dask let it try: this run is the cause
-                result = died(task, f"Dask lost every worker that ran this point ({err})")
-            except Exception as err:  # noqa: BLE001 - evaluate() never raises: the cluster lost the run's result
-                attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
-                if attempts[task.run_id] <= 3:
-                    pending.add(submit(task))  # run it again (a lost worker's results are gone with it)
+                results = future.result()
+            except KilledWorker as err:
+                if len(batch) > 1:  # one of them killed the workers: each runs alone, so only that one fails
+                    for task in batch:
+                        pending.add(submit([task]))
                     future.release()
                     continue
-                result = died(task, f"Dask could not finish this point in 4 attempts ({type(err).__name__}: {err})")
-            yield result
+                results = [died(batch[0], f"Dask lost every worker that ran this point ({err})")]
+            except Exception as err:  # noqa: BLE001 - a batch never raises: the cluster lost the batch's results
+                attempts[key] = attempts.get(key, 0) + 1
+                if attempts[key] <= 3:
+                    pending.add(submit(batch))  # run it again (a lost worker's results are gone with it)
+                    future.release()
+                    continue
+                results = [died(t, f"Dask could not finish this point in 4 attempts ({type(err).__name__}: {err})")
+                           for t in batch]
+            yield from results
             future.release()
 
     def describe(self) -> str:
@@ -299,10 +327,12 @@ def check_address(address: str | None) -> None:
                                     "(e.g. tcp://10.0.0.5:8786), or null for a LocalCluster")
 
 
-def make_evaluator(backend: str, base: Mapping, workers: int = 0, address: str | None = None):
-    """The evaluator for `backend` ('local' or 'dask')."""
+def make_evaluator(backend: str, base: Mapping, workers: int = 0, address: str | None = None, path: str = "fast"):
+    """The evaluator for `backend` ('local' or 'dask'), running runs on `path` ('fast': ensembles of runs,
+    sim.ensemble; 'reference': one Mesa model per run)."""
+    batch_function(path)  # refuses an unknown path in one line
     if backend == "local":
-        return LocalEvaluator(base, workers)
+        return LocalEvaluator(base, workers, path=path)
     if backend == "dask":
-        return DaskEvaluator(base, workers, address)
+        return DaskEvaluator(base, workers, address, path=path)
     raise ValueError(f"backend: {backend!r} is not allowed; choose local or dask")

@@ -36,13 +36,13 @@ from sim.shell.runner import git_revision  # noqa: E402
 
 def run_posterior(cal: CalibrationParams, post: PosteriorParams, sizes: tuple[StartingSize, ...], base: RunParams,
                   folder: Path, backend: str = "local", workers: int = 0, address: str | None = None,
-                  progress: bool = True) -> PosteriorResult:
-    """The ABC-SMC search and its predictive check, in `folder`, on one pool or cluster."""
+                  progress: bool = True, path: str = "fast") -> PosteriorResult:
+    """The ABC-SMC search and its predictive check, in `folder`, on one pool or cluster, runs on `path`."""
     base_dict = to_dict(base)
     print(f"posterior of {base.scenario.name}: {len(cal.parameters)} parameters and {len(sizes)} starting sizes, "
           f"{post.population} sets per generation, at most {post.generations} generations and "
           f"{post.max_simulations:,} runs of {base.steps} months")
-    with FolderLock(folder), make_evaluator(backend, base_dict, workers, address) as evaluator:
+    with FolderLock(folder), make_evaluator(backend, base_dict, workers, address, path) as evaluator:
         return fit_posterior(cal.parameters, sizes, post, base_dict, base.scenario.name, folder, evaluator, progress)
 
 

@@ -101,19 +101,19 @@ class CalibrationResult:
 
 
 def calibrate(cal: CalibrationParams, base: RunParams, folder: Path, backend: str = "local", workers: int = 0,
-              address: str | None = None, progress: bool = True) -> CalibrationResult:
+              address: str | None = None, progress: bool = True, path: str = "fast") -> CalibrationResult:
     """Run the search and the validation into `folder` (resuming what is there)."""
     scenario = base.scenario.name
     check_has_facts(scenario)
     folder = Path(folder)
     # One calibration per folder (its rounds lock their own folders too), and one pool or cluster for all rounds.
-    with FolderLock(folder), make_evaluator(backend, to_dict(base), workers, address) as evaluator:
+    with FolderLock(folder), make_evaluator(backend, to_dict(base), workers, address, path) as evaluator:
         return _calibrate_locked(cal, base, folder, scenario, evaluator, progress)
 
 
 def _calibrate_locked(cal: CalibrationParams, base: RunParams, folder: Path, scenario: str, evaluator,
                       progress: bool) -> CalibrationResult:
-    tag = calibration_fingerprint(cal, base)
+    tag = calibration_fingerprint(cal, base, evaluator.path)
     stamp = folder / "fingerprint"
     if stamp.exists() and stamp.read_text().strip() != tag:
         raise ParamError("hydra.run.dir", f"{folder} holds a different calibration; pick another folder")
@@ -210,10 +210,11 @@ def parameter_spread(history: pd.DataFrame, cal: CalibrationParams, n_fitted: in
     return out
 
 
-def calibration_fingerprint(cal: CalibrationParams, base: RunParams) -> str:
-    """Hash of the search settings, the base run (without its seed) and the code: what decides the result."""
+def calibration_fingerprint(cal: CalibrationParams, base: RunParams, path: str = "fast") -> str:
+    """Hash of the search settings, the base run (without its seed), the code and the path (fast or reference):
+    what decides the result."""
     settings = json.dumps({"cal": dataclasses.asdict(cal), "base": {k: v for k, v in to_dict(base).items() if k != "seed"},
-                           "code": code_fingerprint("calibration/search.py")}, sort_keys=True, default=str)
+                           "code": code_fingerprint("calibration/search.py"), "path": path}, sort_keys=True, default=str)
     return hashlib.sha256(settings.encode()).hexdigest()[:16]
 
 

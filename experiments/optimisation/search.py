@@ -178,11 +178,11 @@ def _check_run(opt: OptimizeParams, data: dict, values: dict, where: str) -> Non
         raise ParamError(named[0] if named else where, f"the run at {setting} is refused: {err}") from None
 
 
-def fingerprint(opt: OptimizeParams, base_data: dict) -> str:
+def fingerprint(opt: OptimizeParams, base_data: dict, path: str = "fast") -> str:
     """What decides the study: the settings but the number of trials (a resume may ask for more), and the base
     run without its seed. A folder holds one study."""
     payload = {"opt": {k: v for k, v in asdict(opt).items() if k not in ("trials", "holdout")},
-               "base": {k: v for k, v in base_data.items() if k != "seed"}}
+               "base": {k: v for k, v in base_data.items() if k != "seed"}, "path": path}
     if opt.posterior:  # the ensemble itself: a republished posterior is another study
         from experiments.calibration.posterior import load_posterior
 
@@ -307,7 +307,7 @@ def optimize(opt: OptimizeParams, base: RunParams, folder: Path, evaluator, prog
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     data = check(opt, base)
-    tag = fingerprint(opt, data)
+    tag = fingerprint(opt, data, getattr(evaluator, "path", "fast"))
     with FolderLock(folder):
         stamp = folder / "fingerprint"
         if stamp.exists() and stamp.read_text().strip() != tag:
