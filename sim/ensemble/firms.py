@@ -10,10 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 COLUMNS = {
+    "run": np.int64,  # the run the company belongs to (rows are grouped by it)
     "city": np.int64,  # global place index
     "home": np.int64,  # global place index of the place the company was founded in
     "crew": np.float64,
     "tier": np.int8,
+    "p_award": np.float64,  # chance one of its productions wins an award (its tier's, in its run)
     "rate": np.float64,
     "spend": np.float64,
     "capital": np.float64,
@@ -23,7 +25,7 @@ COLUMNS = {
 
 
 class EnsembleFirms:
-    """Columns of live companies (see the module docstring); `run` is derived from `city`."""
+    """Columns of live companies (see the module docstring)."""
 
     def __init__(self, n_places: int, n_runs: int):
         object.__setattr__(self, "_cols", {name: np.zeros(0, dtype=dtype) for name, dtype in COLUMNS.items()})
@@ -46,10 +48,6 @@ class EnsembleFirms:
     def __len__(self) -> int:
         return len(self._cols["city"])
 
-    @property
-    def run(self) -> np.ndarray:
-        return self._cols["city"] // self.n_places
-
     def counts(self) -> np.ndarray:
         """Companies per run."""
         return np.bincount(self.run, minlength=self.n_runs)
@@ -68,7 +66,8 @@ class EnsembleFirms:
         k = len(new["city"])
         if k == 0:
             return
-        at = np.searchsorted(self.run, new["city"] // self.n_places, side="right")
+        new = {**new, "run": new["city"] // self.n_places}
+        at = np.searchsorted(self.run, new["run"], side="right")
         for name, dtype in COLUMNS.items():
             value = new.get(name, np.zeros(k, dtype=dtype))
             self._cols[name] = np.insert(self._cols[name], at, np.asarray(value, dtype=dtype))

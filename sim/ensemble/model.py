@@ -17,19 +17,20 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from sim import economics, market
 from sim.choice import choose_with
 from sim.cities import TABLE_COLUMNS, CityState
 from sim.economics import FirmKinds, Places
+from sim.ensemble import kernels
 from sim.ensemble.capital import EnsembleCapital
 from sim.ensemble.firms import EnsembleFirms
 from sim.ensemble.streams import RunStreams, per_run
 from sim.firms import PREMIUM, TRAFFIC, draw_firms
 from sim.memory import reuse_freed_memory
 from sim.params import OUTSIDE_ID, STRATEGY_LEVERS, ParamError, RunParams, StrategyKind, month_offset
-from sim.policy import (Funds, PolicyArrays, expected_claim, monthly_programmes, outlay,
-                        payout_outlook, review_with)
+from sim.policy import Funds, PolicyArrays, monthly_programmes, outlay, payout_outlook
 from sim.strategies import REVISERS, StrategyContext, is_review_month
 
 RECORDED = TABLE_COLUMNS[3:]  # the city table's columns a month records (step, date and city are laid out later)
@@ -201,56 +202,60 @@ class Ensemble:
             REVISERS[s.kind](j, s, ctx)
 
     def produce_and_earn(self) -> None:
-        cs, f, pol, L = self.cs, self.firms, self.policy, self.L
+        """Companies shoot, earn from their run's market and file claims (sim/ensemble/kernels.py: one pass each)."""
+        cs, f, pol, L, R = self.cs, self.firms, self.policy, self.L, self.R
         gens = self.streams.at("produce", self.steps)
-        c, run, crew, tier, spend = f.city, f.run, f.crew, f.tier, f.spend
-        counts = np.bincount(run, minlength=self.R)
+        c, run = f.city, f.run
+        counts = np.bincount(run, minlength=R)
         n_j, crew_j = self._cluster_sizes()
         cs.util[:] = economics.utilisation(n_j, crew_j, cs.capacity, cs.talent)
-        util = cs.util[c]
-        effective_rate = f.rate * self._productivity(n_j)[c]
-        mean = effective_rate * util
-        offsets = np.concatenate([[0], np.cumsum(counts)])
-        productions = per_run(gens, counts, lambda g, r, n: g.poisson(mean[offsets[r]:offsets[r + 1]])).astype(np.int64)
-
-        m = self.month_index()
-        tw = self._tier_weights[:, m, :]
-        weights = productions * tw[run, tier] * (1.0 + self.b.ecommerce_uplift[run] * cs.ecommerce[c])
-        pool = self._pools[:, m]
-        hits = np.ones(len(productions))
-        made = np.flatnonzero(productions > 0)
-        z = per_run(gens, np.bincount(run[made], minlength=self.R), lambda g, r, n: g.standard_normal(n))
-        sigma2 = np.log1p(np.expm1(self._hit_spread[run[made]] ** 2) / productions[made])
+        u = per_run(gens, counts, lambda g, r, n: g.random(n))
+        effective = f.rate * self._productivity(n_j)[c]
+        mean = effective * cs.util[c]
+        productions = kernels.shoot(mean, np.exp(-mean), u)
+        self._draw_giants(gens, productions, mean, run)
+        made = np.flatnonzero(productions > 0)  # hits and flops: a normal for each company that made something
+        z = per_run(gens, np.bincount(run[made], minlength=R), lambda g, r, n: g.standard_normal(n))
+        hits = np.ones(len(c))
+        k = productions[made]
+        # market.hit_factors: the mean of k log-normal factors as one log-normal (Fenton-Wilkinson), by run and k
+        sigma2 = np.log1p(np.expm1(self._hit_spread**2)[:, None] / np.arange(1, max(k.max(initial=0), 1) + 1))
+        sigma2 = sigma2[run[made], k - 1]
         hits[made] = np.exp(np.sqrt(sigma2) * z - 0.5 * sigma2)
-        attention = weights * hits
-        total = np.bincount(run, weights=attention, minlength=self.R)
-        revenue = np.divide(pool[run] * attention, total[run], out=np.zeros(len(run)), where=total[run] > 0)
+        weight = self._tier_weights[:, self.month_index(), :].reshape(-1)[2 * run + f.tier]
+        uplift = 1.0 + self.bp.ecommerce_uplift * cs.ecommerce
+        pool = self._pools[:, self.month_index()]
+        revenue, cost, support, per_production, produced = kernels.earn(
+            c, run, productions, effective, f.crew, f.spend, weight, hits, cs.util, uplift, cs.wage, cs.rent,
+            pol.aigc_support, self.fp.overhead, pool, R)
         self.pool = pool
-        produced = np.bincount(run, weights=weights, minlength=self.R)
         self.rpw = np.divide(pool, produced, out=self.rpw.copy(), where=produced > 0)
-
-        overhead = self.fp.overhead[run]
-        wage, rent = cs.wage[c], cs.rent[c]
-        shooting = economics.shooting_cost(wage, rent, crew, util)
-        cost = economics.monthly_cost(shooting, overhead, spend, productions)
-        support = economics.aigc_claim(shooting, pol.aigc_support[c])
-        per_production = economics.cost_per_production(wage, rent, crew, effective_rate, overhead, spend)
-        maker = np.repeat(np.arange(len(productions)), productions)
-        u = per_run(gens, np.bincount(run[maker], minlength=self.R), lambda g, r, n: g.random((3, n)))
-        u = u.reshape(3, -1)
-        claims, culture_made = review_with(u, maker, per_production, c, self._award_probability(tier, run),
-                                           self._culture_probability()[c], pol)
+        works = np.bincount(run, weights=productions, minlength=R).astype(np.int64)
+        u = per_run(gens, works, lambda g, r, n: g.random((3, n))).reshape(3, -1)
+        claims, culture_made = kernels.review(productions, c, per_production, f.p_award, self._culture_probability(),
+                                              u, pol.eligible_share, pol.min_investment, pol.reward_rate,
+                                              pol.award_bonus, pol.reward_cap, pol.culture_rate, pol.culture_cap,
+                                              pol.stack)
         self._month = SimpleNamespace(city=c, productions=productions, revenue=revenue, cost=cost, claims=claims,
                                       support=support, paid=None)
-        RL = self.R * L
+        RL = R * L
         cs.productions[:] = np.bincount(c, weights=productions, minlength=RL)
         cs.employment[:] = crew_j * cs.util
         cs.revenue[:] = np.bincount(c, weights=revenue, minlength=RL)
         cs.tax[:] = self.economy.tax_rate[self.place_run] * cs.revenue
         cs.tourism[:] = self.economy.tourism_per_culture_production[self.place_run] * np.bincount(
             c, weights=culture_made, minlength=RL)
-        national = np.bincount(self.place_run, weights=cs.productions, minlength=self.R)[self.place_run]
+        national = np.bincount(self.place_run, weights=cs.productions, minlength=R)[self.place_run]
         cs.share[:] = np.divide(cs.productions, national, out=np.zeros(RL), where=national > 0)
+
+    def _draw_giants(self, gens, productions: np.ndarray, mean: np.ndarray, run: np.ndarray) -> None:
+        """Productions of companies whose mean is beyond inversion (`kernels.shoot` marked them -1): NumPy's
+        sampler, from the same run's stream."""
+        giants = np.flatnonzero(productions < 0)
+        if len(giants):
+            counts = np.bincount(run[giants], minlength=self.R)
+            offsets = np.concatenate([[0], np.cumsum(counts)])
+            productions[giants] = per_run(gens, counts, lambda g, r, n: g.poisson(mean[giants[offsets[r]:offsets[r + 1]]]))
 
     def pay_subsidies(self) -> None:
         cs, mo, RL = self.cs, self._month, self.R * self.L
@@ -263,19 +268,15 @@ class Ensemble:
         cs.subsidy_total += cs.subsidy_paid
 
     def settle_accounts(self) -> None:
+        """Profits update capital; companies with sustained losses (by the hazard) or no capital exit."""
         f, mo, cs = self.firms, self._month, self.cs
         run = f.run
-        patience = self.fp.exit_patience[run]
-        profit = mo.revenue + mo.paid - mo.cost
-        f.capital += profit
-        f.profit_trend += (profit - f.profit_trend) / patience
-        f.loss_streak = np.where(f.profit_trend < 0, f.loss_streak + 1, 0)
-        cs.profit[:] = np.bincount(mo.city, weights=profit, minlength=self.R * self.L)
-        tired = (f.loss_streak >= patience) & (profit < 0)
         gens = self.streams.at("exit", self.steps)
         u = per_run(gens, np.bincount(run, minlength=self.R), lambda g, r, n: g.random(n))
-        closes = tired & (u < self.fp.exit_hazard[run])
-        leaving = np.flatnonzero(closes | (f.capital < 0))
+        profit, closing = kernels.settle(mo.revenue, mo.paid, mo.cost, f.capital, f.profit_trend, f.loss_streak,
+                                         self.fp.exit_patience[run], self.fp.exit_hazard[run], u)
+        cs.profit[:] = np.bincount(mo.city, weights=profit, minlength=self.R * self.L)
+        leaving = np.flatnonzero(closing)
         cs.exited[:] = np.bincount(f.city[leaving], minlength=self.R * self.L)
         self.exited_total += np.bincount(run[leaving], minlength=self.R)
         f.remove(leaving)
@@ -293,11 +294,9 @@ class Ensemble:
             return
         places, rr = self._view, run[rows]
         here = f.city[rows] - rr * L
-        at = rr[:, None] * L + np.arange(L)
-        profit = economics.expected_profit(self._kinds(rows), places, self.policy, self.rpw[rr][:, None],
-                                           self.fp.overhead[rr][:, None], at=at)
-        utility = economics.location_utility(profit, b.horizon_months[rr][:, None], self.move_cost[rr, here],
-                                             places.pull[at], f.home[rows] - rr * L, b.home_pull[rr])
+        profit = self._choice_profits(rr, self._kinds(rows))
+        utility = kernels.choice_utilities(profit, rr, here, f.home[rows] - rr * L, b.horizon_months, self.move_cost,
+                                           places.pull, b.home_pull)
         u = per_run(gens, np.bincount(rr, minlength=self.R), lambda g, r, n: g.random(n))
         there = choose_with(utility, b.logit_scale[rr][:, None], u[:, None])
         moving = there != here
@@ -316,27 +315,27 @@ class Ensemble:
         k = np.array([gens[r].poisson(expected_k[r]) for r in range(R)], dtype=np.int64)
         if k.sum() == 0:
             return
-        drawn = [draw_firms(self._firm_params[r], int(k[r]), gens[r]) if k[r] else None for r in range(R)]
-        crew, drawn_tier, rate, spend = (np.concatenate([d[i] for d in drawn if d is not None]) for i in range(4))
-        _, crew_j = self._cluster_sizes()
-        born = self._founders_weights(crew_j).reshape(R, L)
-        home = per_run(gens, k, lambda g, r, n: g.choice(L, size=n, p=born[r])).astype(np.int64)
+        # One block of uniforms per run and would-be entrant: tier, crew size, spend, home, place taste, entry.
+        u = per_run(gens, k, lambda g, r, n: g.random((6, n))).reshape(6, -1)
         rr = np.repeat(np.arange(R), k)
-        at = rr[:, None] * L + np.arange(L)
-        places, rpw, overhead = self._view, self.rpw[rr][:, None], fp.overhead[rr][:, None]
+        crew, drawn_tier, spend = self._draw_entrants(u[:3], rr)
+        _, crew_j = self._cluster_sizes()
+        born = np.cumsum(self._founders_weights(crew_j).reshape(R, L), axis=1)[rr]
+        home = np.minimum(np.count_nonzero(born <= (u[3] * born[:, -1])[:, None], axis=1), L - 1)
+        rr = np.repeat(np.arange(R), k)
+        places = self._view
         options = []
         for tier in (TRAFFIC, PREMIUM):
             t = np.full(len(rr), tier, dtype=np.int8)
             r_, s_ = self._as_tier(tier, spend, drawn_tier, rr)
             kinds = FirmKinds(crew, r_, s_, self._tier_weights[rr, self.month_index(), t],
                               self._award_probability(t, rr))
-            options.append((kinds, economics.expected_profit(kinds, places, self.policy, rpw, overhead, at=at)))
+            options.append((kinds, self._choice_profits(rr, kinds)))
         premium_pays = options[PREMIUM][1] > options[TRAFFIC][1]
         profit = np.where(premium_pays, options[PREMIUM][1], options[TRAFFIC][1])
-        utility = economics.location_utility(profit, b.horizon_months[rr][:, None], self.move_cost[rr, home],
-                                             places.pull[at], home, b.home_pull[rr])
-        u = per_run(gens, k, lambda g, r, n: g.random(n))
-        city = choose_with(utility, b.logit_scale[rr][:, None], u[:, None])
+        utility = kernels.choice_utilities(profit, rr, home, home, b.horizon_months, self.move_cost, places.pull,
+                                           b.home_pull)
+        city = choose_with(utility, b.logit_scale[rr][:, None], u[4][:, None])
         rows = np.arange(len(rr))
         expected = profit[rows, city]
         tier = premium_pays[rows, city].astype(np.int8)
@@ -349,7 +348,7 @@ class Ensemble:
         hurdle = fp.entry_cost[rr] + self.move_cost[rr, home, city]
         rho, chance = self._entry_expectation(expected, attention, rr, hurdle)
         expected = expected + attention * (rho[rr] - self.rpw[rr])
-        enter = per_run(gens, k, lambda g, r, n: g.random(n)) < chance
+        enter = u[5] < chance
         self._add_firms(where[enter], crew[enter], tier[enter], rate[enter], spend[enter], expected[enter],
                         rr[enter] * L + home[enter])
         cs.entered[:] = np.bincount(where[enter], minlength=R * L)
@@ -425,23 +424,28 @@ class Ensemble:
                       revenue_uplift=1.0 + bp.ecommerce_uplift * cs.ecommerce, outlook=cs.outlook, pull=pull,
                       p_culture=self._culture_probability())
 
+    def _choice_profits(self, rr: np.ndarray, kinds: FirmKinds) -> np.ndarray:
+        """Expected monthly profit of choosers of runs `rr` in every place of their run (this month's view)."""
+        v, pol = self._view, self.policy
+        return kernels.choice_profits(rr, kinds.crew, kinds.rate, kinds.spend, kinds.weight, kinds.p_award, self.L,
+                                      v.util, v.productivity, v.wage, v.rent, v.revenue_uplift, v.outlook, v.p_culture,
+                                      pol.eligible_share, pol.min_investment, pol.reward_rate, pol.award_bonus,
+                                      pol.reward_cap, pol.culture_rate, pol.culture_cap, pol.stack, pol.aigc_support,
+                                      self.rpw, self.fp.overhead)
+
     def _kinds(self, rows: np.ndarray) -> FirmKinds:
         f = self.firms
-        tier, run = f.tier[rows], f.city[rows] // self.L
+        tier, run = f.tier[rows], f.run[rows]
         return FirmKinds(f.crew[rows], f.rate[rows], f.spend[rows],
-                         self._tier_weights[run, self.month_index(), tier], self._award_probability(tier, run))
+                         self._tier_weights[run, self.month_index(), tier], f.p_award[rows])
 
     def _expected_claims_at_home(self, n_j: np.ndarray, util: np.ndarray) -> np.ndarray:
-        cs, f = self.cs, self.firms
-        c, run = f.city, f.run
-        rate = f.rate * self._productivity(n_j)[c]
-        per_production = economics.cost_per_production(cs.wage[c], cs.rent[c], f.crew, rate, self.fp.overhead[run],
-                                                       f.spend)
-        claim = expected_claim(per_production, c, self._award_probability(f.tier, run),
-                               self._culture_probability()[c], self.policy)
-        support = economics.aigc_claim(economics.shooting_cost(cs.wage[c], cs.rent[c], f.crew, util[c]),
-                                       self.policy.aigc_support[c])
-        return np.bincount(c, weights=claim * rate * util[c] + support, minlength=self.R * self.L)
+        cs, f, pol = self.cs, self.firms, self.policy
+        return kernels.expected_claims_at_home(
+            f.city, f.rate, f.crew, f.spend, f.p_award, util, self._productivity(n_j), cs.wage, cs.rent,
+            self.fp.overhead, f.run, self._culture_probability(), pol.eligible_share, pol.min_investment,
+            pol.reward_rate, pol.award_bonus, pol.reward_cap, pol.culture_rate, pol.culture_cap, pol.stack,
+            pol.aigc_support, self.R * self.L)
 
     def _entry_expectation(self, profit: np.ndarray, attention: np.ndarray, rr: np.ndarray,
                            hurdle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -450,15 +454,49 @@ class Ensemble:
         horizon, scale = b.horizon_months[rr], b.logit_scale[rr]
         solvable = (rpw > 0.0) & (pool > 0.0)
         incumbents = np.divide(pool, rpw, out=np.zeros(self.R), where=solvable)
-        lo, hi = np.zeros(self.R), rpw.copy()
         at_zero = profit - attention * rpw[rr]
-        for _ in range(40):  # 2^-40 of rho_0, as the reference
-            mid = 0.5 * (lo + hi)
-            chance = economics.entry_probability(at_zero + attention * mid[rr], horizon, hurdle, scale)
-            over = mid * (incumbents + np.bincount(rr, weights=chance * attention, minlength=self.R)) > pool
-            hi, lo = np.where(over, mid, hi), np.where(over, lo, mid)
+
+        def excess(rho: np.ndarray) -> np.ndarray:  # rises with rho: negative below the root, positive above
+            chance = economics.entry_probability(at_zero + attention * rho[rr], horizon, hurdle, scale)
+            return rho * (incumbents + np.bincount(rr, weights=chance * attention, minlength=self.R)) - pool
+
+        # The Illinois variant of regula falsi (Dowell & Jarratt 1971), for all runs at once: the root bracketed in
+        # [0, rho_0] as in the reference's bisection, to the same 2^-40 of rho_0 in a few evaluations instead of 40.
+        lo, hi = np.zeros(self.R), rpw.copy()
+        g_lo, g_hi = -pool, np.where(solvable, excess(hi), 1.0)
+        side = np.zeros(self.R)
+        rho = hi.copy()
+        for _ in range(60):
+            open_ = solvable & (hi - lo > rpw * 2.0**-40)
+            if not open_.any():
+                break
+            denominator = g_hi - g_lo
+            rho = np.where(open_ & (denominator > 0), (lo * g_hi - hi * g_lo) / np.where(denominator > 0, denominator, 1.0),
+                           0.5 * (lo + hi))
+            rho = np.clip(rho, lo, hi)
+            g = excess(rho)
+            below = open_ & (g < 0)
+            above = open_ & (g > 0)
+            lo, g_lo = np.where(below, rho, lo), np.where(below, g, g_lo)
+            hi, g_hi = np.where(above, rho, hi), np.where(above, g, g_hi)
+            g_hi = np.where(below & (side < 0), 0.5 * g_hi, g_hi)  # the same end kept twice: halve the other's value
+            g_lo = np.where(above & (side > 0), 0.5 * g_lo, g_lo)
+            side = np.where(below, -1.0, np.where(above, 1.0, side))
+            done = open_ & (g == 0)
+            lo, hi = np.where(done, rho, lo), np.where(done, rho, hi)
         rho = np.where(solvable, 0.5 * (lo + hi), rpw)
         return rho, economics.entry_probability(profit + attention * (rho[rr] - rpw[rr]), horizon, hurdle, scale)
+
+    def _draw_entrants(self, u: np.ndarray, rr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`sim.firms.draw_firms` from uniforms (tier, crew, spend: u[0], u[1], u[2]), each with its run's params:
+        premium with `premium_share`, crew and spend the tier's means times mean-one log-normal factors."""
+        fp = self.fp
+        tier = (u[0] < fp.premium_share[rr]).astype(np.int8)
+        s_crew, s_spend = fp.crew_spread[rr], fp.spend_spread[rr]
+        crew = np.maximum(1.0, fp.crew_mean[rr] * np.exp(s_crew * ndtri(u[1]) - 0.5 * s_crew**2))
+        factor = np.exp(s_spend * ndtri(u[2]) - 0.5 * s_spend**2)
+        spend = np.where(tier == PREMIUM, fp.spend_premium[rr], fp.spend_traffic[rr])
+        return crew, tier, factor * spend
 
     def _founders_weights(self, crew_j: np.ndarray) -> np.ndarray:
         """`economics.founders_weights` per run: where each run's would-be entrants are born."""
@@ -504,6 +542,7 @@ class Ensemble:
         start_cost = economics.monthly_cost(economics.shooting_cost(cs.wage[city], cs.rent[city], crew, 1.0),
                                             fp.overhead[run], spend, rate)
         self.firms.insert({"city": city, "home": home, "crew": crew, "tier": tier, "rate": rate, "spend": spend,
+                           "p_award": self._award_probability(tier, run),
                            "capital": fp.start_capital_months[run] * start_cost, "profit_trend": expected})
 
     def _place_initial_firms(self, counts: list[list[int]]) -> None:
