@@ -8,6 +8,7 @@ from scipy import stats
 
 from sim import economics
 from sim.economics import FirmKinds, Places
+from sim.choice import choose_with
 from sim.ensemble import kernels
 from sim.market import hit_factors
 from sim.policy import PolicyArrays, expected_claim, review_with
@@ -44,29 +45,41 @@ def _policy(pol):
             pol.culture_cap, pol.stack)
 
 
-def test_choice_profits_are_the_reference_expected_profit(world):
-    w, pol, v, k = world, world["pol"], world["places"], world["kinds"]
-    at = w["run"][:, None] * L + np.arange(L)
-    reference = economics.expected_profit(k, v, pol, w["rpw"][w["run"]][:, None], w["overhead"][w["run"]][:, None],
-                                          at=at)
-    fast = kernels.choice_profits(w["run"], k.crew, k.rate, k.spend, k.weight, k.p_award, L, v.util, v.productivity,
-                                  v.wage, v.rent, v.revenue_uplift, v.outlook, v.p_culture, *_policy(pol),
-                                  pol.aigc_support, w["rpw"], w["overhead"])
-    np.testing.assert_allclose(fast, reference, rtol=1e-10, atol=1e-6)
-
-
-def test_choice_utilities_are_the_reference_location_utility(world):
-    w, rng = world, world["rng"]
-    profit = rng.normal(0, 2e5, (N, L))
+@pytest.mark.parametrize("options", [1, 2])
+def test_choose_places_is_the_reference_profit_utility_and_logit_choice(world, options):
+    """One option (a company reconsidering, its own tier) or two (a would-be entrant weighing both tiers): the
+    kernel's place, profit there and option are those of expected_profit -> the better option -> location_utility
+    -> choose_with, with the same uniforms."""
+    w, pol, v, rng, run = world, world["pol"], world["places"], world["rng"], world["run"]
+    k = w["kinds"]
+    rate = np.stack([k.rate, rng.choice([0.4, 0.83], N)], axis=1)[:, :options]
+    spend = np.stack([k.spend, rng.uniform(1e5, 4e6, N)], axis=1)[:, :options]
+    weight = np.stack([k.weight, rng.uniform(1, 8, N)], axis=1)[:, :options]
+    p_award = np.stack([k.p_award, rng.uniform(0, 0.1, N)], axis=1)[:, :options]
+    origin, home, u = rng.integers(0, L, N), rng.integers(0, L, N), rng.random(N)
+    horizon, home_pull, scale = rng.uniform(6, 24, R), rng.uniform(0, 3, R), rng.uniform(0.2, 1.0, R)
     move = rng.uniform(0, 2e6, (R, L, L))
-    origin, home = rng.integers(0, L, N), rng.integers(0, L, N)
-    horizon, home_pull = rng.uniform(6, 24, R), rng.uniform(0, 3, R)
-    at = w["run"][:, None] * L + np.arange(L)
-    run = w["run"]
-    reference = economics.location_utility(profit, horizon[run][:, None], move[run, origin], w["places"].pull[at],
-                                           home, home_pull[run])
-    fast = kernels.choice_utilities(profit, run, origin, home, horizon, move, w["places"].pull, home_pull)
-    np.testing.assert_allclose(fast, reference, rtol=1e-12, atol=1e-9)
+    at = run[:, None] * L + np.arange(L)
+    profits = np.stack([economics.expected_profit(FirmKinds(k.crew, rate[:, t], spend[:, t], weight[:, t], p_award[:, t]),
+                                                  v, pol, w["rpw"][run][:, None], w["overhead"][run][:, None], at=at)
+                        for t in range(options)])
+    option = np.zeros((N, L), dtype=int)
+    for t in range(1, options):
+        option = np.where(profits[t] > profits[option, np.arange(N)[:, None], np.arange(L)], t, option)
+    profit = np.take_along_axis(profits, option[None], axis=0)[0]
+    utility = economics.location_utility(profit, horizon[run][:, None], move[run, origin], v.pull[at], home,
+                                         home_pull[run])
+    place = choose_with(utility, scale[run][:, None], u[:, None])
+    chosen, profit_there, option_there = kernels.choose_places(
+        run, k.crew, rate, spend, weight, p_award, origin, home, u, L, v.util, v.productivity, v.wage, v.rent,
+        v.revenue_uplift, v.outlook, v.p_culture, *_policy(pol), pol.aigc_support, w["rpw"], w["overhead"], horizon,
+        move, v.pull, home_pull, scale)
+    rows = np.arange(N)
+    np.testing.assert_array_equal(chosen, place)
+    np.testing.assert_allclose(profit_there, profit[rows, place], rtol=1e-10, atol=1e-6)
+    np.testing.assert_array_equal(option_there, option[rows, place])
+    if options == 2:
+        assert 0 < option_there.mean() < 1  # both tiers are chosen somewhere
 
 
 def test_expected_claims_at_home_are_the_reference_sum(world):

@@ -69,43 +69,73 @@ def expected_claim(cost, p, p_award, p_culture, eligible_share, min_investment, 
 
 
 @njit(cache=True)
-def choice_profits(run, crew, rate, spend, weight, p_award, n_places, util_p, productivity_p, wage_p, rent_p,
-                   uplift_p, outlook_p, p_culture_p, eligible_share, min_investment, reward_rate, award_bonus,
-                   reward_cap, culture_rate, culture_cap, stack, aigc_p, rpw_r, overhead_r):
-    """`sim.economics.expected_profit` of each chooser (row) in every place of its own run (column), yuan a month."""
-    n = len(run)
-    out = np.empty((n, n_places))
-    for i in range(n):
-        r = run[i]
-        for j in range(n_places):
-            p = r * n_places + j
-            eff = rate[i] * productivity_p[p]
-            util = util_p[p]
-            wage, rent, outlook = wage_p[p], rent_p[p], outlook_p[p]
-            per_production = (wage * crew[i] + rent + overhead_r[r]) / max(eff, 1e-9) + spend[i]
-            claim = expected_claim(per_production, p, p_award[i], p_culture_p[p], eligible_share, min_investment,
-                                   reward_rate, award_bonus, reward_cap, culture_rate, culture_cap, stack)
-            income = rpw_r[r] * weight[i] * uplift_p[p]
-            shooting = util * (wage * crew[i] + rent)
-            support = shooting * aigc_p[p] * outlook
-            out[i, j] = eff * util * (income - spend[i] + claim * outlook) - shooting - overhead_r[r] + support
-    return out
+def profit_at(p, r, crew, rate, spend, weight, p_award, util_p, productivity_p, wage_p, rent_p, uplift_p, outlook_p,
+              p_culture_p, eligible_share, min_investment, reward_rate, award_bonus, reward_cap, culture_rate,
+              culture_cap, stack, aigc_p, rpw_r, overhead_r):
+    """`sim.economics.expected_profit` of one chooser of run r in place p, yuan a month."""
+    eff = rate * productivity_p[p]
+    util = util_p[p]
+    wage, rent, outlook = wage_p[p], rent_p[p], outlook_p[p]
+    per_production = (wage * crew + rent + overhead_r[r]) / max(eff, 1e-9) + spend
+    claim = expected_claim(per_production, p, p_award, p_culture_p[p], eligible_share, min_investment, reward_rate,
+                           award_bonus, reward_cap, culture_rate, culture_cap, stack)
+    income = rpw_r[r] * weight * uplift_p[p]
+    shooting = util * (wage * crew + rent)
+    support = shooting * aigc_p[p] * outlook
+    return eff * util * (income - spend + claim * outlook) - shooting - overhead_r[r] + support
 
 
 @njit(cache=True)
-def choice_utilities(profit, run, origin, home, horizon_r, move_cost, pull_p, home_pull_r):
-    """`sim.economics.location_utility` for each chooser in every place of its run: profit over the horizon less
-    the move from `origin` (a local place), plus the place's pull and, at `home`, the home pull; million yuan."""
-    n, n_places = profit.shape
-    out = np.empty((n, n_places))
+def choose_places(run, crew, rate, spend, weight, p_award, origin, home, u, n_places, util_p, productivity_p, wage_p,
+                  rent_p, uplift_p, outlook_p, p_culture_p, eligible_share, min_investment, reward_rate, award_bonus,
+                  reward_cap, culture_rate, culture_cap, stack, aigc_p, rpw_r, overhead_r, horizon_r, move_cost,
+                  pull_p, home_pull_r, scale_r):
+    """Each chooser's place by the reference's logit rule, in one pass (no (n, L) arrays).
+
+    Chooser i (of run run[i]) has options t (columns of rate, spend, weight, p_award: its own tier for a company
+    that reconsiders; both tiers for a would-be entrant). In each place of its run its profit is that of its
+    better option (`economics.expected_profit`; the later option only when strictly better, as the reference's
+    premium_pays), its utility `economics.location_utility` with the move from local place origin[i] and the
+    home pull at home[i], and the place is drawn as `sim.choice.choose_with` draws it, from the uniform u[i].
+    Returns the local place chosen, the expected profit there and the option that gives it.
+    """
+    n, options = rate.shape
+    chosen = np.empty(n, dtype=np.int64)
+    profit_there = np.empty(n)
+    option_there = np.empty(n, dtype=np.int64)
+    utility = np.empty(n_places)
+    best = np.empty(n_places)
+    best_option = np.empty(n_places, dtype=np.int64)
     for i in range(n):
         r = run[i]
+        top = -np.inf
         for j in range(n_places):
-            u = (horizon_r[r] * profit[i, j] - move_cost[r, origin[i], j]) / 1e6 + pull_p[r * n_places + j]
+            p = r * n_places + j
+            value = -np.inf
+            pick = 0
+            for t in range(options):
+                v = profit_at(p, r, crew[i], rate[i, t], spend[i, t], weight[i, t], p_award[i, t], util_p,
+                              productivity_p, wage_p, rent_p, uplift_p, outlook_p, p_culture_p, eligible_share,
+                              min_investment, reward_rate, award_bonus, reward_cap, culture_rate, culture_cap, stack,
+                              aigc_p, rpw_r, overhead_r)
+                if t == 0 or v > value:
+                    value, pick = v, t
+            best[j], best_option[j] = value, pick
+            worth = (horizon_r[r] * value - move_cost[r, origin[i], j]) / 1e6 + pull_p[p]
             if j == home[i]:
-                u += home_pull_r[r]
-            out[i, j] = u
-    return out
+                worth += home_pull_r[r]
+            utility[j] = worth
+            top = max(top, worth)
+        total = 0.0
+        for j in range(n_places):
+            total += math.exp((utility[j] - top) * (1.0 / scale_r[r]))
+            utility[j] = total  # running totals
+        threshold = u[i] * total
+        j = 0
+        while j < n_places - 1 and utility[j] <= threshold:
+            j += 1
+        chosen[i], profit_there[i], option_there[i] = j, best[j], best_option[j]
+    return chosen, profit_there, option_there
 
 
 @njit(cache=True)

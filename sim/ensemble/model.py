@@ -292,13 +292,13 @@ class Ensemble:
         rows = np.flatnonzero(u < b.reconsider_rate[run])
         if len(rows) == 0:
             return
-        places, rr = self._view, run[rows]
+        rr = run[rows]
         here = f.city[rows] - rr * L
-        profit = self._choice_profits(rr, self._kinds(rows))
-        utility = kernels.choice_utilities(profit, rr, here, f.home[rows] - rr * L, b.horizon_months, self.move_cost,
-                                           places.pull, b.home_pull)
         u = per_run(gens, np.bincount(rr, minlength=self.R), lambda g, r, n: g.random(n))
-        there = choose_with(utility, b.logit_scale[rr][:, None], u[:, None])
+        column = lambda x: x[:, None]  # noqa: E731 - one option per company: its own tier
+        k = self._kinds(rows)
+        there, _, _ = self._choose(rr, k.crew, column(k.rate), column(k.spend), column(k.weight), column(k.p_award),
+                                   here, f.home[rows] - rr * L, u)
         moving = there != here
         movers = rows[moving]
         f.capital[movers] -= self.move_cost[rr[moving], here[moving], there[moving]]
@@ -322,25 +322,15 @@ class Ensemble:
         _, crew_j = self._cluster_sizes()
         born = np.cumsum(self._founders_weights(crew_j).reshape(R, L), axis=1)[rr]
         home = np.minimum(np.count_nonzero(born <= (u[3] * born[:, -1])[:, None], axis=1), L - 1)
-        rr = np.repeat(np.arange(R), k)
         places = self._view
-        options = []
-        for tier in (TRAFFIC, PREMIUM):
-            t = np.full(len(rr), tier, dtype=np.int8)
-            r_, s_ = self._as_tier(tier, spend, drawn_tier, rr)
-            kinds = FirmKinds(crew, r_, s_, self._tier_weights[rr, self.month_index(), t],
-                              self._award_probability(t, rr))
-            options.append((kinds, self._choice_profits(rr, kinds)))
-        premium_pays = options[PREMIUM][1] > options[TRAFFIC][1]
-        profit = np.where(premium_pays, options[PREMIUM][1], options[TRAFFIC][1])
-        utility = kernels.choice_utilities(profit, rr, home, home, b.horizon_months, self.move_cost, places.pull,
-                                           b.home_pull)
-        city = choose_with(utility, b.logit_scale[rr][:, None], u[4][:, None])
-        rows = np.arange(len(rr))
-        expected = profit[rows, city]
-        tier = premium_pays[rows, city].astype(np.int8)
-        rate = np.where(tier == PREMIUM, options[PREMIUM][0].rate, options[TRAFFIC][0].rate)
-        spend = np.where(tier == PREMIUM, options[PREMIUM][0].spend, options[TRAFFIC][0].spend)
+        both = lambda traffic, premium: np.stack([traffic, premium], axis=1)  # noqa: E731 - options by tier
+        (rate_t, spend_t), (rate_p, spend_p) = (self._as_tier(t, spend, drawn_tier, rr) for t in (TRAFFIC, PREMIUM))
+        weights = self._tier_weights[rr, self.month_index(), :]
+        city, expected, tier = self._choose(
+            rr, crew, both(rate_t, rate_p), both(spend_t, spend_p), weights,
+            both(self.fp.award_prob_traffic[rr], self.fp.award_prob_premium[rr]), home, home, u[4])
+        tier = tier.astype(np.int8)
+        rate, spend = np.where(tier == PREMIUM, rate_p, rate_t), np.where(tier == PREMIUM, spend_p, spend_t)
         kinds = FirmKinds(crew, rate, spend, self._tier_weights[rr, self.month_index(), tier],
                           self._award_probability(tier, rr))
         where = rr * L + city
@@ -424,14 +414,15 @@ class Ensemble:
                       revenue_uplift=1.0 + bp.ecommerce_uplift * cs.ecommerce, outlook=cs.outlook, pull=pull,
                       p_culture=self._culture_probability())
 
-    def _choice_profits(self, rr: np.ndarray, kinds: FirmKinds) -> np.ndarray:
-        """Expected monthly profit of choosers of runs `rr` in every place of their run (this month's view)."""
-        v, pol = self._view, self.policy
-        return kernels.choice_profits(rr, kinds.crew, kinds.rate, kinds.spend, kinds.weight, kinds.p_award, self.L,
-                                      v.util, v.productivity, v.wage, v.rent, v.revenue_uplift, v.outlook, v.p_culture,
-                                      pol.eligible_share, pol.min_investment, pol.reward_rate, pol.award_bonus,
-                                      pol.reward_cap, pol.culture_rate, pol.culture_cap, pol.stack, pol.aigc_support,
-                                      self.rpw, self.fp.overhead)
+    def _choose(self, rr, crew, rate, spend, weight, p_award, origin, home, u) -> tuple[np.ndarray, ...]:
+        """Choosers of runs `rr` pick a place of their run (kernels.choose_places, on this month's view)."""
+        v, pol, b = self._view, self.policy, self.b
+        return kernels.choose_places(rr, crew, rate, spend, weight, p_award, origin, home, u, self.L, v.util,
+                                     v.productivity, v.wage, v.rent, v.revenue_uplift, v.outlook, v.p_culture,
+                                     pol.eligible_share, pol.min_investment, pol.reward_rate, pol.award_bonus,
+                                     pol.reward_cap, pol.culture_rate, pol.culture_cap, pol.stack, pol.aigc_support,
+                                     self.rpw, self.fp.overhead, b.horizon_months, self.move_cost, v.pull, b.home_pull,
+                                     b.logit_scale)
 
     def _kinds(self, rows: np.ndarray) -> FirmKinds:
         f = self.firms
