@@ -47,40 +47,50 @@ def _median_time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def _synthetic_model(firms: int, cities: int, warm: int):
-    from sim import ContestModel
+def _synthetic_params(firms: int, cities: int):
     from sim.params import RunParams
     from sim.synthetic import synthetic_scenario
 
-    params = RunParams(scenario=synthetic_scenario(firms, cities, seed=0), steps=1200, seed=1, counterfactual=False,
-                       start="2001-01")  # 1,200 months within the calendar (the generated market is flat)
+    return RunParams(scenario=synthetic_scenario(firms, cities, seed=0), steps=1200, seed=1, counterfactual=False,
+                     start="2001-01")  # 1,200 months within the calendar (the generated market is flat)
+
+
+def _synthetic_model(firms: int, cities: int, warm: int, path: str = "reference"):
+    """The synthetic contest after `warm` months: a Mesa model (reference) or an ensemble of that one run (fast)."""
+    params = _synthetic_params(firms, cities)
+    if path == "fast":
+        from sim.ensemble import Ensemble
+
+        return Ensemble([params]).run(warm)
+    from sim import ContestModel
+
     return ContestModel(params).run(warm)
 
 
-def measure_model(firms: int, cities: int, warm: int, timed: int, floor: bool) -> dict:
-    """Whole-model steps per second after `warm` months (the city table is collected every month)."""
-    model = _synthetic_model(firms, cities, warm)
-    n_firms = model.n_firms
+def measure_model(firms: int, cities: int, warm: int, timed: int, floor: bool, path: str = "fast") -> dict:
+    """Whole-model steps per second after `warm` months on `path` (the city table is collected every month)."""
+    model = _synthetic_model(firms, cities, warm, path)
+    n_firms, n_places = len(model.firms), (model.L if path == "fast" else model.n_places)
     t0 = time.perf_counter()
     model.run(timed)
     step_s = (time.perf_counter() - t0) / timed
-    out = {"steps_per_s": 1.0 / step_s, "step_ms": 1000 * step_s, "firms": n_firms, "places": model.n_places}
+    out = {"steps_per_s": 1.0 / step_s, "step_ms": 1000 * step_s, "firms": n_firms, "places": n_places, "path": path}
     if floor:
         from benchmarks.floor import NumpyFloor
 
-        b = model.scenario_params.behaviour
-        bare = NumpyFloor(n_firms, model.n_places, b.reconsider_rate, b.logit_scale)
+        b = _synthetic_params(firms, cities).scenario.behaviour
+        bare = NumpyFloor(n_firms, n_places, b.reconsider_rate, b.logit_scale)
         floor_s = _median_time(bare.step, 21)
         out.update(floor_ms=1000 * floor_s, floor_ratio=step_s / floor_s)
     return out
 
 
-def measure_phases(firms: int, cities: int, warm: int, timed: int) -> dict:
-    """Milliseconds per step in each phase (the profile printed under the table)."""
+def measure_phases(firms: int, cities: int, warm: int, timed: int, path: str = "fast") -> dict:
+    """Milliseconds per step in each phase on `path` (the profile printed under the table)."""
     from benchmarks.phases import phase_times
 
-    model = _synthetic_model(firms, cities, warm)
-    return {"firms": model.n_firms, **phase_times(model, timed)}
+    model = _synthetic_model(firms, cities, warm, path)
+    return {"firms": len(model.firms), **phase_times(model, timed)}
 
 
 def measure_agents(firms: int, cities: int, warm: int) -> dict:
@@ -100,8 +110,14 @@ def measure_agents(firms: int, cities: int, warm: int) -> dict:
     t_vec = _median_time(vectorised, 7)
     reference = ReferenceModel(model, seed=1)
     t_ref = _median_time(reference.step, 1 if firms > 50_000 else 3)
-    return {"vectorised_ms": 1000 * t_vec, "reference_ms": 1000 * t_ref, "speedup": t_ref / t_vec,
-            "firms": model.n_firms}
+    # The fast path's location phase, on the same scenario after the same months (its own draws: a state of the
+    # same size, not the same state; every repeat moves about 5 % of the companies, as a month does).
+    ensemble = _synthetic_model(firms, cities, warm, "fast")
+    ensemble.steps += 1
+    ensemble.survey_places()
+    t_fast = _median_time(ensemble.relocate_firms, 7)
+    return {"vectorised_ms": 1000 * t_vec, "fast_ms": 1000 * t_fast, "reference_ms": 1000 * t_ref,
+            "speedup": t_ref / t_fast, "speedup_reference_path": t_ref / t_vec, "firms": model.n_firms}
 
 
 def measure_sweep(workers: int) -> dict:
@@ -119,29 +135,41 @@ def measure_sweep(workers: int) -> dict:
 
 
 def measure_national_run() -> dict:
-    """Wall time of one 120-month run of `national` at the sources' scale (its counterfactual off: one run)."""
+    """Wall time of one 120-month run of `national` at the sources' scale (its counterfactual off: one run), on
+    the reference path (a Mesa model, as the cockpit and `python -m sim` run it) and on the fast path."""
     from sim import ContestModel, load_config
+    from sim.ensemble import Ensemble
 
     params = load_config("national", ["steps=120", "counterfactual=false"])
-    ContestModel(load_config("national", ["steps=2", "counterfactual=false"])).run()  # imports and caches warm
+    warm = load_config("national", ["steps=2", "counterfactual=false"])
+    ContestModel(warm).run()  # imports and caches warm
+    Ensemble([warm]).run()
     t0 = time.perf_counter()
     model = ContestModel(params).run()
-    return {"wall_s": time.perf_counter() - t0, "firms_at_end": int(model.n_firms)}
+    reference = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    Ensemble([params]).run()
+    return {"wall_s": reference, "fast_wall_s": time.perf_counter() - t0, "firms_at_end": int(model.n_firms)}
 
 
 def measure_ensemble_step(seeds: int = ENSEMBLE_SEEDS) -> dict:
-    """One month of `national` for `seeds` seeds (the cockpit's bands): today one model per seed, advanced in turn."""
-    from sim import ContestModel, load_config
+    """One month of `national` for `seeds` seeds (the cockpit's bands): one ensemble of the seeds (sim.ensemble);
+    beside it, one Mesa model per seed advanced in turn."""
+    import dataclasses
 
-    models = [ContestModel(load_config("national", [f"seed={s}", "counterfactual=false"])) for s in range(seeds)]
-    for m in models:
-        m.run(6)
+    from sim import ContestModel, load_config
+    from sim.ensemble import Ensemble
+
+    base = load_config("national", ["counterfactual=false"])
+    ensemble = Ensemble([dataclasses.replace(base, seed=s) for s in range(seeds)]).run(6)
+    models = [ContestModel(dataclasses.replace(base, seed=s)).run(6) for s in range(seeds)]
 
     def one_month():
         for m in models:
             m.step()
 
-    return {"step_ms": 1000 * _median_time(one_month, 5), "seeds": seeds}
+    return {"step_ms": 1000 * _median_time(ensemble.step, 5), "models_step_ms": 1000 * _median_time(one_month, 5),
+            "seeds": seeds}
 
 
 def measure_robust_study() -> dict:
@@ -197,6 +225,8 @@ def measure_click_to_screen() -> dict:
 MEASUREMENTS = {
     "model_10k_20": lambda: measure_model(10_000, 20, warm=12, timed=120, floor=False),
     "model_100k_50": lambda: measure_model(100_000, 50, warm=6, timed=24, floor=True),
+    "reference_10k_20": lambda: measure_model(10_000, 20, warm=12, timed=60, floor=False, path="reference"),
+    "reference_100k_50": lambda: measure_model(100_000, 50, warm=6, timed=12, floor=True, path="reference"),
     "agents_10k_20": lambda: measure_agents(10_000, 20, warm=12),
     "agents_100k_50": lambda: measure_agents(100_000, 50, warm=6),
     "sweep_2": lambda: measure_sweep(2),
@@ -217,6 +247,10 @@ FIGURES = {
     "steps_per_s_10k_20": ("model_10k_20", "steps_per_s", 1_500, "min"),
     "steps_per_s_100k_50": ("model_100k_50", "steps_per_s", 60, "min"),
     "floor_ratio_100k_50": ("model_100k_50", "floor_ratio", 2, "max"),
+    # the same on the reference path (one Mesa model), which the cockpit and `python -m sim` run
+    "reference_steps_per_s_10k_20": ("reference_10k_20", "steps_per_s", 1_500, "min"),
+    "reference_steps_per_s_100k_50": ("reference_100k_50", "steps_per_s", 60, "min"),
+    "reference_floor_ratio_100k_50": ("reference_100k_50", "floor_ratio", 2, "max"),
     "speedup_vs_agents_10k_20": ("agents_10k_20", "speedup", 80, "min"),
     "speedup_vs_agents_100k_50": ("agents_100k_50", "speedup", 80, "min"),
     "sweep_1000_s": ("sweep_2", "wall_s", 15, "max"),
