@@ -189,11 +189,12 @@ def measure_robust_study() -> dict:
     return {"wall_s": wall, "command": " ".join(["python -m", args[0], *kept])}
 
 
-def measure_memory(firms: int, cities: int, steps: int) -> dict:
-    """Peak resident memory of a process that builds the model and runs `steps` months."""
-    model = _synthetic_model(firms, cities, steps)
+def measure_memory(firms: int, cities: int, steps: int, path: str = "fast") -> dict:
+    """Peak resident memory of a process that builds the model on `path` and runs `steps` months (numba's
+    compiler, loaded by the fast path, counts)."""
+    model = _synthetic_model(firms, cities, steps, path)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return {"peak_rss_gb": peak_kb * 1024 / 1e9, "firms": model.n_firms}
+    return {"peak_rss_gb": peak_kb * 1024 / 1e9, "firms": len(model.firms), "path": path}
 
 
 def measure_browser_step() -> dict:
@@ -232,6 +233,7 @@ MEASUREMENTS = {
     "sweep_2": lambda: measure_sweep(2),
     "sweep_1": lambda: measure_sweep(1),
     "memory_100k_300": lambda: measure_memory(100_000, 300, steps=12),
+    "reference_memory_100k_300": lambda: measure_memory(100_000, 300, steps=12, path="reference"),
     "national_run": measure_national_run,
     "ensemble20": measure_ensemble_step,
     "robust_study": measure_robust_study,
@@ -256,6 +258,7 @@ FIGURES = {
     "sweep_1000_s": ("sweep_2", "wall_s", 15, "max"),
     "sweep_efficiency": (None, None, 0.9, "min"),  # from sweep_1 and sweep_2
     "peak_rss_gb_100k_300": ("memory_100k_300", "peak_rss_gb", 0.4, "max"),
+    "reference_peak_rss_gb_100k_300": ("reference_memory_100k_300", "peak_rss_gb", 0.4, "max"),
     "national_run_s": ("national_run", "wall_s", 2, "max"),
     "ensemble20_step_ms": ("ensemble20", "step_ms", 150, "max"),
     "robust_study_s": ("robust_study", "wall_s", 900, "max"),
@@ -267,9 +270,11 @@ FIGURES = {
 
 
 def _measure_here(name: str) -> None:
-    from experiments.batch.evaluators import one_blas_thread
+    # One BLAS thread, as a sweep's workers have (threadpoolctl directly: importing the batch machinery would load
+    # numba, about 100 MB, into a process whose peak memory may be the figure measured).
+    from threadpoolctl import threadpool_limits
 
-    one_blas_thread()
+    threadpool_limits(1, user_api="blas")
     print(json.dumps(MEASUREMENTS[name]()))
 
 
@@ -379,5 +384,22 @@ def main(argv: list[str] | None = None) -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     from sim.shell.atomic import write_json
 
+    if args.only and OUT.exists():
+        result = merged(json.loads(OUT.read_text()), result, figures)
     write_json(OUT, result)
     print(f"\nwritten: {OUT.relative_to(ROOT)}")
+
+
+def merged(old: dict, new: dict, figures: list[str]) -> dict:
+    """latest.json after measuring only `figures`: the other figures kept as they were, each figure's revision and
+    time recorded under `measured_with` (so a file measured in parts says which code each figure timed)."""
+    stamp = {"git_revision": new["git_revision"], "measured_at": new["measured_at"]}
+    earlier = old.get("measured_with") or {k: {"git_revision": old.get("git_revision"),
+                                               "measured_at": old.get("measured_at")} for k in old.get("targets", {})}
+    out = {**old, **{k: new[k] for k in figures}}
+    for part in ("targets", "repeats", "measurements"):
+        out[part] = {**old.get(part, {}), **new[part]}
+    out["measured_with"] = {**earlier, **dict.fromkeys(figures, stamp)}
+    out.update(machine=new["machine"], blas=new["blas"], git_revision=new["git_revision"],
+               measured_at=new["measured_at"], command=f"make bench ARGS=\"{' '.join('--only ' + f for f in figures)}\"")
+    return out

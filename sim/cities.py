@@ -150,6 +150,32 @@ class RecordedColumns:
         """One row per month per place (the columns of cities.parquet)."""
         return build_table(self.place_ids, self._dates, self._columns.get)
 
+    def arrow_table(self, every: int = 1, run_id: int | None = None):
+        """Every `every`-th month of the table as a pyarrow Table, with the same columns and types as `table()`
+        (a leading `run_id` when given): what a sweep keeps, built without pandas."""
+        import pyarrow as pa
+
+        months, n = len(self._dates), len(self.place_ids)
+        kept = np.arange(every - 1, months, every)
+        rows = len(kept) * n
+        data = {}
+        if run_id is not None:
+            data["run_id"] = pa.array(np.full(rows, run_id, dtype=np.int64))
+        data["step"] = pa.array(np.repeat(kept + 1, n).astype(np.int64))
+        data["date"] = pa.array(np.repeat(np.array(self._dates, dtype="datetime64[ns]")[kept], n))
+        data["city"] = pa.array(np.tile(np.array(self.place_ids, dtype=object), len(kept)), type=pa.string())
+        for name in TABLE_COLUMNS[3:]:
+            values = np.asarray(self._columns[name])[kept].reshape(-1)
+            if name in INTEGER_COLUMNS:
+                values = values.astype(np.int64)
+            elif name == "is_capital":
+                values = values.astype(bool)
+            data[name] = pa.array(values)
+        return pa.table(data)
+
+
+INTEGER_COLUMNS = ("firms", "productions", "entered", "exited", "moved_in", "moved_out", "policy_shocks")
+
 
 def build_table(place_ids: list[str], dates: list[pd.Timestamp], column) -> pd.DataFrame:
     """The long city table from `column(name)`, a (months, L) array per column of TABLE_COLUMNS."""
@@ -164,7 +190,7 @@ def build_table(place_ids: list[str], dates: list[pd.Timestamp], column) -> pd.D
     for name in TABLE_COLUMNS[3:]:
         data[name] = np.asarray(column(name)).reshape(-1)
     table = pd.DataFrame(data, columns=TABLE_COLUMNS)
-    for name in ("firms", "productions", "entered", "exited", "moved_in", "moved_out", "policy_shocks"):
+    for name in INTEGER_COLUMNS:
         table[name] = table[name].astype(np.int64)
     table["is_capital"] = table["is_capital"].astype(bool)
     return table

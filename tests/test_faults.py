@@ -18,8 +18,9 @@ from experiments.batch.evaluators import WORKER_DIED, LocalEvaluator
 
 pytestmark = pytest.mark.slow
 
-ARGS = ["experiment=smoke", "experiment.replicates=15", "workers=2"]
-N_RUNS = 2 * 2 * 15
+# Enough runs that five kills, each after a batch or two of the fast path's (up to 32 runs a worker), leave some.
+ARGS = ["experiment=smoke", "experiment.replicates=100", "workers=2"]
+N_RUNS = 2 * 2 * 100
 
 
 def sweep(folder, **popen):
@@ -166,10 +167,11 @@ def tagged_processes(tag: str) -> list[int]:
 def test_a_killed_command_leaves_no_process_behind_and_its_output_closes(tmp_path, command, how):
     tag = uuid.uuid4().hex
     folder = tmp_path / "out"
-    args = {"sweep": ["experiment=smoke", "experiment.replicates=15"],
-            "optimize": ["scenario=symmetric", "city=east", "trials=6", "replicates=6"],
-            "calibrate": ["scenario=recovery", "calibration.rounds=2", "calibration.candidates=8",
-                          "calibration.replicates=2", "calibration.validation_replicates=4"]}[command]
+    # Sized to outlast the kill on the fast path, which runs 32 runs at a time in each worker.
+    args = {"sweep": ["experiment=smoke", "experiment.replicates=60"],
+            "optimize": ["scenario=symmetric", "city=east", "trials=12", "replicates=16"],
+            "calibrate": ["scenario=recovery", "calibration.rounds=3", "calibration.candidates=64",
+                          "calibration.replicates=4", "calibration.validation_replicates=8"]}[command]
     proc = subprocess.Popen([PYTHON, "-m", f"experiments.{command}", *args, "workers=2", "progress=false",
                              f"hydra.run.dir={folder}"], cwd=ROOT, env={**os.environ, "DRAMA_TEST_TAG": tag},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -34,7 +34,7 @@ class RunResult:
 
     run_id: int
     row: dict[str, Any]
-    cities: pd.DataFrame | None
+    cities: Any  # its city rows: a pandas DataFrame (reference path) or a pyarrow Table (fast path), or None
 
 
 # What a sweep, run_once and the calibration may ask for: the model's outcomes and the published facts.
@@ -142,7 +142,8 @@ def _ensemble_results(chunk: list, outcomes: tuple[str, ...], keep_every: int,
         added = added_by_policy(view, counterfactual=lambda city, own=own: views[own[city]]) if counterfactual else None
         row: dict[str, Any] = {"run_id": task.run_id, "status": "ok", "error": None}
         row.update(columns(view, outcomes, added, REGISTRY))
-        out[task.run_id] = RunResult(task.run_id, row, _kept(view, task.run_id, keep_every))
+        cities = view.recorder.arrow_table(keep_every, task.run_id) if keep_every > 0 else None
+        out[task.run_id] = RunResult(task.run_id, row, cities if cities is None or cities.num_rows else None)
     return out
 
 

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from experiments.batch.runs import RunResult
-from sim.shell.atomic import write_parquet
+from sim.shell.atomic import atomic, write_parquet
 
 _PART = re.compile(r"runs-(\d+)\.parquet$")
 _CITY_PART = re.compile(r"cities-(\d+)\.parquet$")
@@ -179,12 +179,20 @@ class ResultStore:
         return incomplete
 
     def add(self, result: RunResult) -> None:
-        """Keep one finished run (city rows first, then the run row that marks it finished)."""
+        """Keep one finished run (city rows first, then the run row that marks it finished).
+
+        Parts are written uncompressed from Arrow (a few hundred rows each: compressing them costs more than it
+        saves, and the merge compresses the whole); the merged tables are written as before.
+        """
         self.parts.mkdir(parents=True, exist_ok=True)
-        if result.cities is not None and len(result.cities):
-            write_parquet(result.cities, self.parts / f"cities-{result.run_id:07d}.parquet")
-        row = pd.DataFrame([result.row])
-        write_parquet(row, self.parts / f"runs-{result.run_id:07d}.parquet")
+        cities = result.cities
+        if cities is not None and len(cities):
+            if not isinstance(cities, pa.Table):
+                cities = pa.Table.from_pandas(cities, preserve_index=False)
+            atomic(self.parts / f"cities-{result.run_id:07d}.parquet",
+                   lambda p: pq.write_table(cities, p, compression="none"))
+        row = pa.Table.from_pylist([result.row])
+        atomic(self.parts / f"runs-{result.run_id:07d}.parquet", lambda p: pq.write_table(row, p, compression="none"))
 
     def merge(self, design: pd.DataFrame) -> pd.DataFrame:
         """Write runs.parquet (design columns + outcomes, by run_id) and cities.parquet; drop the parts.
@@ -199,7 +207,8 @@ class ResultStore:
             old = pd.read_parquet(merged_path)
             merged_ids = set(old.run_id.tolist())
             frames.append(old[[c for c in old.columns if c not in design.columns or c == "run_id"]])
-        frames += [pd.read_parquet(p) for p in sorted(self.parts.glob("runs-*.parquet"))
+        # One small file each: read without a thread pool (faster for a few rows), as pandas reads them.
+        frames += [pq.read_table(p, use_threads=False).to_pandas() for p in sorted(self.parts.glob("runs-*.parquet"))
                    if _run_id(p) not in merged_ids]
         results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"run_id": []})
         runs = design.merge(results, on="run_id", how="inner").sort_values("run_id").reset_index(drop=True)
@@ -217,7 +226,7 @@ class ResultStore:
             sources = [target, *sources]
         if not sources:
             return
-        tables = [pq.read_table(p) for p in sources]
+        tables = [pq.read_table(p, use_threads=False) for p in sources]
         table = pa.concat_tables(tables, promote_options="default")
         table = table.sort_by([("run_id", "ascending"), ("step", "ascending")])
         write_parquet(table, target)
