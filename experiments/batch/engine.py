@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import time
 from dataclasses import dataclass
@@ -207,7 +209,7 @@ def announcement(experiment: ExperimentParams, base: RunParams, n_tasks: int, n_
     done = n_runs - n_tasks
     head = (f"{experiment.name}: {n_tasks:,} runs to compute ({done:,} of {n_runs:,} already done), "
             f"{'up to ' if months != base.steps else ''}{months} months each")
-    per_run = probe_seconds_per_run(base, experiment.outcomes, months=months)
+    per_run = probe_seconds_per_run(base, experiment.outcomes, months=months, path=getattr(evaluator, "path", "fast"))
     address = getattr(evaluator, "address", None)
     if address:  # a remote cluster: its size is not known here
         where = f"on the Dask cluster at {address}"
@@ -224,26 +226,38 @@ def announcement(experiment: ExperimentParams, base: RunParams, n_tasks: int, n_
             f"(an estimate from a short probe in this process: {per_run * 1000:,.0f} ms a run on one core)")
 
 
-def probe_seconds_per_run(base: RunParams, outcomes: tuple[str, ...], months: int | None = None,
-                          probe_months: int = 3, budget_s: float = 0.3) -> float | None:
-    """Seconds a run of `months` (default: the base's steps) takes on one core, from building the base scenario's
-    model and timing its first few months (at most `probe_months`, for about `budget_s` at most); None if the
-    probe itself fails."""
-    from sim.model import ContestModel
+PROBE_BATCH = 16  # runs the fast path's probe advances together (a batch, as the workers run them)
 
+
+def probe_seconds_per_run(base: RunParams, outcomes: tuple[str, ...], months: int | None = None,
+                          probe_months: int = 3, budget_s: float = 0.3, path: str = "fast") -> float | None:
+    """Seconds a run of `months` (default: the base's steps) takes on one core on `path`, from building the base
+    scenario's model (the fast path: an ensemble of PROBE_BATCH seeds, its first month untimed, as it loads the
+    compiled kernels) and timing its first few months (at most `probe_months`, for about `budget_s` at most);
+    None if the probe itself fails."""
     months = base.steps if months is None else months
     try:
         t0 = time.perf_counter()
-        model = ContestModel(base)
+        if path == "fast":
+            from sim.ensemble import Ensemble
+
+            batch = PROBE_BATCH
+            model = Ensemble([dataclasses.replace(base, seed=base.seed + i) for i in range(batch)])
+            if base.steps > 1:
+                model.step()
+        else:
+            from sim.model import ContestModel
+
+            batch, model = 1, ContestModel(base)
         built = time.perf_counter()
-        stepped = 0
-        while stepped < min(probe_months, base.steps) and (stepped == 0 or time.perf_counter() - built < budget_s):
+        stepped, room = 0, base.steps - model.steps
+        while stepped < min(probe_months, room) and (stepped == 0 or time.perf_counter() - built < budget_s):
             model.step()
             stepped += 1
-        per_month = (time.perf_counter() - built) / stepped
+        per_month = (time.perf_counter() - built) / max(stepped, 1) / batch
     except Exception:  # noqa: BLE001 - the estimate is a courtesy; the runs report their own errors
         return None
-    per_run = (built - t0) + per_month * months
+    per_run = (built - t0) / batch + per_month * months
     if any(REGISTRY[name].counterfactual for name in outcomes if name in REGISTRY):
         per_run *= 1 + len(base.scenario.cities)  # each city's no-policy run, as long as the run itself
     return per_run
