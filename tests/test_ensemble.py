@@ -149,3 +149,20 @@ def test_the_agreement_test_sees_a_different_model(reference_runs):
     tasks = [RunTask(i, 500 + i, {}) for i in range(REPLICATES)]
     other = pd.DataFrame([r.row for r in evaluate_batch(tasks, base, tuple(REGISTRY), 0)])
     assert disagreements(other, reference_runs)
+
+
+def test_a_shock_added_mid_run_is_the_shock_given_at_the_start():
+    """The cockpit's mid-run change: added before its month, in some runs only, it gives those runs the tables of
+    runs that had it from the start, and leaves the others as they were."""
+    shock = PolicyShock(at="2024-07", city="zhengzhou", lever="reward_rate", value=0.3)
+    plain = _runs([21, 22])
+    given = [dataclasses.replace(plain[0], shocks=(shock,)), plain[1]]
+    ahead = run_ensemble(given)
+    ensemble = Ensemble(plain).run(4)
+    ensemble.add_shock(shock, runs=[0])
+    with pytest.raises(ParamError, match="shocks.at: 2024-01 has been simulated already; the next month is 2024-05"):
+        ensemble.add_shock(dataclasses.replace(shock, at="2024-01"))
+    ensemble.run()
+    for i in range(2):
+        pd.testing.assert_frame_equal(ensemble.view(i).city_table(), ahead[i].city_table())
+    assert ensemble.view(0).params.shocks == (shock,) and ensemble.view(1).params.shocks == ()

@@ -29,7 +29,7 @@ from sim.ensemble.firms import EnsembleFirms
 from sim.ensemble.streams import RunStreams, per_run
 from sim.firms import PREMIUM, TRAFFIC, draw_firms
 from sim.memory import reuse_freed_memory
-from sim.params import OUTSIDE_ID, STRATEGY_LEVERS, ParamError, RunParams, StrategyKind, month_offset
+from sim.params import OUTSIDE_ID, STRATEGY_LEVERS, ParamError, PolicyShock, RunParams, StrategyKind, month_offset
 from sim.policy import Funds, PolicyArrays, monthly_programmes, outlay, payout_outlook
 from sim.strategies import REVISERS, StrategyContext, is_review_month
 
@@ -181,6 +181,18 @@ class Ensemble:
             getattr(self.policy, lever)[g] = value
             getattr(self.announced, lever)[g] = value
             cs.shocks[g] += 1
+
+    def add_shock(self, shock: PolicyShock, runs: Sequence[int] | None = None) -> None:
+        """Change a city's policy while the runs go on (`ContestModel.add_shock` for runs `runs`, default all): from
+        `shock.at`, which must still be to come. Each run's params record it, so a view's params describe its run."""
+        chosen = range(self.R) if runs is None else runs
+        if month_offset(self.runs[0].start, shock.at) < self.steps:
+            year, month = self.year_month(self.steps)
+            raise ParamError("shocks.at", f"{shock.at} has been simulated already; the next month is {year}-{month:02d}")
+        for r in chosen:
+            self.runs[r] = dataclasses.replace(self.runs[r], shocks=(*self.runs[r].shocks, shock))  # validates the city
+            self._shocks.setdefault(month_offset(self.runs[r].start, shock.at), []).append(
+                (r, self.city_ids.index(shock.city), shock.lever, shock.value))
 
     def open_budgets(self) -> None:
         self.cs.reset_flows()
