@@ -14,15 +14,15 @@ literature's 0.04-0.11.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import multiprocessing
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 
 import numpy as np
 
-from sim import ContestModel, load_config
+from sim import load_config
+from sim.ensemble import run_ensemble
 from sim.shell.atomic import write_text
 from sim.shell.config import CONFIG_DIR, PROJECT_ROOT
 
@@ -41,20 +41,19 @@ def national_behaviour() -> list[str]:
             for key, value in sorted((fit.get(group) or {}).items())]
 
 
-def east_share(args: tuple[float, int, int, tuple[str, ...]]) -> float:
-    """East's share of the pair's output over the last 12 months of one run."""
-    level, seed, steps, extra = args
-    params = load_config("symmetric", [f"steps={steps}", f"seed={seed}", "counterfactual=false",
+def east_shares(level: float, seeds: int, steps: int, extra: tuple[str, ...]) -> np.ndarray:
+    """East's share of the pair's output over the last 12 months, per seed, at one agglomeration level (the runs
+    advanced together on the fast path, sim/ensemble)."""
+    params = load_config("symmetric", [f"steps={steps}", "counterfactual=false",
                                        f"scenario.behaviour.agglomeration={level}", *extra])
-    return float(ContestModel(params).run().summary()["final_share"]["east"])
+    runs = run_ensemble([dataclasses.replace(params, seed=seed) for seed in range(seeds)])
+    return np.array([float(r.summary()["final_share"]["east"]) for r in runs])
 
 
-def tipping(seeds: int = 20, steps: int = 120, levels=LEVELS, workers: int = 2) -> dict:
+def tipping(seeds: int = 20, steps: int = 120, levels=LEVELS) -> dict:
     """Share of runs that tip at each agglomeration level, with the seeds' shares (seeds 0..seeds-1 at every level)."""
     extra = tuple(national_behaviour())
-    jobs = [(level, seed, steps, extra) for level in levels for seed in range(seeds)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        shares = np.array(list(pool.map(east_share, jobs))).reshape(len(levels), seeds)
+    shares = np.array([east_shares(level, seeds, steps, extra) for level in levels])
     tipped = (np.maximum(shares, 1 - shares) >= TIPPED).mean(axis=1)
     half = [lv for lv, p in zip(levels, tipped) if p >= 0.5]
     return {"levels": list(levels), "tipped": [float(p) for p in tipped], "seeds": seeds, "steps": steps,

@@ -18,9 +18,10 @@ from experiments.batch.evaluators import WORKER_DIED, LocalEvaluator
 
 pytestmark = pytest.mark.slow
 
-# Enough runs that five kills, each after a batch or two of the fast path's (up to 32 runs a worker), leave some.
-ARGS = ["experiment=smoke", "experiment.replicates=100", "workers=2"]
-N_RUNS = 2 * 2 * 100
+# Enough runs that five kills, each after a batch or two of the fast path's (a sixteenth of a small sweep's runs
+# each, experiments/batch/evaluators.py), leave some.
+ARGS = ["experiment=smoke", "experiment.replicates=30", "workers=2"]
+N_RUNS = 2 * 2 * 30
 
 
 def sweep(folder, **popen):

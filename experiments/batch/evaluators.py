@@ -84,8 +84,8 @@ BATCH_RUNS = 32  # tasks sent to a worker at once, at most: on the fast path the
 
 def batches(tasks: list[RunTask], workers: int) -> list[list[RunTask]]:
     """Tasks in batches: large enough that a worker runs many at once, small enough that every worker gets
-    several (the last batches finish together) and the progress bar moves."""
-    size = max(1, min(BATCH_RUNS, -(-len(tasks) // (4 * max(workers, 1)))))
+    eight or more (the last batches finish together, and the progress bar moves)."""
+    size = max(1, min(BATCH_RUNS, -(-len(tasks) // (8 * max(workers, 1)))))
     return [tasks[i:i + size] for i in range(0, len(tasks), size)]
 
 
