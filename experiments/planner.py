@@ -2,7 +2,8 @@
 
 `python -m experiments.planner [seeds] [posterior]` prints the table README
 shows (`tests/test_docs.py` reruns it): means over seeds 0..seeds-1 of the
-default scenario, 60 months, Zhengzhou's no-policy counterfactual per seed.
+default scenario, 60 months, Zhengzhou's no-policy counterfactual per seed,
+all advanced together on the fast path (sim/ensemble).
 Each seed meets the parameter set it draws from the posterior (default
 `national`; `none`: the point fit), the same set in every case, so the
 bands carry what the facts leave loose as well as the seeds.
@@ -16,9 +17,10 @@ import numpy as np
 
 from experiments.analysis.intervals import band
 from experiments.calibration.posterior import load_posterior
-from sim import ContestModel, load_config
-from sim.params import RunParams, apply_overrides, from_dict, to_dict
-from sim.counterfactual import added_by_policy
+from sim import load_config
+from sim.counterfactual import added_by_policy, without_policy
+from sim.ensemble import run_ensemble
+from sim.params import to_dict, with_values
 
 Z = "scenario.cities.zhengzhou."
 CASES = {
@@ -58,17 +60,20 @@ def planner_table(seeds: int = 20, posterior: str = POSTERIOR) -> str:
     lines = ["| case | Zhengzhou share | Xi'an share | Zhengzhou paid M¥/yr | jobs added in Zhengzhou | "
              "jobs added nationally | ¥ per added job (local) | ¥ per added job (national) |",
              "|---|---|---|---|---|---|---|---|"]
+    drawn = load_posterior(posterior) if posterior else None
     for name, overrides in CASES.items():
+        base = load_config("xian_vs_zhengzhou", overrides)
+        data = to_dict(base)
+        runs = [with_values(base, {**(drawn.values(drawn.index_for(seed), data) if drawn else {}), "seed": seed})
+                for seed in range(seeds)]
+        # Each run and its Zhengzhou-without-policy twin advanced together on the fast path (sim/ensemble).
+        views = run_ensemble([*runs, *(without_policy(run, "zhengzhou") for run in runs)])
         rows = []
-        base = to_dict(load_config("xian_vs_zhengzhou", overrides))
-        drawn = load_posterior(posterior) if posterior else None
-        for seed in range(seeds):
-            values = drawn.values(drawn.index_for(seed), base) if drawn else {}
-            model = ContestModel(from_dict(RunParams, apply_overrides(base, {**values, "seed": seed}))).run()
-            s = model.summary()
-            added = added_by_policy(model, cities=["zhengzhou"])
+        for k, view in enumerate(views[:seeds]):
+            s = view.summary()
+            added = added_by_policy(view, cities=["zhengzhou"], counterfactual=lambda city, k=k: views[seeds + k])
             rows.append((s["final_share"]["zhengzhou"], s["final_share"]["xian"],
-                         s["subsidy_total"]["zhengzhou"] / (model.steps / 12) / 1e6,
+                         s["subsidy_total"]["zhengzhou"] / (view.steps / 12) / 1e6,
                          added["added_jobs"]["zhengzhou"], added["added_jobs_national"]["zhengzhou"],
                          s["outlay_total"]["zhengzhou"]))
         z, x, paid, local, national, outlay = np.array(rows).T

@@ -685,6 +685,34 @@ def apply_overrides(base: Mapping, values: Mapping[str, Any]) -> dict:
     return data
 
 
+def with_values(params: Any, values: Mapping[str, Any]) -> Any:
+    """Params (frozen dataclasses) with dotted keys set, as `apply_overrides` then `from_dict` give, without the
+    round trip through plain data: each changed dataclass is replaced, and so validated; cities are found by id."""
+    for key, value in values.items():
+        params = _with_value(params, key.split("."), value, key)
+    return params
+
+
+def _with_value(obj: Any, parts: list[str], value: Any, key: str) -> Any:
+    name, rest = parts[0], parts[1:]
+    if isinstance(obj, tuple):  # the scenario's cities, keyed by id
+        index = next((i for i, c in enumerate(obj) if getattr(c, "id", None) == name), None)
+        if index is None:
+            raise ParamError(key, f"no such config key ({name} is not a city here)")
+        return (*obj[:index], _with_value(obj[index], rest, value, key), *obj[index + 1:]) if rest else obj
+    if not dataclasses.is_dataclass(obj) or name not in {f.name for f in dataclasses.fields(obj)}:
+        raise ParamError(key, "no such config key")
+    current = getattr(obj, name)
+    if rest:
+        return dataclasses.replace(obj, **{name: _with_value(current, rest, value, key)})
+    if isinstance(current, int) and not isinstance(current, bool) and isinstance(value, float):
+        value = int(round(value))  # samplers give floats; integer keys take the nearest whole number
+    try:
+        return dataclasses.replace(obj, **{name: value.item() if hasattr(value, "item") else value})
+    except ParamError as err:  # the field names itself; the caller knows it by its whole key
+        raise ParamError(key, err.message) from None
+
+
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 

@@ -78,3 +78,15 @@ def test_each_run_can_draw_its_parameter_set_from_the_posterior(base):
     assert len({run.scenario.market.producer_share for run in drawn}) > 1  # each seed's own set
     assert [run.seed for run in drawn] == [1, 2, 3]
     assert dataclasses.replace(drawn[0], seed=1) == drawn[0]
+
+
+def test_with_values_gives_what_apply_overrides_and_from_dict_give(base):
+    from sim.params import ParamError, RunParams, apply_overrides, from_dict, to_dict, with_values
+
+    values = {"scenario.market.producer_share": 0.3, "scenario.cities.xian.firms": 470.0, "seed": 9,
+              "scenario.cities.zhengzhou.policy.reward_rate": 0.2}
+    assert with_values(base, values) == from_dict(RunParams, apply_overrides(to_dict(base), values))
+    with pytest.raises(ParamError, match="scenario.cities.nowhere.firms"):
+        with_values(base, {"scenario.cities.nowhere.firms": 3})
+    with pytest.raises(ParamError, match="scenario.market.producer_share"):
+        with_values(base, {"scenario.market.producer_share": 7.0})  # out of its range: refused as from_dict does

@@ -102,6 +102,11 @@ def test_the_national_cockpit_is_readable_offline(server, browser):
     expect(page.locator(".month")).to_contain_text("2024-01 is the first month")
     step(page, 6)
     expect(page.locator(".month")).to_have_text("Month: 2024-06 (6 months run)")
+    # The answer over 20 runs (posterior draws and seeds), each main city's figures with their 90 % band.
+    expect(page.locator("table.band-table caption")).to_contain_text("Over 20 runs (parameter sets drawn from the "
+                                                                       "published posterior")
+    expect(page.locator("table.band-table tr[data-band-city]")).to_have_count(3)
+    expect(page.locator("table.band-table td[data-col='band-jobs']").first).to_contain_text(" to ")
     body = page.locator("body").inner_text()
     for internal in MESA_INTERNALS:
         assert internal not in body, f"Mesa's {internal!r} is on the page"
@@ -135,6 +140,10 @@ def test_the_national_cockpit_is_readable_offline(server, browser):
     expect(page.locator("li.shock")).to_have_text("Zhengzhou reward rate 0.20 share of cost from 2024-07")
     expect(page.locator("svg.chart .shock").first).to_be_attached()
     assert cell(page, "zhengzhou", "added_jobs").inner_text() != "-"
+    # What the change bought over the 20 runs, against the same runs without it, with its interval.
+    expect(page.locator("table.added-table tr[data-band-city='zhengzhou'] td[data-col='band-added-jobs']")) \
+        .to_contain_text(" to ")
+    expect(page.locator(".national-effect")).to_contain_text("Jobs added in the whole country")
     # Only the planner's change is in the command: no slider moved a value by itself (snapping to its step).
     expect(page.locator("pre").filter(has_text="python -m sim")).to_have_text(
         "python -m sim scenario=national seed=42 steps=18 "

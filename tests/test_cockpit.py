@@ -263,3 +263,54 @@ def test_choosing_a_strategy_keeps_the_citys_rate_within_its_bounds():
     cockpit.set_strategy("zhengzhou", "reactive")
     city = cockpit.model.params.scenario.city("zhengzhou")
     assert city.strategy.kind.value == "reactive" and city.policy.reward_rate <= city.strategy.max_reward_rate
+
+
+def test_the_ensemble_follows_the_run_s_setup_changes_and_steps():
+    """With runs > 0 the cockpit keeps N runs (seeds spawned from the page's seed) with the planner's setup and
+    changes beside their twins without them: made at the first Step, caught up, and stepped with the run."""
+    cockpit = Cockpit("xian_vs_zhengzhou", runs=4)
+    cockpit.set_value("zhengzhou", "annual_budget", 80.0)  # the setup
+    cockpit.step()
+    bands = cockpit.bands
+    assert bands.steps == 1 and bands.n == 4 and len(set(bands.seeds)) == 4
+    cockpit.step()
+    cockpit.set_value("zhengzhou", "reward_rate", 0.25)
+    cockpit.step()
+    assert bands.steps == cockpit.model.steps == 3
+    runs = bands.ensemble.runs
+    assert all(r.shocks == cockpit.model.params.shocks for r in runs[:4]) and all(not r.shocks for r in runs[4:])
+    assert all(r.scenario.city("zhengzhou").policy.annual_budget == 80e6 for r in runs[:4])
+    assert all(r.scenario.city("zhengzhou").policy.annual_budget == 50e6 for r in runs[4:])
+    assert (bands.history("reward_rate")[:, -1, 1] == 0.25).all()
+    cockpit.reset()
+    assert cockpit._bands is None and Cockpit("xian_vs_zhengzhou").bands is None  # none unless asked for
+
+
+def test_a_scenario_with_a_published_posterior_draws_each_run_s_parameter_set():
+    cockpit = Cockpit("national", runs=3)
+    cockpit.step()
+    shares = {r.scenario.market.producer_share for r in cockpit.bands.ensemble.runs[:3]}
+    assert len(shares) > 1
+
+
+def test_the_ensemble_panel_shows_bands_and_what_the_changes_bought_with_its_interval():
+    from viz.components import bands_html
+
+    cockpit = Cockpit("xian_vs_zhengzhou", runs=6)
+    assert "starts with the first Step" in bands_html(cockpit) and Cockpit("xian_vs_zhengzhou").runs == 0
+    for _ in range(3):
+        cockpit.step()
+    page = bands_html(cockpit)
+    ET.fromstring(page)  # valid markup
+    assert "Over 6 runs" in page and "median [90 % band]" in page
+    assert page.count("<tr data-band-city=") == len(main_cities(cockpit.model.params))
+    assert "What your changes bought" not in page  # nothing changed yet
+    cockpit.set_value("zhengzhou", "annual_budget", 400.0)
+    cockpit.set_value("zhengzhou", "reward_rate", 0.4)
+    for _ in range(6):
+        cockpit.step()
+    page = bands_html(cockpit)
+    ET.fromstring(page)
+    assert "What your changes bought" in page and "Jobs added in the whole country" in page
+    added = re.search(r"data-col='band-added-outlay'>\+([\d,.]+)", page)
+    assert added and float(added.group(1).replace(",", "")) > 0  # the bigger fund pays out more

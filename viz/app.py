@@ -24,6 +24,7 @@ from viz.cockpit import STRATEGIES, Cockpit, main_cities
 from viz.components import LiveViews, RunViews
 
 PLAY_INTERVAL_S = 0.25  # months shown per second while playing: four
+ENSEMBLE_RUNS = 20  # the runs (and their twins) behind the page's bands (viz/bands.py)
 
 
 @solara.component
@@ -117,7 +118,7 @@ def RunControls(cockpit: Cockpit, views: LiveViews, resets: solara.Reactive[int]
 @solara.component
 def ContestCockpit(scenario: str):
     """The cockpit for one scenario: controls and levers in the sidebar, the run's views in the main column."""
-    cockpit = solara.use_memo(lambda: Cockpit(scenario), dependencies=[])
+    cockpit = solara.use_memo(lambda: Cockpit(scenario, runs=ENSEMBLE_RUNS), dependencies=[])
     views = solara.use_memo(lambda: LiveViews(cockpit), dependencies=[])
     lock = solara.use_memo(threading.Lock, dependencies=[])
     tick = solara.use_reactive(0)

@@ -32,7 +32,7 @@ import pandas as pd
 
 from sim.ensemble import Ensemble
 from sim.metrics import FINAL_MONTHS
-from sim.params import PolicyShock, RunParams, apply_overrides, from_dict, to_dict
+from sim.params import PolicyShock, RunParams, to_dict, with_values
 
 BAND = (5.0, 50.0, 95.0)  # the percentiles shown: a 90 % band around the median
 DEFAULT_RUNS = 20
@@ -45,8 +45,7 @@ def member_params(base: RunParams, seeds: Sequence[int], posterior: str | None =
     from experiments.calibration.posterior import load_posterior
 
     drawn, data = load_posterior(posterior), to_dict(base)
-    return [from_dict(RunParams, apply_overrides(data, {**drawn.values(drawn.index_for(int(s)), data), "seed": int(s)}))
-            for s in seeds]
+    return [with_values(base, {**drawn.values(drawn.index_for(int(s)), data), "seed": int(s)}) for s in seeds]
 
 
 def percentiles(values: np.ndarray, axis: int = 0) -> np.ndarray:

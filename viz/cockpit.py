@@ -111,10 +111,31 @@ def main_cities(params: RunParams, n: int = 3) -> list[str]:
     return [c.id for c in ranked[:n]]
 
 
-class Cockpit:
-    """A run the planner steers: the model, the twin without the planner's changes, and the changes made."""
+def ensemble_seeds(seed: int, n: int) -> list[int]:
+    """The seeds of the page's ensemble: n seeds spawned from the page's seed (numpy.random.SeedSequence)."""
+    import numpy as np
 
-    def __init__(self, scenario: str, seed: int = DEFAULT_SEED):
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n, dtype=np.uint32)]
+
+
+def scenario_posterior(scenario: str) -> str | None:
+    """The scenario's published posterior (its runs draw their parameter sets from it), or None."""
+    from experiments.calibration.posterior import available
+
+    return scenario if scenario in available() else None
+
+
+class Cockpit:
+    """A run the planner steers: the model, the twin without the planner's changes, and the changes made.
+
+    With `runs` > 0 it also keeps an ensemble (viz/bands.py): `runs` seeds spawned from the page's seed, each
+    with the parameter set it draws from the scenario's posterior where one is published, with the planner's
+    setup and changes, beside their twins without them. It is made at the first Step (not on every lever move
+    before the start) and follows every Step and change.
+    """
+
+    def __init__(self, scenario: str, seed: int = DEFAULT_SEED, runs: int = 0):
+        self.runs = runs
         self.scenario = scenario
         self.specs = lever_specs(scenario)
         self.base = base_params(scenario)
@@ -143,12 +164,33 @@ class Cockpit:
         year, month = m.year_month(m.steps)
         for (city, lever), value in self.pending.items():
             m.add_shock(PolicyShock(f"{year}-{month:02d}", city, lever, value * self.specs[lever].scale))
+        bands = self.bands
+        if bands is not None:
+            for shock in m.params.shocks[len(bands.ensemble.runs[0].shocks):]:
+                bands.change(shock)
         self.pending = {}
         if m.params.shocks and self.twin is None:  # the first change of this run: start the twin, caught up
             self.twin = ContestModel(self._params({})).run(m.steps) if m.steps else ContestModel(self._params({}))
         m.step()
         if self.twin is not None:
             self.twin.step()
+        if bands is not None:
+            bands.step()
+
+    @property
+    def bands(self):
+        """The ensemble beside the run (None when `runs` is 0), made when first asked for and caught up to the run."""
+        if self.runs <= 0:
+            return None
+        if self._bands is None:
+            from viz.bands import Bands
+
+            self._bands = Bands(self._params({}), self._params(self.setup), ensemble_seeds(self.seed, self.runs),
+                                scenario_posterior(self.scenario))
+            for shock in self.model.params.shocks:
+                self._bands.change(shock)
+            self._bands.run_to(self.model.steps)
+        return self._bands
 
     # ---------------------------------------------------------------- levers
     def value(self, city: str, lever: str) -> float:
@@ -239,6 +281,7 @@ class Cockpit:
         """The run at month 0 from the seed and the setup; its twin without the setup when there is one."""
         self.model = ContestModel(self._params(self.setup))
         self.twin: ContestModel | None = ContestModel(self._params({})) if self.setup else None
+        self._bands = None  # made at the first Step (viz/bands.py)
 
     def _params(self, setup: dict) -> RunParams:
         values = {"seed": self.seed, **setup}

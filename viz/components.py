@@ -20,7 +20,7 @@ import solara
 
 from sim.model import ContestModel
 from viz import svg
-from viz.cockpit import Cockpit
+from viz.cockpit import Cockpit, main_cities, scenario_posterior
 
 CHINA = Path(__file__).parent / "data" / "china.geojson"
 # Tableau's 20 categorical colours (matplotlib's tab20): 15 cities stay apart. Strong and light tones alternate.
@@ -225,6 +225,64 @@ def account_terms_html() -> str:
     return f"<dl class='accounts-terms'>{terms}</dl>"
 
 
+BAND_FIGURES = [("jobs", "jobs (12-month mean)", "{:,.0f}", 1.0), ("share", "12-month share", "{:.1%}", 1.0),
+                ("firms", "companies", "{:,.0f}", 1.0), ("outlay", "outlay since the start, M¥", "{:,.1f}", 1e6)]
+ADDED_FIGURES = [("jobs", "added jobs (12-month mean)", "{:+,.0f}", 1.0), ("outlay", "added outlay, M¥", "{:+,.1f}", 1e6),
+                 ("outlay_per_added_job", "outlay per added job, ¥", "{:,.0f}", 1.0)]
+
+
+def _banded(values: np.ndarray, fmt: str, scale: float, effect: bool = False) -> str:
+    """'median [5th to 95th]' of values over runs ('-' where no run defines it); for an effect whose band covers 0,
+    a note that it is not distinguishable from chance."""
+    finite = values[np.isfinite(values)] / scale
+    if not len(finite):
+        return "-"
+    lo, mid, hi = np.percentile(finite, [5, 50, 95])
+    note = " <span class='chance'>not distinguishable from chance</span>" if effect and lo <= 0 <= hi else ""
+    return f"{fmt.format(mid)} <span class='band'>[{fmt.format(lo)} to {fmt.format(hi)}]</span>{note}"
+
+
+def bands_html(cockpit: Cockpit) -> str:
+    """The answer over the ensemble (viz/bands.py): each main city's figures as a median and 90 % band over the
+    runs, and what the planner's changes bought against the same runs without them, with its band; where the band
+    covers 0 the page says the effect is not distinguishable from chance."""
+    bands = cockpit.bands
+    if cockpit.runs <= 0:
+        return ""
+    if bands is None or bands.steps == 0:
+        return (f"<div class='bands'><p>Over {cockpit.runs} runs: the ensemble starts with the first Step.</p></div>")
+    names = {c.id: c.name for c in cockpit.model.params.scenario.cities}
+    cities = main_cities(cockpit.model.params)
+    index = {p: j for j, p in enumerate(bands.place_ids)}
+    now = bands.now()
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _, _ in BAND_FIGURES)
+    rows = "".join(
+        f"<tr data-band-city='{c}'><th>{html.escape(names[c])}</th>"
+        + "".join(f"<td data-col='band-{k}'>{_banded(now[k][:, index[c]], fmt, scale)}</td>" for k, _, fmt, scale in BAND_FIGURES)
+        + "</tr>" for c in cities)
+    drawn = "parameter sets drawn from the published posterior, " if scenario_posterior(cockpit.scenario) else ""
+    out = [f"<div class='bands'><table class='band-table'><caption>Over {bands.n} runs ({drawn}seeds spawned from "
+           f"seed {cockpit.seed}), {month_label(cockpit.model, cockpit.model.steps)}: median [90 % band]</caption>"
+           f"<thead><tr><th>city</th>{head}</tr></thead><tbody>{rows}</tbody></table>"]
+    changed = sorted(cockpit.changed_cities())
+    if changed:
+        added = bands.added_by_changes()
+        head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _, _ in ADDED_FIGURES)
+        rows = "".join(
+            f"<tr data-band-city='{c}'><th>{html.escape(names[c])}</th>"
+            + "".join(f"<td data-col='band-added-{k}'>{_banded(added[k][:, index[c]], fmt, scale, k == 'jobs')}</td>"
+                      for k, _, fmt, scale in ADDED_FIGURES) + "</tr>" for c in changed)
+        effect = bands.national_effect()
+        verdict = ("" if effect["distinguishable"] else
+                   " <b class='chance'>No effect distinguishable from chance</b> (the band covers 0).")
+        out.append(f"<table class='added-table'><caption>What your changes bought, against the same runs without "
+                   f"them</caption><thead><tr><th>city</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
+                   f"<p class='national-effect'>Jobs added in the whole country: {effect['median']:+,.0f} "
+                   f"[{effect['lo']:+,.0f} to {effect['hi']:+,.0f}].{verdict}</p>")
+    out.append("</div>")
+    return "".join(out)
+
+
 def changes_html(cockpit: Cockpit) -> str:
     """The policy changes made mid-run (marked on the charts) and those waiting for the next Step or Reset."""
     done = "".join(f"<li class='shock'>{html.escape(text)}</li>" for _, text in cockpit.shock_text())
@@ -334,6 +392,7 @@ def view_texts(c: Cockpit) -> dict[str, str]:
         "map": f"<div class='map-wrap' data-steps='{c.model.steps}'>{map_html(c)}</div>",
         "changes": changes_html(c),
         "charts": f"<div class='charts-wrap'>{charts_html(c)}</div>",
+        "bands": bands_html(c),
         "accounts": f"<div class='accounts-wrap'>{accounts_html(c)}</div>",
         "command": f"<pre class='command'>{html.escape(reproduce_command(c.model, c.scenario))}</pre>",
     }
@@ -370,7 +429,7 @@ def RunViews(views: LiveViews):
         with solara.Column(style={"min-width": "320px", "flex": "1"}):
             solara.HTML(tag="div", unsafe_innerHTML="<b>Policy changes</b>")
             solara.Column(children=[w["changes"]])
-    solara.Column(children=[w["charts"], w["accounts"]])
+    solara.Column(children=[w["bands"], w["charts"], w["accounts"]])
     solara.HTML(tag="div", unsafe_innerHTML=account_terms_html(), classes=["accounts-key"])
     with solara.Card("Reproduce this run"):
         solara.HTML(tag="p", unsafe_innerHTML="Run this to recreate the city table shown (<code>cities.parquet</code> "
