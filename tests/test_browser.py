@@ -226,3 +226,18 @@ def test_reset_starts_again_from_the_setup(server, browser):
     expect(page.locator("pre").filter(has_text="python -m sim")).to_contain_text(
         "scenario=symmetric seed=42 steps=1 scenario.cities.east.policy.reward_rate=0.15")
     watch.check()
+
+
+def test_the_run_ends_where_the_page_says_and_a_bad_seed_is_refused_visibly(server, browser):
+    page, watch = open_app(browser, server)
+    expect(page.locator(".run-end")).to_have_text("The run ends 2028-12 (60 months).")
+    seed = page.get_by_label("seed")
+    seed.fill("abc")
+    seed.press("Enter")
+    expect(page.locator(".seed-error")).to_have_text("seed: 'abc' is not a whole number; the seed stays 42")
+    page.get_by_role("button", name="Run to end", exact=True).click()
+    expect(page.locator(".month[data-steps='60']")).to_have_count(1, timeout=120_000)
+    expect(page.locator(".month")).to_have_text("Month: 2028-12 (60 months run)")
+    expect(page.get_by_role("button", name="Step", exact=True)).to_be_disabled()
+    expect(page.get_by_role("button", name="Run to end", exact=True)).to_be_disabled()
+    watch.check()

@@ -314,3 +314,15 @@ def test_the_ensemble_panel_shows_bands_and_what_the_changes_bought_with_its_int
     assert "What your changes bought" in page and "Jobs added in the whole country" in page
     added = re.search(r"data-col='band-added-outlay'>\+([\d,.]+)", page)
     assert added and float(added.group(1).replace(",", "")) > 0  # the bigger fund pays out more
+
+
+def test_the_run_has_an_end_the_page_names_and_run_to_end_reaches_it():
+    from viz.components import month_html
+
+    cockpit = Cockpit("xian_vs_zhengzhou")
+    assert "The run ends 2028-12 (60 months)." in month_html(cockpit) and not cockpit.finished
+    cockpit.step()
+    cockpit.set_value("zhengzhou", "reward_rate", 0.2)
+    cockpit.run_to_end()
+    assert cockpit.finished and cockpit.model.steps == 60 and cockpit.pending == {}
+    assert [s.at for s in cockpit.model.params.shocks] == ["2024-02"]

@@ -91,25 +91,40 @@ def CityLevers(cockpit: Cockpit, city: str, name: str, open_: bool, views: LiveV
 
 @solara.component
 def RunControls(cockpit: Cockpit, views: LiveViews, resets: solara.Reactive[int], playing: solara.Reactive[bool],
-                on_step, on_reset):
-    """Step, Play/Pause, Reset, the seed and the month shown (a live view: it changes without a re-render)."""
+                tick: solara.Reactive[int], on_step, on_reset, on_end):
+    """Step, Run to end, Play/Pause, Reset, the seed and the month shown (a live view: it changes without a
+    re-render), and the month the run ends. Only this card redraws after a step (its buttons stop at the end)."""
     resets.value  # noqa: B018 - the seed field after a Reset
+    tick.value  # noqa: B018 - after each step: the buttons follow the run to its end
+    finished = cockpit.finished
+    refused = solara.use_reactive("")
 
     def seed(text: str) -> None:
         try:
-            cockpit.set_seed(int(str(text).strip()))
+            value = int(str(text).strip())
         except ValueError:
-            return  # not a whole number: the seed stays
+            refused.set(f"seed: {str(text).strip()!r} is not a whole number; the seed stays "
+                        f"{cockpit.on_reset.get('seed', cockpit.seed)}")
+            return
+        if value < 0:
+            refused.set(f"seed: {value} is below 0; the seed stays {cockpit.on_reset.get('seed', cockpit.seed)}")
+            return
+        refused.set("")
+        cockpit.set_seed(value)
         views.refresh()
 
     with solara.Card("Run"):
         solara.Column(children=[views.widgets["month"]])
         with solara.Row():
-            solara.Button("Step", on_click=on_step, disabled=playing.value, color="primary")
-            solara.Button("Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value))
+            solara.Button("Step", on_click=on_step, disabled=playing.value or finished, color="primary")
+            solara.Button("Run to end", on_click=on_end, disabled=playing.value or finished)
+            solara.Button("Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value),
+                          disabled=finished and not playing.value)
             solara.Button("Reset", on_click=on_reset, disabled=playing.value)
         solara.InputText("seed", value=str(cockpit.on_reset.get("seed", cockpit.seed)), on_value=seed,
                          continuous_update=False)
+        if refused.value:
+            solara.HTML(tag="div", classes=["seed-error"], unsafe_innerHTML=html.escape(refused.value))
         solara.HTML(tag="p", classes=["run-note"], unsafe_innerHTML=(
             "A lever moved before the first Step changes the setup; during the run it changes the city's policy "
             "from the next month (marked on the charts). Reset starts again from the setup and any pending changes."))
@@ -141,8 +156,20 @@ def ContestCockpit(scenario: str):
         tick.value += 1
         resets.value += 1
 
+    def run_to_end() -> None:
+        with lock:
+            had_pending = bool(cockpit.pending)
+            cockpit.run_to_end()
+            views.refresh()
+        tick.value += 1
+        if had_pending:
+            resets.value += 1
+
     def play(cancel: threading.Event) -> None:
         while playing.value and not cancel.is_set():
+            if cockpit.finished:  # the run's last month: Play stops there
+                playing.set(False)
+                return
             advance()
             cancel.wait(PLAY_INTERVAL_S)
 
@@ -151,7 +178,7 @@ def ContestCockpit(scenario: str):
     names = {c.id: c.name for c in cockpit.model.params.scenario.cities}
     first = main_cities(cockpit.model.params)
     with solara.Sidebar():
-        RunControls(cockpit, views, resets, playing, advance, reset)
+        RunControls(cockpit, views, resets, playing, tick, advance, reset, run_to_end)
         solara.HTML(tag="div", classes=["levers-title"],
                     unsafe_innerHTML="<b>Levers by city</b> (the contest's main cities first; click a city to fold it)")
         for k, city in enumerate(first + [c for c in names if c not in first]):

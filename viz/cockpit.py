@@ -178,6 +178,16 @@ class Cockpit:
             bands.step()
 
     @property
+    def finished(self) -> bool:
+        """Whether the run has reached its length (`steps`: the scenario's months, 60 by default)."""
+        return self.model.steps >= self.model.params.steps
+
+    def run_to_end(self) -> None:
+        """Step to the run's last month (pending changes apply at the first of them)."""
+        while not self.finished:
+            self.step()
+
+    @property
     def bands(self):
         """The ensemble beside the run (None when `runs` is 0), made when first asked for and caught up to the run."""
         if self.runs <= 0:

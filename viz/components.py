@@ -347,7 +347,13 @@ def city_table_csv(model: ContestModel) -> str:
 
 # --------------------------------------------------------------------------- components
 
-STYLE = ("div.accounts-wrap{overflow-x:auto}div.map-wrap,div.charts-wrap,div.accounts-wrap{contain:content}"
+STYLE = ("div.seed-error{color:#b00020;font-size:13px}div.run-end{font-size:13px;color:#333}"
+         "div.bands{overflow-x:auto}table.band-table,table.added-table{border-collapse:collapse;font-size:12px;"
+         "margin-bottom:6px}table.band-table td,table.band-table th,table.added-table td,table.added-table th"
+         "{border-bottom:1px solid #ddd;padding:2px 5px;text-align:right}table.band-table caption,"
+         "table.added-table caption{text-align:left;font-weight:bold}span.band{color:#555}"
+         "span.chance,b.chance{color:#8a4b00}"
+         "div.accounts-wrap{overflow-x:auto}div.map-wrap,div.charts-wrap,div.accounts-wrap{contain:content}"
          "table.accounts{border-collapse:collapse;font-size:12px}"
          "table.accounts td,table.accounts th{border-bottom:1px solid #ddd;padding:2px 5px;text-align:right}"
          "table.accounts tbody th{text-align:left}table.accounts caption{text-align:left;font-weight:bold}"
@@ -380,8 +386,10 @@ def banner_html(model: ContestModel) -> str:
 def month_html(cockpit: Cockpit) -> str:
     """The month shown, with the run's months and scenario as data for tests and benchmarks."""
     m = cockpit.model
+    end = month_label(m, m.params.steps)
     return (f"<div class='month' data-steps='{m.steps}' data-scenario='{cockpit.scenario}'><b>Month:</b> "
-            f"{html.escape(when_text(m))}</div>")
+            f"{html.escape(when_text(m))}</div>"
+            f"<div class='run-end'>The run ends {end} ({m.params.steps} months).</div>")
 
 
 def view_texts(c: Cockpit) -> dict[str, str]:
