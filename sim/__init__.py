@@ -18,12 +18,23 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from sim.agents import City, Firm  # noqa: E402
-from sim.model import ContestModel  # noqa: E402
 from sim.params import (  # noqa: E402
     BehaviourParams, CityParams, EconomyParams, FirmParams, MarketParams, ParamError,
     PolicyParams, RunParams, ScenarioParams, Stacking, StrategyKind, StrategyParams, UnitsParams,
 )
+
+
+# The Mesa model and its agents are imported when first asked for (PEP 562): a process that only advances
+# ensembles (sim/ensemble, a sweep's workers) never loads Mesa, about 0.6 s of every process start.
+_LAZY = {"ContestModel": "sim.model", "City": "sim.agents", "Firm": "sim.agents"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
 
 
 def load_config(scenario: str = "xian_vs_zhengzhou", overrides: list[str] | None = None) -> RunParams:

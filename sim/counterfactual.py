@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 
+from typing import TYPE_CHECKING
+
 from sim.metrics import final_mean
-from sim.model import ContestModel
 from sim.params import SPENDING, CityParams, RunParams, StrategyKind, StrategyParams
 from sim.policy import has_policy
+
+if TYPE_CHECKING:
+    from sim.model import ContestModel
 
 # Outcomes this module adds to a run's summary (per city).
 ADDED_OUTCOMES = ("added_jobs", "added_firms", "added_productions", "marginal_cost_per_job", "added_jobs_national",
@@ -70,8 +74,12 @@ def added_by_policy(model: ContestModel, cities: list[str] | None = None, force:
         if not force and not spends(model.params, city):
             jobs = firms = productions = national = 0.0
         else:
-            cf = (counterfactual(city) if counterfactual is not None
-                  else ContestModel(without_policy(model.params, city)).run(model.steps))
+            if counterfactual is None:
+                from sim.model import ContestModel  # here: the fast path brings its own twins and never loads Mesa
+
+                cf = ContestModel(without_policy(model.params, city)).run(model.steps)
+            else:
+                cf = counterfactual(city)
             if tables is not None:
                 t = cf.city_table()
                 t = t.loc[t.city == city, ["step", "date", "city", "firms", "productions", "share", "employment"]]

@@ -6,17 +6,19 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from sim.counterfactual import added_by_policy, spends, without_policy
 from sim.ensemble import run_ensemble
 from sim.ensemble.model import structure
-from sim.model import ContestModel
 from experiments.calibration.facts import FACTS_OUTCOME
 from sim.outcomes import OUTCOMES, check_names, columns
 from sim.params import ParamError, RunParams, apply_overrides, from_dict, to_dict
+
+if TYPE_CHECKING:
+    from sim.model import ContestModel
 
 
 @dataclass
@@ -58,6 +60,8 @@ def evaluate(task: RunTask, base: Mapping, outcomes: tuple[str, ...], keep_every
     error, never raised."""
     row: dict[str, Any] = {"run_id": task.run_id, "status": "ok", "error": None}
     try:
+        from sim.model import ContestModel  # the reference path only: fast-path workers never load Mesa
+
         params = from_dict(RunParams, apply_overrides(base, {**task.values, "seed": task.seed}))
         model = ContestModel(params).run()
         row.update(outcomes_of(model, outcomes))
@@ -225,6 +229,8 @@ def run_once(params: Mapping[str, Any], seed: int, base: RunParams | Mapping | s
         values["steps"] = steps
     run = from_dict(RunParams, apply_overrides(base_dict, {**values, "seed": seed}))
     if path == "reference":
+        from sim.model import ContestModel
+
         return outcomes_of(ContestModel(run).run(), outcomes)
     counterfactual = any(REGISTRY[n].counterfactual for n in outcomes)
     row = _ensemble_results([(RunTask(0, seed, {}), run)], outcomes, 0, counterfactual)[0].row
