@@ -82,11 +82,12 @@ def when_text(model: ContestModel) -> str:
 
 
 def map_html(cockpit: Cockpit) -> str:
-    """Cities on China's outline: circle area by companies, a colour per city, the leaders named with their share."""
+    """Cities on China's outline: circle area by companies, a colour per city, the leaders named with their 12-month
+    share (the capital test's trailing share, as the banner and the accounts give it; not this month's)."""
     model = cockpit.model
     n = model.n_cities
     firms = model.city_state.firms[:n]
-    share = model.city_state.share[:n]
+    share = model.recorder.column("trailing_share")[-1][:n] if model.steps else model.city_state.share[:n]
     top = leaders(model)
     area = 40 + 1800 * firms / max(float(firms.max()), 1.0)  # px²
     labels = [f"{c.name} {share[j]:.0%}" if j in top and model.steps else c.name for j, c in enumerate(model.cities)]

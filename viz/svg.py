@@ -53,7 +53,7 @@ OUTLINE_FILL = "#f2efe6"
 OUTLINE_STROKE = "#8a8a8a"
 SHOCK_COLOUR = "#8b0000"
 MUTED_TEXT = "#555"
-MAP_CAPTION = "circle area: production companies; leaders in full colour"
+MAP_CAPTION = "circle area: production companies; leaders in full colour, with their 12-month share"
 
 FAINT_OPACITY = 0.35
 MUTED_OPACITY = 0.3
