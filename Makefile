@@ -43,7 +43,7 @@ serve: $(STAMP)
 	@[[ "$(PORT)" =~ ^[0-9]+$$ ]] && (( $(PORT) >= 1 && $(PORT) <= 65535 )) || \
 	  { echo "error: PORT: '$(PORT)' is not a port number; allowed 1 to 65535 (e.g. make serve PORT=8765)" >&2; exit 2; }
 	@echo "Drama Capital: http://$(HOST):$(PORT)  (Ctrl-C stops it)"
-	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false $(VENV)/bin/solara run viz/app.py \
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false SOLARA_THEME_SHOW_BANNER=false $(VENV)/bin/solara run viz/app.py \
 		--production --no-check-version --host $(HOST) --port $(PORT)
 
 # Speed figures against issue 12's targets, each in fresh processes (no pass/fail: machines here are

@@ -88,6 +88,9 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             lambda m, a: {pid: int(pid == m.capital.current) for pid in m.place_ids}),
     Outcome("final_share", "share of national productions, mean over the last 12 months",
             lambda m, a: final_means(m, "share")),
+    Outcome("trailing_share", "share of national productions over the last 12 months, the capital test's (the "
+            "window's productions over the nation's; the page's '12-month share')",
+            lambda m, a: {pid: float(v) for pid, v in zip(m.place_ids, m.capital.trailing)}),
     Outcome("final_firms", "production companies at the end", _per_place(lambda m, j: int(m.city_state.firms[j]))),
     Outcome("final_employment", "jobs (companies' crews), mean over the last 12 months",
             lambda m, a: final_means(m, "employment")),

@@ -236,8 +236,25 @@ def test_legend_lists_every_series_and_fades_the_muted():
     assert root.get("class") == "legend"
     items = root.findall("span[@class='legend-item']")
     assert [i.get("data-series") for i in items] == NAMES
-    assert ["opacity" in i.get("style") for i in items] == [i in (2, 3) for i in range(len(NAMES))]
+    swatches = [i.find("span") for i in items]
+    assert ["opacity" in w.get("style") for w in swatches] == [i in (2, 3) for i in range(len(NAMES))]
+    assert all("opacity" not in i.get("style") for i in items)  # a muted name is not see-through...
+    for item in items:  # ...and every name reads at 4.5:1 or more on white (WCAG AA)
+        colour = re.search(r"color:(#[0-9a-f]{3,6})", item.get("style")).group(1)
+        assert contrast(colour, "#ffffff") >= 4.5, (item.get("data-series"), colour)
     assert "font-size:12px" in root.get("style")
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two '#rgb' or '#rrggbb' colours."""
+    def luminance(hex_: str) -> float:
+        h = hex_.lstrip("#")
+        h = "".join(c * 2 for c in h) if len(h) == 3 else h
+        c = [int(h[k:k + 2], 16) / 255 for k in (0, 2, 4)]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def test_text_width_estimates():

@@ -11,10 +11,24 @@ DEFAULT_SCENARIO = "xian_vs_zhengzhou"
 DEFAULT_SEED = 42
 
 
+# Scenarios that are checks rather than contests a planner studies: `synthetic` (generated cities for the speed
+# benchmarks), `recovery` (the calibration's known-answer test) and `symmetric` (two identical made-up cities, the
+# tests' baseline for lock-in). They stay available from the command line.
+CHECKS = ("synthetic", "recovery", "symmetric")
+
+
 def cockpit_scenarios() -> list[str]:
-    """The scenarios the cockpit offers: every named contest (not `synthetic`, whose cities are generated for the
-    speed benchmarks and have no names or levers of their own in the config)."""
-    return [name for name in scenario_names() if name != "synthetic"]
+    """The scenarios the cockpit offers: every named contest of real cities (not the checks in CHECKS)."""
+    return [name for name in scenario_names() if name not in CHECKS]
+
+
+def describe(scenario: str) -> str:
+    """The scenario's one-line description in the planner's words (without the source-article references, whose
+    'seed 002' would read as a random seed on the page)."""
+    import re
+
+    text = base_params(scenario)["scenario"].get("description", "")
+    return re.sub(r"\s*\(seeds? [^)]*\)", "", text).strip()
 
 
 @lru_cache(maxsize=32)

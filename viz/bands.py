@@ -48,10 +48,26 @@ def member_params(base: RunParams, seeds: Sequence[int], posterior: str | None =
     return [with_values(base, {**drawn.values(drawn.index_for(int(s)), data), "seed": int(s)}) for s in seeds]
 
 
-def percentiles(values: np.ndarray, axis: int = 0) -> np.ndarray:
-    """(5th, 50th, 95th) percentiles along `axis`, stacked first; NaN runs left out."""
-    with np.errstate(all="ignore"):
-        return np.nanpercentile(values, BAND, axis=axis)
+def percentiles(values: np.ndarray, axis: int = 0, q: Sequence[float] = BAND) -> np.ndarray:
+    """The `q` percentiles (5th, 50th, 95th by default) along `axis`, stacked first; NaN runs left out.
+
+    numpy's linear interpolation, as `np.nanpercentile` gives it, but in one sort over the whole array rather than
+    one call per column with NaNs (nanpercentile's slow path: 20 ms for a page of 60 months and 15 places, where a
+    step has 300 ms for everything). All-NaN columns give NaN.
+    """
+    data = np.moveaxis(np.asarray(values, dtype=float), axis, 0)
+    ordered = np.sort(data, axis=0)  # NaNs sort last
+    count = np.isfinite(data).sum(axis=0)
+    out = np.empty((len(q), *data.shape[1:]))
+    for k, pct in enumerate(q):
+        pos = (pct / 100.0) * np.maximum(count - 1, 0)
+        below = np.floor(pos).astype(np.intp)
+        above = np.minimum(below + 1, np.maximum(count - 1, 0))
+        low = np.take_along_axis(ordered, below[None], axis=0)[0]
+        high = np.take_along_axis(ordered, above[None], axis=0)[0]
+        out[k] = low + (high - low) * (pos - below)
+    out[:, count == 0] = np.nan
+    return out
 
 
 class Bands:
@@ -125,13 +141,16 @@ class Bands:
                 "jobs_national": jobs.sum(axis=1), "outlay_per_added_job": per_job}
 
     def table(self) -> pd.DataFrame:
-        """One row per place: each figure's median and 90 % band now, and what the changes added (with its band)."""
+        """One row per place: each figure's median and 90 % band now (`jobs`, `share`, `firms`, `outlay`), and what
+        the changes added against the twins (`added_by_changes_jobs`, `_firms`, `_outlay`, `outlay_per_added_job`),
+        each with `_lo` and `_hi` (the 5th and 95th percentiles over the runs)."""
         mine, added = self.now(), self.added_by_changes()
         rows = []
         for j, place in enumerate(self.place_ids):
             row = {"city": place}
-            for name, values in [*mine.items(), *((f"added_{k}", v) for k, v in added.items()
-                                                   if k != "jobs_national")]:
+            by_changes = ((k if k.startswith("outlay_per") else f"added_by_changes_{k}", v) for k, v in added.items()
+                          if k != "jobs_national")
+            for name, values in [*mine.items(), *by_changes]:
                 lo, mid, hi = percentiles(values[:, j])
                 row.update({name: mid, f"{name}_lo": lo, f"{name}_hi": hi})
             rows.append(row)

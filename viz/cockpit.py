@@ -34,23 +34,61 @@ STRATEGIES = [k.value for k in StrategyKind]
 SLIDER_MULTIPLE = 4.0
 
 
+# Each lever in the planner's words: its name on the page and a help line (on hover and under the slider). The
+# parameter's own doc (sim/params.py) keeps the sources; these say what the lever does in the model.
+LEVER_HELP = {
+    "reward_rate": ("reward rate", "Cash the city pays a production company per yuan a drama costs (10% pays "
+                    "100,000 yuan on a 1 M yuan drama), while the year's fund lasts and up to the reward cap."),
+    "reward_cap": ("reward cap", "The most the city pays for any one production, all its rewards together."),
+    "culture_rate": ("local-culture bonus", "An extra reward, as a percent of cost, for dramas set in the city's "
+                     "own culture and places; such dramas also bring culture-tourism spending to the city."),
+    "aigc_support": ("AI production support", "The share of crew and studio costs the city pays back to companies "
+                     "that produce with AI tools (AIGC), paid from the same annual fund as the rewards."),
+    "annual_budget": ("annual fund", "What the city sets aside each year for rewards and AI support, released "
+                      "month by month; when it is spent, payments wait for the next release."),
+    "talent_programme": ("talent programme", "Spending a year on training and housing crews: it grows the city's "
+                         "own pool of crew, which keeps wages down as companies arrive."),
+    "studio_investment": ("studio investment", "Spending a year on building studio parks: new studio space opens "
+                          "after the building time, so more companies can shoot in the city."),
+}
+# A city's strategy in the planner's words (the choice next to its levers).
+STRATEGY_HELP = {
+    "fixed": "keeps the levers where you set them",
+    "reactive": "raises its reward and fund when its share falls, lowers them when it recovers or overspends",
+    "imitate": "moves its reward, cap and fund toward the leading city's",
+    "objective": "adjusts its levers, month by month, toward more jobs, tax and tourism for less outlay",
+}
+PERCENT = 0.01  # a share shows and is typed as a percent: 20 on the page is 0.20 in the model
+
+
 @dataclass(frozen=True)
 class LeverSpec:
-    """One instrument as a slider shows it: in display units (M¥ for yuan), with its range and doc."""
+    """One instrument as a slider shows it: in display units (percent for shares, M¥ for yuan), with its range."""
 
     name: str
     label: str  # "reward rate"
-    unit: str  # "share of cost", "M¥", "M¥/yr"
-    scale: float  # yuan per display unit (1 for shares)
+    unit: str  # "% of cost", "M¥", "M¥/yr"
+    scale: float  # model units per display unit (0.01 for a share shown in percent, 1e6 for M¥)
     lo: float  # allowed range, display units (from the spec)
     hi: float
     slider_max: float  # where the slider ends, display units
     step: float
-    doc: str
+    doc: str  # the parameter's doc, with its sources (sim/params.py)
+    help: str = ""  # what the lever does, in the planner's words
+
+    def to_model(self, value: float) -> float:
+        """A display value in model units (20 % -> 0.2), without float noise (0.29, not 0.29000000000000004)."""
+        return float(f"{value * self.scale:.12g}")
+
+    def to_display(self, value: float) -> float:
+        """A model value in display units (0.2 -> 20 %)."""
+        return float(f"{value / self.scale:.12g}")
 
     def show(self, value: float) -> str:
-        """The value with its unit, e.g. '0.10 share of cost' or '50.0 M¥/yr'."""
-        return f"{value:.2f} {self.unit}" if self.scale == 1 else f"{value:,.1f} {self.unit}"
+        """The value with its unit, e.g. '10% of cost' or '50.0 M¥/yr'."""
+        if self.scale == PERCENT:
+            return f"{round(value, 4):g}{self.unit}"
+        return f"{value:,.1f} {self.unit}"
 
 
 STEPS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 50.0, 100.0, 500.0, 1000.0)
@@ -91,17 +129,19 @@ def lever_specs(scenario: str) -> dict[str, LeverSpec]:
         meta = fields[name].metadata
         unit = meta["unit"]
         money = unit.startswith("yuan")
-        scale = M if money else 1.0
-        shown = unit.replace("yuan", "M¥") if money else unit
+        share = unit.startswith("share of")
+        scale = M if money else PERCENT if share else 1.0
+        shown = unit.replace("yuan", "M¥") if money else unit.replace("share of", "% of") if share else unit
         lo, hi = meta["lo"] / scale, meta["hi"] / scale
         if money:
             largest = max((c["policy"][name] for c in cities), default=0.0) or budgets or M
             top = min(hi, SLIDER_MULTIPLE * largest / scale)
         else:
             top = hi
+        lo, hi, top = (round(v, 9) for v in (lo, hi, top))  # 0.9 / 0.01 is 90.00000000000001
         values = [c["policy"][name] / scale for c in cities]
-        out[name] = LeverSpec(name, name.replace("_", " "), shown, scale, lo, hi, top, _nice_step(top - lo, values),
-                              meta["doc"])
+        label, help_ = LEVER_HELP.get(name, (name.replace("_", " "), meta["doc"]))
+        out[name] = LeverSpec(name, label, shown, scale, lo, hi, top, _nice_step(top - lo, values), meta["doc"], help_)
     return out
 
 
@@ -143,13 +183,20 @@ class Cockpit:
         self.setup: dict[str, float | str] = {}  # changes made before the run started: dotted key -> value
         self.pending: dict[tuple[str, str], float] = {}  # (city, lever) -> display value, applied at the next Step
         self.on_reset: dict[str, object] = {}  # seed and strategies, which apply at the next Reset
+        self.show_bands = runs > 0  # the page's answer over the ensemble; False: the one run on screen
+        self.saved: list = []  # runs the planner saved to compare (viz/compare.py); they outlive Reset
         self.reset()
+        self.highlighted = main_cities(self.model.params)  # drawn in full on the map and the charts, in this order
 
     # ---------------------------------------------------------------- the run
-    def reset(self) -> None:
-        """A new run from month 0 with the sliders' current values (the changes become its setup)."""
+    def reset(self, keep: bool = True) -> None:
+        """A new run from month 0: with the planner's changes (the sliders' current values become its setup), or,
+        with keep=False, the scenario as it is (a seed chosen for the next Reset still applies)."""
+        if not keep:
+            self.setup, self.pending = {}, {}
+            self.on_reset = {k: v for k, v in self.on_reset.items() if k == "seed"}
         for (city, lever), value in self.pending.items():
-            self.setup[self._policy_key(city, lever)] = value * self.specs[lever].scale
+            self.setup[self._policy_key(city, lever)] = self.specs[lever].to_model(value)
         for key, value in self.on_reset.items():
             if key == "seed":
                 self.seed = int(value)
@@ -163,7 +210,7 @@ class Cockpit:
         m = self.model
         year, month = m.year_month(m.steps)
         for (city, lever), value in self.pending.items():
-            m.add_shock(PolicyShock(f"{year}-{month:02d}", city, lever, value * self.specs[lever].scale))
+            m.add_shock(PolicyShock(f"{year}-{month:02d}", city, lever, self.specs[lever].to_model(value)))
         bands = self.bands
         if bands is not None:
             for shock in m.params.shocks[len(bands.ensemble.runs[0].shocks):]:
@@ -184,8 +231,30 @@ class Cockpit:
 
     def run_to_end(self) -> None:
         """Step to the run's last month (pending changes apply at the first of them)."""
-        while not self.finished:
+        self.run_to(self.model.params.steps)
+
+    def run_to(self, steps: int) -> None:
+        """Step until `steps` months are done (at most the run's length; nothing when already there)."""
+        while self.model.steps < min(steps, self.model.params.steps):
             self.step()
+
+    def month_number(self, text: str) -> int:
+        """Months done when the run has shown the month `text` ('2026-06'), checked against the run: a ValueError
+        names the allowed range in one line."""
+        from sim.params import month_offset
+
+        m = self.model
+        first, last = (f"{y}-{mo:02d}" for y, mo in (m.year_month(0), m.year_month(m.params.steps - 1)))
+        import re
+
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(text).strip()):
+            raise ValueError(f"run to: {str(text).strip()!r} is not a month; allowed {first} to {last}, as YYYY-MM")
+        steps = month_offset(m.params.start, str(text).strip()) + 1
+        if not m.steps < steps <= m.params.steps:
+            shown = f"{m.year_month(m.steps - 1)[0]}-{m.year_month(m.steps - 1)[1]:02d}" if m.steps else "none yet"
+            raise ValueError(f"run to: {str(text).strip()} is outside the months still to run; allowed after the "
+                             f"month shown ({shown}) up to {last}")
+        return steps
 
     @property
     def bands(self):
@@ -202,6 +271,25 @@ class Cockpit:
             self._bands.run_to(self.model.steps)
         return self._bands
 
+    def save_run(self, name: str | None = None):
+        """Keep the run as it stands (its changes and the ensemble's figures) to compare with another."""
+        from viz.compare import save
+
+        saved = save(self, name)
+        self.saved.append(saved)
+        return saved
+
+    def highlighted_indices(self) -> list[int]:
+        """The highlighted cities' indices in the run's city order."""
+        return [self.model.city_ids.index(c) for c in self.highlighted if c in self.model.city_ids]
+
+    def set_highlighted(self, cities: list[str]) -> None:
+        """The cities the map and charts draw in full (the planner's choice; the main cities when none is left)."""
+        unknown = [c for c in cities if c not in self.model.city_ids]
+        if unknown:
+            raise ValueError(f"highlighted: no city {unknown[0]!r}; allowed: {', '.join(self.model.city_ids)}")
+        self.highlighted = list(cities) or main_cities(self.model.params)
+
     # ---------------------------------------------------------------- levers
     def value(self, city: str, lever: str) -> float:
         """The lever's value as the slider shows it: pending if changed, else the run's current policy."""
@@ -212,7 +300,25 @@ class Cockpit:
     def current(self, city: str, lever: str) -> float:
         """The lever's value in the run now (after any shock or strategy move), in display units."""
         j = self.model.city_ids.index(city)
-        return float(getattr(self.model.policy, lever)[j]) / self.specs[lever].scale
+        return self.specs[lever].to_display(float(getattr(self.model.policy, lever)[j]))
+
+    def refusal(self, city: str, lever: str, text: str) -> tuple[float | None, str]:
+        """A value typed for a lever, in display units ('20', '20%', '12.5'): (value, '') when allowed, else
+        (None, a one-line reason naming the lever and its allowed range)."""
+        spec = self.specs[lever]
+        raw = str(text).strip().removesuffix("%").strip().replace(",", "")
+        lo, hi = spec.lo, spec.hi
+        bounds = strategy_rate_bounds(self._strategy_params(city), lever)
+        if bounds is not None:
+            lo, hi = max(lo, spec.to_display(bounds[0])), min(hi, spec.to_display(bounds[1]))
+        allowed = f"allowed {lo:g} to {hi:g} {spec.unit.strip()}"
+        try:
+            value = float(raw)
+        except ValueError:
+            return None, f"{spec.label}: {str(text).strip()!r} is not a number; {allowed}"
+        if not lo <= value <= hi:
+            return None, f"{spec.label}: {value:g} is outside the range; {allowed}"
+        return value, ""
 
     def set_value(self, city: str, lever: str, value: float) -> None:
         """Move a lever: before the run starts it edits the setup; once it runs the change waits for the next Step."""
@@ -220,9 +326,9 @@ class Cockpit:
         value = min(max(float(value), spec.lo), spec.hi)
         bounds = strategy_rate_bounds(self._strategy_params(city), lever)
         if bounds is not None:  # a strategy cannot hold a rate outside its own bounds (sim.params refuses it)
-            value = min(max(value, bounds[0] / spec.scale), bounds[1] / spec.scale)
+            value = min(max(value, spec.to_display(bounds[0])), spec.to_display(bounds[1]))
         if self.model.steps == 0:
-            self.setup[self._policy_key(city, lever)] = value * spec.scale
+            self.setup[self._policy_key(city, lever)] = spec.to_model(value)
             self._rebuild()
             return
         current = self.current(city, lever)
@@ -281,7 +387,7 @@ class Cockpit:
         out = []
         for s in self.model.params.shocks:
             spec = self.specs.get(s.lever)
-            shown = spec.show(s.value / spec.scale) if spec else f"{s.value:g}"
+            shown = spec.show(spec.to_display(s.value)) if spec else f"{s.value:g}"
             label = spec.label if spec else s.lever.replace("_", " ")
             out.append((month_offset(self.model.params.start, s.at) + 1, f"{names[s.city]} {label} {shown} from {s.at}"))
         return out

@@ -20,14 +20,12 @@ import solara
 
 from sim.model import ContestModel
 from viz import svg
+from viz.bands import percentiles
+from viz.charts import charts_html
 from viz.cockpit import Cockpit, main_cities, scenario_posterior
+from viz.palette import city_colours, month_label
 
 CHINA = Path(__file__).parent / "data" / "china.geojson"
-# Tableau's 20 categorical colours (matplotlib's tab20): 15 cities stay apart. Strong and light tones alternate.
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-           "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7",
-           "#dbdb8d", "#9edae5"]
-LEADERS = 2  # the contest's leaders, by trailing share: drawn in full, the others muted
 
 
 @lru_cache(maxsize=1)
@@ -36,26 +34,6 @@ def china_rings() -> list[np.ndarray]:
     geometry = json.loads(CHINA.read_text())["features"][0]["geometry"]
     polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
     return [np.asarray(ring) for polygon in polygons for ring in polygon]
-
-
-def city_colours(n: int) -> list[str]:
-    """One categorical colour per city, the same on the map, in the charts and in the legend."""
-    return [PALETTE[i % len(PALETTE)] for i in range(n)]
-
-
-def month_label(model: ContestModel, step: int) -> str:
-    """Step t (1 = the first month) as its date, "2026-03", the one date format of the page."""
-    year, month = model.year_month(step - 1)
-    return f"{year}-{month:02d}"
-
-
-def leaders(model: ContestModel) -> list[int]:
-    """Indices of the leading cities by 12-month trailing share (last month's share before a year of record)."""
-    share = model.city_state.share[: model.n_cities]
-    if model.steps:
-        trailing = model.recorder.column("trailing_share")[-1][: model.n_cities]
-        share = np.where(np.isfinite(trailing), trailing, share)
-    return [int(j) for j in np.argsort(-share, kind="stable")[:LEADERS]]
 
 
 def capital_text(model: ContestModel) -> str:
@@ -82,96 +60,81 @@ def when_text(model: ContestModel) -> str:
 
 
 def map_html(cockpit: Cockpit) -> str:
-    """Cities on China's outline: circle area by companies, a colour per city, the leaders named with their 12-month
-    share (the capital test's trailing share, as the banner and the accounts give it; not this month's)."""
+    """Cities on China's outline: circle area by companies, a colour per city, the highlighted cities named with
+    their 12-month share (the capital test's trailing share, as the banner and the accounts give it). Over the
+    ensemble (the default) both are medians over its runs; every circle's hover gives its numbers."""
     model = cockpit.model
     n = model.n_cities
-    firms = model.city_state.firms[:n]
-    share = model.recorder.column("trailing_share")[-1][:n] if model.steps else model.city_state.share[:n]
-    top = leaders(model)
-    area = 40 + 1800 * firms / max(float(firms.max()), 1.0)  # px²
-    labels = [f"{c.name} {share[j]:.0%}" if j in top and model.steps else c.name for j, c in enumerate(model.cities)]
+    bands = cockpit.bands if cockpit.show_bands and model.steps else None
+    names = [c.name for c in model.cities]
+    if bands is not None and bands.steps == model.steps:
+        now = bands.now()
+        firms_q, share_q, jobs_q = (percentiles(now[k][:, :n]) for k in ("firms", "share", "jobs"))
+        firms, share = firms_q[1], share_q[1]
+        hover = [f"{name}: {firms_q[1][j]:,.0f} companies [{firms_q[0][j]:,.0f} to {firms_q[2][j]:,.0f}], "
+                 f"12-month share {share_q[1][j]:.1%} [{share_q[0][j]:.1%} to {share_q[2][j]:.1%}], "
+                 f"jobs (12-month mean) {jobs_q[1][j]:,.0f} [{jobs_q[0][j]:,.0f} to {jobs_q[2][j]:,.0f}]: "
+                 f"median [90 % band] of {bands.n} runs" for j, name in enumerate(names)]
+        over = f": median of {bands.n} runs"
+    else:
+        firms = model.city_state.firms[:n].astype(float)
+        share = model.recorder.column("trailing_share")[-1][:n] if model.steps else np.full(n, np.nan)
+        jobs = model.city_state.employment[:n]
+        hover = [f"{name}: {firms[j]:,.0f} companies" + (f", 12-month share {share[j]:.1%}, {jobs[j]:,.0f} jobs this "
+                 f"month" if model.steps else "") + f" (seed {model.params.seed})" for j, name in enumerate(names)]
+        over = ""
+    top = cockpit.highlighted_indices()
+    area = 40 + 1800 * firms / max(float(np.nanmax(firms)), 1.0)  # px²
+    labels = [f"{name} {share[j]:.0%}" if j in top and np.isfinite(share[j]) else name for j, name in enumerate(names)]
     order = top + [int(j) for j in np.argsort(-firms, kind="stable") if j not in top]
-    title = f"Production companies by city, {month_label(model, max(model.steps, 1))}"
+    title = f"Production companies by city, {month_label(model, max(model.steps, 1))}{over}"
     return svg.map_svg(china_rings(), np.array([c.lon for c in model.cities]), np.array([c.lat for c in model.cities]),
                        area, city_colours(n), labels, order, set(top), set(range(n)) - set(top), title=title,
-                       outline=False)  # drawn once, as the map's background (MAP_STYLE)
-
-
-# --------------------------------------------------------------------------- charts
-
-PANELS = [("trailing_share", "share of productions (12-month)", 1.0, "{:.0%}"), ("firms", "production companies", 1.0, "{:,.0f}"),
-          ("subsidy_paid", "rewards paid, M¥ a month", 1e6, "{:,.1f}"), ("budget_left", "budget left, M¥", 1e6, "{:,.0f}"),
-          ("employment", "jobs", 1.0, "{:,.0f}"), ("cost_per_job", "outlay per job, ¥", 1.0, "{:,.0f}")]
-
-
-def _columns(model: ContestModel, names: list[str]) -> dict[str, np.ndarray]:
-    """(months, cities) arrays of the run's recorded columns."""
-    return {name: model.recorder.column(name)[:, : model.n_cities] for name in names}
-
-
-def charts_html(cockpit: Cockpit) -> str:
-    """Six panels over time; the twin without the planner's changes as faint lines; policy changes marked."""
-    model, twin = cockpit.model, cockpit.twin
-    if model.steps == 0:
-        return "<p class='hint'>Press Step or Play to run the model.</p>"
-    names = [c.name for c in model.cities]
-    colours = city_colours(len(names))
-    top = set(leaders(model))
-    x = np.arange(1, model.steps + 1, dtype=float)
-    mine = _columns(model, [p[0] for p in PANELS])
-    theirs = _columns(twin, [p[0] for p in PANELS]) if twin is not None and twin.steps else None
-    shocks = [(float(month), text) for month, text in cockpit.shock_text() if month <= model.steps]
-    changed = cockpit.changed_cities()
-    out = []
-    for column, title, scale, fmt in PANELS:
-        series = []
-        if theirs is not None:  # the leaders' and the changed cities' (faint lines for all 15 would hide the rest)
-            for j, name in enumerate(names):
-                if j not in top and model.city_ids[j] not in changed:
-                    continue
-                series.append(svg.Series(f"{name} without your changes", colours[j], x, theirs[column][:, j] / scale,
-                                         faint=True, muted=j not in top))
-        for j, name in enumerate(names):
-            series.append(svg.Series(name, colours[j], x, mine[column][:, j] / scale, muted=j not in top))
-        hlines = [(model.params.capital_threshold, f"capital threshold {model.params.capital_threshold:.0%}")] \
-            if column == "trailing_share" else []
-        out.append(svg.line_chart(title, series, x_label=lambda m: month_label(model, int(round(m))),
-                                  y_label=lambda v, fmt=fmt: fmt.format(v), y_max=1.0 if column == "trailing_share" else None,
-                                  hlines=hlines, vlines=shocks))
-    key = svg.legend(names, colours, muted=set(range(len(names))) - top)
-    faint = ("<p class='chart-note'>Dashed faint lines: the same run (same seed) without your changes, for the "
-             "leaders and the cities you changed.</p>"
-             if theirs is not None else "")
-    return f"{key}{faint}<div class='charts'>{''.join(out)}</div>"
+                       outline=False, hover=hover)  # the outline is drawn once, as the map's background (MAP_STYLE)
 
 
 # --------------------------------------------------------------------------- accounts
 
-ACCOUNT_COLUMNS = [("firms", "firms", "{:,.0f}"), ("productions", "dramas", "{:,.0f}"),
-                   ("trailing_share", "12-mo share", "{:.1%}"), ("employment", "jobs", "{:,.0f}"),
-                   ("reward_rate", "reward", "{:.2f}"), ("subsidy_total", "paid M¥", "{:,.1f}"),
+ACCOUNT_COLUMNS = [("firms", "companies", "{:,.0f}"), ("productions", "dramas", "{:,.0f}"),
+                   ("trailing_share", "12-mo share", "{:.1%}"), ("jobs_mean", "jobs, 12-mo mean", "{:,.0f}"),
+                   ("employment", "jobs this month", "{:,.0f}"), ("reward_rate", "reward", "{:.0%}"),
+                   ("subsidy_total", "paid M¥", "{:,.1f}"), ("outlay_total", "outlay M¥", "{:,.1f}"),
                    ("budget_left", "left M¥", "{:,.1f}"), ("tax", "tax M¥/mo", "{:,.1f}"),
                    ("tourism", "tourism M¥/mo", "{:,.1f}"), ("cost_per_job", "¥ per job", "{:,.0f}"),
-                   ("added_jobs", "added jobs", "{:+,.0f}"), ("cost_per_added_job", "¥ per added job", "{:,.0f}")]
-# What each column means, shown under the table and on hover over its heading.
+                   ("added_by_changes", "added by your changes", "{:+,.0f}"),
+                   ("cost_per_added_job", "¥ per added job", "{:,.0f}")]
+# What each column means, shown under the table and on hover over its heading. The names and definitions are
+# those of summary.json and the table `python -m sim` prints (sim/outcomes.py), where they share a quantity.
 ACCOUNT_DEFINITIONS = {
-    "firms": "production companies working in the city this month",
+    "firms": "production companies working in the city this month (summary.json: final_firms)",
     "productions": "dramas the city's companies made this month",
-    "trailing_share": "the city's share of national output over the last 12 months (the capital test)",
-    "employment": "jobs: the crews of the city's companies, times the share of the month they could shoot",
+    "trailing_share": "the city's share of national output over the last 12 months: the capital test's, as the banner "
+                      "and the map give it (summary.json: trailing_share)",
+    "jobs_mean": "jobs (the crews of the city's companies), the mean over the last 12 months (summary.json: "
+                 "final_employment; 'jobs, 12-mo mean' in the command's table)",
+    "employment": "jobs this month: the crews of the city's companies, times the share of the month they could shoot",
     "reward_rate": "the city's reward per yuan of a production's cost (its strategy or your changes may move it)",
     "subsidy_total": "rewards paid since the start, million yuan",
+    "outlay_total": "everything the treasury spent since the start (rewards, AIGC support, talent and studio "
+                    "programmes), million yuan (summary.json: outlay_total)",
     "budget_left": "what the reward fund can still pay this budget period: money on hand plus releases to come, M yuan",
     "tax": "tax on the city's companies' revenue this month, million yuan",
     "tourism": "culture-tourism spending brought by local-culture dramas this month, million yuan",
-    "cost_per_job": "the treasury's outlay since the start (rewards, AIGC support, talent and studio programmes) "
-                    "per job now, yuan",
-    "added_jobs": "jobs now against the same run (same seed) without your changes; '-' when you changed nothing",
-    "cost_per_added_job": "the extra outlay since the start against the run without your changes, per added job, "
-                          "yuan ('-' unless your changes added at least one job)",
+    "cost_per_job": "the outlay since the start per job this month, yuan (summary.json: cost_per_job)",
+    "added_by_changes": "jobs (12-month mean) against the same run (same seed) without your changes; '-' when you "
+                        "changed nothing. Not summary.json's added_jobs, which compares each city with the same run "
+                        "where that city has no policy at all (the command's 'added by policy')",
+    "cost_per_added_job": "the extra outlay since the start against the run without your changes, per job added by "
+                          "your changes, yuan ('-' unless your changes added at least one job)",
 }
-MILLIONS = {"subsidy_total", "budget_left", "tax", "tourism"}
+MILLIONS = {"subsidy_total", "outlay_total", "budget_left", "tax", "tourism"}
+
+
+def _trailing_mean(model: ContestModel, column: str) -> np.ndarray:
+    """A column's mean over the last 12 months run (FINAL_MONTHS, as summary.json's final_ figures)."""
+    from sim.metrics import FINAL_MONTHS
+
+    return model.recorder.column(column)[-FINAL_MONTHS:, : model.n_cities].mean(axis=0)
 
 
 def account_values(cockpit: Cockpit) -> dict[str, np.ndarray]:
@@ -183,18 +146,19 @@ def account_values(cockpit: Cockpit) -> dict[str, np.ndarray]:
         last = {name: model.recorder.column(name)[-1][:n] for name in
                 ("firms", "productions", "trailing_share", "employment", "reward_rate", "subsidy_total",
                  "budget_left", "tax", "tourism", "cost_per_job", "outlay_total")}
+        last["jobs_mean"] = _trailing_mean(model, "employment")
     else:
-        last = {name: nan for name in ("productions", "trailing_share", "employment", "subsidy_total", "tax",
-                                       "tourism", "cost_per_job", "outlay_total")}
+        last = {name: nan for name in ("productions", "trailing_share", "employment", "jobs_mean", "subsidy_total",
+                                       "tax", "tourism", "cost_per_job", "outlay_total")}
         last.update(firms=model.city_state.firms[:n], reward_rate=model.policy.reward_rate[:n],
                     budget_left=(model.policy.annual_budget * model.policy.budget_period_years)[:n])
     added, per_added = nan, nan
     if twin is not None and twin.steps == model.steps and model.steps:
-        added = last["employment"] - twin.recorder.column("employment")[-1][:n]
+        added = last["jobs_mean"] - _trailing_mean(twin, "employment")
         extra = last["outlay_total"] - twin.recorder.column("outlay_total")[-1][:n]
         per_added = np.full(n, np.nan)
         np.divide(extra, added, out=per_added, where=added >= 1.0)
-    last.update(added_jobs=added, cost_per_added_job=per_added)
+    last.update(added_by_changes=added, cost_per_added_job=per_added)
     return last
 
 
@@ -215,7 +179,8 @@ def accounts_html(cockpit: Cockpit) -> str:
             cells.append(f"<td data-col='{column}'>{text}</td>")
         rows.append(f"<tr data-city='{city.city_id}'><th>{html.escape(city.name)}</th>{''.join(cells)}</tr>")
     when = month_label(model, model.steps) if model.steps else "before the first month"
-    return (f"<table class='accounts'><caption>City accounts, {when}</caption>"
+    return (f"<table class='accounts'><caption>City accounts of the run on screen (seed {model.params.seed}), {when}"
+            "</caption>"
             f"<thead><tr><th>city</th>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
@@ -317,8 +282,11 @@ def _literal(value) -> str:
     return str(value)
 
 
-def reproduce_command(model: ContestModel, scenario: str) -> str:
-    """The `python -m sim` command that recreates this run's city table up to the month shown.
+PYTHON_COMMAND = ".venv/bin/python -m sim"  # the project's own interpreter, from the project folder (make sets it up)
+
+
+def reproduce_command(model: ContestModel, scenario: str, runner: str = PYTHON_COMMAND) -> str:
+    """The `.venv/bin/python -m sim` command that recreates this run's city table up to the month shown.
 
     The scenario, the seed, the months run, every key whose value differs
     from the scenario's own (the setup) and the policy changes made mid-run
@@ -338,7 +306,22 @@ def reproduce_command(model: ContestModel, scenario: str) -> str:
             changed.append(f"shocks=[{items}]")
         model.__dict__["_reproduce"] = cached = (model.params, [shlex.quote(a) for a in changed])
     head = [f"scenario={scenario}", f"seed={model.params.seed}", f"steps={max(model.steps, 1)}"]
-    return " ".join(["python -m sim", *map(shlex.quote, head), *cached[1]])
+    return " ".join([runner, *map(shlex.quote, head), *cached[1]])
+
+
+def make_command(model: ContestModel, scenario: str) -> str:
+    """The same run through make (which sets the project up first): make run ARGS="...". The arguments are numbers,
+    ids and months, so they hold no character a double-quoted shell word would change."""
+    args = reproduce_command(model, scenario, runner="").strip()
+    return f'make run ARGS="{args}"'
+
+
+def command_html(cockpit: Cockpit) -> str:
+    """The reproduce panel's two commands: through make, or the project's interpreter directly."""
+    return (f"<pre class='command command-make'>{html.escape(make_command(cockpit.model, cockpit.scenario))}</pre>"
+            f"<p class='command-or'>or, once set up:</p>"
+            f"<pre class='command command-python'>{html.escape(reproduce_command(cockpit.model, cockpit.scenario))}"
+            "</pre>")
 
 
 def city_table_csv(model: ContestModel) -> str:
@@ -348,7 +331,11 @@ def city_table_csv(model: ContestModel) -> str:
 
 # --------------------------------------------------------------------------- components
 
-STYLE = ("div.seed-error{color:#b00020;font-size:13px}div.run-end{font-size:13px;color:#333}"
+STYLE = ("table.compare-table{border-collapse:collapse;font-size:12px}table.compare-table td,table.compare-table th"
+         "{border-bottom:1px solid #ddd;padding:2px 5px;text-align:right}table.compare-table caption{text-align:left}"
+         "div.compare-wrap{overflow-x:auto}ul.compare-runs{font-size:12px}pre.command{font-size:12px}"
+         "div.banner span.banner-one{font-size:13px;opacity:0.9}"
+         "div.seed-error{color:#b00020;font-size:13px}div.run-end{font-size:13px;color:#333}"
          "div.bands{overflow-x:auto}table.band-table,table.added-table{border-collapse:collapse;font-size:12px;"
          "margin-bottom:6px}table.band-table td,table.band-table th,table.added-table td,table.added-table th"
          "{border-bottom:1px solid #ddd;padding:2px 5px;text-align:right}table.band-table caption,"
@@ -378,9 +365,38 @@ def map_style() -> str:
     return f"svg.map{{background:url(\"{svg.outline_data_uri(china_rings())}\") no-repeat 0 0/100% 100%}}"
 
 
-def banner_html(model: ContestModel) -> str:
-    """Who is the capital now, and since when, as a coloured banner."""
+def ensemble_capital_text(cockpit: Cockpit) -> str:
+    """Over the ensemble's runs with the planner's changes: which city is the capital now in how many, e.g.
+    "Over 20 runs: Xi'an is the capital in 12; no city in 8." ('' when the page shows one run)."""
+    model = cockpit.model
+    bands = cockpit.bands if cockpit.show_bands and model.steps else None
+    if bands is None or bands.steps != model.steps:
+        return ""
+    window = model.params.capital_window
+    if model.steps < window:
+        return f"Over {bands.n} runs: no capital yet (a capital needs {window} months of record)."
+    current = bands.ensemble.capital.current[: bands.n]
+    names = {c.id: c.name for c in model.params.scenario.cities}
+    counts = sorted(((int((current == k).sum()), names.get(p, p)) for k, p in enumerate(bands.place_ids)
+                     if (current == k).any()), reverse=True)
+    none = int((current < 0).sum())
+    if none == bands.n:
+        return f"Over {bands.n} runs: no city is the capital in any."
+    parts = [f"{name} is the capital in {count}" for count, name in counts]
+    if none:
+        parts.append(f"no city in {none}")
+    return f"Over {bands.n} runs: " + "; ".join(parts) + "."
+
+
+def banner_html(cockpit: Cockpit) -> str:
+    """Who is the capital now: over the ensemble's runs (by default) and in the run on screen, as a coloured banner."""
+    model = cockpit.model
     kind = "none" if model.capital.current is None else "capital"
+    over = ensemble_capital_text(cockpit)
+    if over:
+        return (f"<div class='banner banner-{kind}'><span class='banner-runs'>{html.escape(over)}</span> "
+                f"<span class='banner-one'>In the run on screen (seed {model.params.seed}): "
+                f"{html.escape(capital_text(model))}.</span></div>")
     return f"<div class='banner banner-{kind}'>{html.escape(capital_text(model))}</div>"
 
 
@@ -397,13 +413,13 @@ def view_texts(c: Cockpit) -> dict[str, str]:
     """Every live view's current HTML, by name (what one step costs the server to draw)."""
     return {
         "month": month_html(c),
-        "banner": banner_html(c.model),
+        "banner": banner_html(c),
         "map": f"<div class='map-wrap' data-steps='{c.model.steps}'>{map_html(c)}</div>",
         "changes": changes_html(c),
         "charts": f"<div class='charts-wrap'>{charts_html(c)}</div>",
         "bands": bands_html(c),
         "accounts": f"<div class='accounts-wrap'>{accounts_html(c)}</div>",
-        "command": f"<pre class='command'>{html.escape(reproduce_command(c.model, c.scenario))}</pre>",
+        "command": command_html(c),
     }
 
 
@@ -429,20 +445,29 @@ class LiveViews:
 
 @solara.component
 def RunViews(views: LiveViews):
-    """The page's main column, laid out once: banner, map and changes, charts, accounts, reproduce panel."""
+    """The page's main column, laid out once: banner, map and changes, bands, charts and their export, comparisons,
+    accounts, the reproduce panel."""
+    from viz.exports import CompareRuns, Exports
+
     cockpit, w = views.cockpit, views.widgets
     solara.Style(STYLE + map_style())
     solara.Column(children=[w["banner"]])
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         solara.Column(children=[w["map"]])
-        with solara.Column(style={"min-width": "320px", "flex": "1"}):
+        with solara.Column(style={"min-width": "260px", "flex": "1"}):
             solara.HTML(tag="div", unsafe_innerHTML="<b>Policy changes</b>")
             solara.Column(children=[w["changes"]])
-    solara.Column(children=[w["bands"], w["charts"], w["accounts"]])
+    solara.Column(children=[w["bands"], w["charts"]])
+    Exports(cockpit)
+    CompareRuns(cockpit)
+    solara.Column(children=[w["accounts"]])
     solara.HTML(tag="div", unsafe_innerHTML=account_terms_html(), classes=["accounts-key"])
     with solara.Card("Reproduce this run"):
-        solara.HTML(tag="p", unsafe_innerHTML="Run this to recreate the city table shown (<code>cities.parquet</code> "
-                                              "in the run folder):")
+        solara.HTML(tag="p", unsafe_innerHTML=(
+            "The run on screen (the one-run view, its seed) is recreated by either command, typed in a shell in the "
+            "project folder: its city table (<code>cities.parquet</code>) and <code>summary.json</code> in the run "
+            "folder it prints, under the accounts' names and definitions. <code>make run</code> sets the project up "
+            "first; the second form uses the interpreter it set up."))
         solara.Column(children=[w["command"]])
         solara.FileDownload(lambda: city_table_csv(cockpit.model), filename=f"cities_{cockpit.scenario}.csv",
                             label="Download the city table (CSV)", mime_type="text/csv")

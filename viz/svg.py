@@ -53,7 +53,7 @@ OUTLINE_FILL = "#f2efe6"
 OUTLINE_STROKE = "#8a8a8a"
 SHOCK_COLOUR = "#8b0000"
 MUTED_TEXT = "#555"
-MAP_CAPTION = "circle area: production companies; leaders in full colour, with their 12-month share"
+MAP_CAPTION = "circle area: companies; highlighted cities show their 12-month share"
 
 FAINT_OPACITY = 0.35
 MUTED_OPACITY = 0.3
@@ -78,6 +78,20 @@ class Series:
     y: np.ndarray
     faint: bool = False
     muted: bool = False
+
+
+@dataclass(frozen=True)
+class Band:
+    """A shaded range behind a line: the 5th to 95th percentile of a city's value over runs, by month."""
+
+    name: str
+    colour: str
+    x: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+BAND_OPACITY = 0.2
 
 
 # --------------------------------------------------------------------------- helpers
@@ -166,6 +180,19 @@ X_STEPS = (1, 2, 3, 6, 12, 24, 36, 60, 120, 240, 600, 1200)
 X_ANCHOR = 1  # ticks at 1 + k * step: month 1 is the first month of the run, so ticks fall on its anniversaries
 
 
+def nice_floor(value: float) -> float:
+    """A round number at or below `value` (a tick of `_nice_ticks` over [value, 0]): where a chart of signed values
+    starts its y axis."""
+    if value >= 0:
+        return 0.0
+    ticks = _nice_ticks(value, 0.0)
+    below = [t for t in ticks if t <= value]
+    if below:
+        return max(below)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else abs(value)
+    return math.floor(value / step) * step
+
+
 def _x_ticks(lo: float, hi: float, px_per_unit: float, x_label: Callable[[float], str],
              max_ticks: int = 6) -> list[tuple[float, str]]:
     """Integer x ticks in [lo, hi]: the smallest step giving <= `max_ticks` ticks whose labels do not collide."""
@@ -187,13 +214,14 @@ def _x_ticks(lo: float, hi: float, px_per_unit: float, x_label: Callable[[float]
 
 def line_chart(title: str, series: list[Series], *, x_label: Callable[[float], str], y_label: Callable[[float], str],
                width: int = 340, height: int = 200, y_min: float = 0.0, y_max: float | None = None,
-               hlines: Sequence[tuple[float, str]] = (), vlines: Sequence[tuple[float, str]] = ()) -> str:
+               hlines: Sequence[tuple[float, str]] = (), vlines: Sequence[tuple[float, str]] = (),
+               bands: Sequence[Band] = ()) -> str:
     """One time-series chart as an ``<svg class="chart">`` string.
 
     x values are month numbers (1..N), shown with `x_label` (e.g. as "2026-03") at
     ~5 integer ticks; y ticks (~5 round values) are shown with `y_label`.
     The y range is `y_min`..`y_max`, or, without `y_max`, `y_min` up to 5% above
-    the largest finite value of the series and of the `hlines` (so a reference
+    the largest finite value of the series, the `bands` and the `hlines` (so a reference
     line is never off the chart); y_min + 1 when there is nothing above `y_min`.
     The x range is the series' x range padded by half a month each side.
 
@@ -205,6 +233,8 @@ def line_chart(title: str, series: list[Series], *, x_label: Callable[[float], s
     `hlines`: (y, label) dashed black reference lines, label above the line at
     the left of the plot. `vlines`: (x, label) dark-red dashed markers
     (``class="shock"``) with a short label at the top and the full label on hover.
+    `bands`: shaded ranges (``<path class="band">``, one per finite stretch of
+    lo and hi), drawn under every line.
     """
     xs = [np.asarray(s.x, dtype=float) for s in series]
     ys = [np.asarray(s.y, dtype=float) for s in series]
@@ -216,7 +246,7 @@ def line_chart(title: str, series: list[Series], *, x_label: Callable[[float], s
     finite_x = np.concatenate([x[np.isfinite(x)] for x in xs]) if xs else np.empty(0)
     has_x = finite_x.size > 0
     if y_max is None:
-        finite_y = [y[np.isfinite(y)] for y in ys]
+        finite_y = [y[np.isfinite(y)] for y in ys] + [np.asarray(b.hi, float)[np.isfinite(b.hi)] for b in bands]
         tops = [float(v.max()) for v in finite_y if v.size] + [float(v) for v, _ in hlines if math.isfinite(v)]
         top = max(tops, default=-math.inf)
         y_hi = y_min + 1.05 * (top - y_min) if top > y_min else y_min + 1.0
@@ -268,6 +298,8 @@ def line_chart(title: str, series: list[Series], *, x_label: Callable[[float], s
     out.append(f'<clipPath id="{clip}"><rect x="{_f(left)}" y="{_f(top_px - 2)}" width="{_f(right - left)}" '
                f'height="{_f(bottom - top_px + 4)}"/></clipPath><g clip-path="url(#{clip})" fill="none" '
                f'stroke-linejoin="round" stroke-linecap="round">')
+    for b in bands:
+        out.append(_band_svg(b, px, py))
     # All the chart's points are projected and formatted at once, then sliced per series: with
     # ~15 short series, per-series NumPy calls would cost more than the maths itself.
     starts = np.cumsum([0] + [len(x) for x in xs]).tolist()
@@ -299,6 +331,25 @@ def line_chart(title: str, series: list[Series], *, x_label: Callable[[float], s
     out.extend(_vlines_svg(vlines, x_lo, x_hi, px, left, right, top_px, bottom))
     out.append("</svg>")
     return "".join(out)
+
+
+def _band_svg(b: Band, px, py) -> str:
+    """A band as one path: each finite stretch of (lo, hi) closed along hi forwards and lo backwards."""
+    x, lo, hi = (np.asarray(v, dtype=float) for v in (b.x, b.lo, b.hi))
+    ok = np.isfinite(x) & np.isfinite(lo) & np.isfinite(hi)
+    parts = []
+    for a, e in _runs(ok):
+        if e - a < 2:
+            continue
+        xs = np.clip(px(x[a:e]), -_FAR, _FAR)
+        top = _points(xs, np.clip(py(hi[a:e]), -_FAR, _FAR))
+        bottom = _points(xs[::-1], np.clip(py(lo[a:e][::-1]), -_FAR, _FAR))
+        parts.append("M" + " ".join(top) + "L" + " ".join(bottom) + "Z")
+    if not parts:
+        return ""
+    name = _esc(b.name)
+    return (f'<path class="band" data-series="{name}" d="{"".join(parts)}" fill="{_esc(b.colour)}" '
+            f'fill-opacity="{BAND_OPACITY}" stroke="none"><title>{name}</title></path>')
 
 
 def _series_svg(s: Series, points: list[str], runs: list[tuple[int, int]]) -> str:
@@ -361,10 +412,12 @@ def legend(names: list[str], colours: list[str], muted: Iterable[int] = frozense
     muted = set(muted)
     items = []
     for i, (name, colour) in enumerate(zip(names, colours)):
+        # A muted city's swatch fades as its line does; its name stays readable (#555 on white is 7.5:1).
         fade = ";opacity:0.45" if i in muted else ""
+        text = f";color:{MUTED_TEXT}" if i in muted else ";color:#222"
         items.append(f'<span class="legend-item" data-series="{_esc(name)}" style="display:inline-flex;'
-                     f'align-items:center;gap:4px;white-space:nowrap{fade}"><span style="display:inline-block;'
-                     f'width:14px;height:3px;background:{_esc(colour)}"></span>{_esc(name)}</span>')
+                     f'align-items:center;gap:4px;white-space:nowrap{text}"><span style="display:inline-block;'
+                     f'width:14px;height:3px;background:{_esc(colour)}{fade}"></span>{_esc(name)}</span>')
     return ('<div class="legend" style="display:flex;flex-wrap:wrap;gap:2px 12px;font-size:12px;'
             f'font-family:sans-serif">{"".join(items)}</div>')
 
@@ -594,7 +647,7 @@ def outline_data_uri(rings: list[np.ndarray], **frame) -> str:
 def map_svg(rings: list[np.ndarray], lon: np.ndarray, lat: np.ndarray, area: np.ndarray, colours: list[str],
             labels: list[str], order: list[int], bold: set[int], muted: set[int], *, title: str = "",
             width: int = 460, height: int = 340, extent: tuple[float, float, float, float] = (73.0, 136.0, 17.0, 54.0),
-            aspect: float = 1.2, outline: bool = True) -> str:
+            aspect: float = 1.2, outline: bool = True, hover: Sequence[str] | None = None) -> str:
     """The cities on China's outline as an ``<svg class="map">`` string.
 
     `rings`: the outline's lon/lat rings, drawn as one path (projected once and
@@ -604,7 +657,7 @@ def map_svg(rings: list[np.ndarray], lon: np.ndarray, lat: np.ndarray, area: np.
     (`labels[j]`, bold for `bold`, grey for `muted`) are placed by
     :func:`place_labels` going through `order` (leaders first): none overlaps
     another and those without room are left off. Circles and labels carry
-    ``data-index="j"``; a circle's ``<title>`` is its full label, for hover.
+    ``data-index="j"``; a circle's ``<title>`` is `hover[j]` (its numbers), else its label.
     With `outline=False` the outline is left out: a page that redraws the map
     every month draws it once instead, behind the SVG (`outline_data_uri`).
     """
@@ -623,7 +676,7 @@ def map_svg(rings: list[np.ndarray], lon: np.ndarray, lat: np.ndarray, area: np.
             continue
         fade = f' fill-opacity="{MUTED_FILL_OPACITY}"' if j in muted else ""
         circles.append(f'<circle data-index="{j}" cx="{_f(layout.x[j])}" cy="{_f(layout.y[j])}" r="{_f(layout.r[j])}" '
-                       f'fill="{_esc(colours[j])}"{fade}><title>{_esc(labels[j])}</title></circle>')
+                       f'fill="{_esc(colours[j])}"{fade}><title>{_esc(hover[j] if hover else labels[j])}</title></circle>')
     circles.append("</g>")
     out.extend(circles)
     # Labels with a white halo so they read over the outline and the circles.

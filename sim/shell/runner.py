@@ -139,22 +139,27 @@ def _money(value: float | None) -> str:
 
 
 def format_outcome(summary: dict) -> str:
-    """A short plain-text table of a run's outcome: per place share, firms, jobs, money and what the policy added."""
+    """A short plain-text table of a run's outcome, under the cockpit's names and definitions: per place the
+    12-month share (the capital test's), companies, jobs (12-month mean), outlay, and what each city's policy added
+    against the same run with that city's policy off ('added by policy'; the cockpit's 'added by your changes'
+    compares with the run without the planner's changes instead)."""
     places = list(summary["final_share"])
+    share = summary.get("trailing_share", summary["final_share"])
     added = summary.get("added_jobs", {})
     width = max(len(c) for c in places + ["city"])
-    head = f"{'city':<{width}}  {'share':>6}  {'firms':>6}  {'jobs':>8}  {'outlay M¥':>9}  {'¥ per job':>10}"
+    head = (f"{'city':<{width}}  {'12-mo share':>11}  {'companies':>9}  {'jobs, 12-mo mean':>16}  {'outlay M¥':>9}  "
+            f"{'¥ per job':>10}")
     if added:
-        head += f"  {'added jobs':>10}  {'¥ per added job':>15}  {'national':>8}  {'¥ per national job':>18}"
+        head += f"  {'added by policy':>15}  {'¥ per added job':>15}  {'national':>8}  {'¥ per national job':>18}"
     lines = [head]
     for c in places:
-        line = (f"{c:<{width}}  {summary['final_share'][c]:>6.1%}  {summary['final_firms'][c]:>6d}  "
-                f"{summary['final_employment'][c]:>8,.0f}  {summary['outlay_total'][c] / 1e6:>9,.1f}  "
+        line = (f"{c:<{width}}  {share[c]:>11.1%}  {summary['final_firms'][c]:>9d}  "
+                f"{summary['final_employment'][c]:>16,.0f}  {summary['outlay_total'][c] / 1e6:>9,.1f}  "
                 f"{_money(summary['cost_per_job'][c]):>10}")
         if added:
             jobs = added.get(c)
             national = summary.get("added_jobs_national", {}).get(c)
-            line += (f"  {'-' if jobs is None else f'{jobs:,.0f}':>10}  "
+            line += (f"  {'-' if jobs is None else f'{jobs:,.0f}':>15}  "
                      f"{_money(summary['marginal_cost_per_job'].get(c)):>15}  "
                      f"{'-' if national is None else f'{national:,.0f}':>8}  "
                      f"{_money(summary.get('marginal_cost_per_national_job', {}).get(c)):>18}")
