@@ -198,12 +198,14 @@ def measure_memory(firms: int, cities: int, steps: int, path: str = "fast") -> d
 
 
 def measure_browser_step() -> dict:
-    """Server-side cost of one Step of the national scenario in the cockpit: the run and its twin, every view."""
+    """Server-side cost of one Step of the national scenario in the cockpit as the page runs it: the run and its
+    twin, the 20 runs and their 20 twins (viz/bands.py), every view (bands, charts, map, tables)."""
+    from viz.app import ENSEMBLE_RUNS
     from viz.cockpit import Cockpit
     from viz.components import view_texts
 
-    cockpit = Cockpit("national")
-    cockpit.set_value("zhengzhou", "reward_rate", 0.2)  # a change: the twin runs and is drawn too
+    cockpit = Cockpit("national", runs=ENSEMBLE_RUNS)
+    cockpit.set_value("zhengzhou", "reward_rate", 20)  # a change (percent): the twins run and are drawn too
     for _ in range(12):
         cockpit.step()
 

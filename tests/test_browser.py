@@ -76,7 +76,7 @@ def open_app(browser, url, scenario: str = "xian_vs_zhengzhou") -> tuple[Page, W
     page.get_by_role("button", name="Step", exact=True).wait_for(timeout=120_000)
     if scenario != "xian_vs_zhengzhou":
         page.locator(".v-select").filter(has_text="scenario").first.click()
-        page.get_by_role("option", name=scenario, exact=True).click()
+        page.get_by_role("option", name=re.compile(f"^{scenario}: ")).click()
     expect(page.locator(f".month[data-scenario='{scenario}']")).to_have_count(1, timeout=60_000)
     return page, watch
 
@@ -250,8 +250,9 @@ def test_reset_keeps_or_clears_the_changes_as_the_planner_chooses(server, browse
     page, watch = open_app(browser, server)
     options = page.locator(".v-select").filter(has_text="scenario").first
     options.click()
-    listed = page.get_by_role("option").all_inner_texts()
+    listed = [text.split(":")[0] for text in page.get_by_role("option").all_inner_texts()]
     assert "national" in listed and "symmetric" not in listed and "recovery" not in listed  # checks stay off
+    assert "national: All fifteen cities named in the sources" in page.get_by_role("option").all_inner_texts()[1]
     page.keyboard.press("Escape")
     lever = page.locator(".city-zhengzhou .lever").filter(has_text="reward rate")
     lever.get_by_role("slider").focus()

@@ -171,7 +171,7 @@ def test_the_national_map_names_the_highlighted_cities_and_no_labels_overlap():
                   if t.get("class") == "city-label"}
         trailing = cockpit.model.recorder.column("trailing_share")[-1]
         for j in top:  # the 12-month share, as the banner and the accounts give it
-            assert labels[j] == f"{cockpit.model.cities[j].name} {trailing[j]:.0%}"
+            assert labels[j] == f"{cockpit.model.cities[j].name.split(' (')[0]} {trailing[j]:.0%}"
         hovers = [c.find("{http://www.w3.org/2000/svg}title").text for c in root.iter("{http://www.w3.org/2000/svg}circle")]
         assert len(hovers) == 15 and all("companies" in h and "12-month share" in h for h in hovers)  # every city
         model = cockpit.model
@@ -182,6 +182,9 @@ def test_the_national_map_names_the_highlighted_cities_and_no_labels_overlap():
                                 title="x")
         boxes = [b for b in layout.boxes if b is not None]
         assert len(boxes) == len(labels)
+        for j in top:  # a highlighted city's label sits beside its own circle: no other circle's edge is nearer
+            edge = [edge_distance(layout.boxes[j], layout.x[k], layout.y[k], layout.r[k]) for k in range(15)]
+            assert edge[j] <= min(e for k, e in enumerate(edge) if k != j), (labels[j], months)
         for a, b in itertools.combinations(boxes, 2):
             assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
         assert f"Production companies by city, {cockpit.model.year_month(months - 1)[0]}" in text
@@ -448,3 +451,24 @@ def test_typed_values_months_and_resets_are_checked_and_explained():
     assert cockpit.model.params.scenario.city("xian").policy.annual_budget == 80e6
     cockpit.reset(keep=False)  # the scenario as it is
     assert cockpit.model.params == load_config("subsidy_war") and cockpit.twin is None
+
+
+def edge_distance(box, cx: float, cy: float, r: float) -> float:
+    """From a label box to a circle's edge, px (negative when the box reaches inside the circle)."""
+    dx = cx - min(max(cx, box[0]), box[2])
+    dy = cy - min(max(cy, box[1]), box[3])
+    return float(np.hypot(dx, dy) - r)
+
+
+def test_the_outlay_per_added_job_is_shown_only_where_jobs_were_added_in_the_runs():
+    from viz.components import _added_cell
+
+    runs = 20
+    outlay = np.full((runs, 1), 2e6)
+    clear = {"jobs": np.linspace(10, 30, runs)[:, None], "outlay": outlay}
+    clear["outlay_per_added_job"] = clear["outlay"] / clear["jobs"]
+    assert _added_cell(clear, "outlay_per_added_job", 0, "{:,.0f}", 1.0).startswith("100,069 <span")  # 2 M / ~20 jobs
+    noise = {"jobs": np.linspace(-30, 30, runs)[:, None], "outlay": outlay}
+    noise["outlay_per_added_job"] = np.where(noise["jobs"] >= 1, outlay / noise["jobs"], np.nan)
+    assert "no added jobs distinguishable from none" in _added_cell(noise, "outlay_per_added_job", 0, "{:,.0f}", 1.0)
+    assert "not distinguishable from chance" in _added_cell(noise, "jobs", 0, "{:+,.0f}", 1.0)

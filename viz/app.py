@@ -283,8 +283,10 @@ def ContestCockpit(name: str, scenario: solara.Reactive[str]):
 @solara.component
 def ScenarioPicker(scenario: solara.Reactive[str]):
     """The scenario list (the contests of real cities; the checks stay on the command line) and what it asks."""
+    items = [{"text": f"{name}: {describe(name)}", "value": name} for name in cockpit_scenarios()]
     with solara.Card("Scenario"):
-        solara.Select(label="scenario", value=scenario, values=cockpit_scenarios())
+        solara.v.Select(label="scenario", items=items, v_model=scenario.value, on_v_model=scenario.set, dense=True,
+                        hide_details=True)
         solara.HTML(tag="div", classes=["scenario-description"], unsafe_innerHTML=html.escape(describe(scenario.value)))
 
 

@@ -381,6 +381,19 @@ class Cockpit:
             out.append(f"{what} → {value} at the next Reset")
         return out
 
+    def setup_text(self) -> list[str]:
+        """The changes made before the run started, in words: 'Zhengzhou reward rate 20% of cost from the start'."""
+        names = {c.id: c.name for c in self.model.params.scenario.cities}
+        out = []
+        for key, value in self.setup.items():  # scenario.cities.<city>.policy.<lever> or .strategy.kind
+            city, lever = key.split(".")[2], key.split(".")[-1]
+            spec = self.specs.get(lever)
+            if spec is not None:
+                out.append(f"{names.get(city, city)} {spec.label} {spec.show(spec.to_display(value))} from the start")
+            else:
+                out.append(f"{names.get(city, city)} strategy {value} from the start")
+        return out
+
     def shock_text(self) -> list[tuple[int, str]]:
         """The policy changes made mid-run: (month number, 'Zhengzhou reward rate 0.20 from 2026-03')."""
         names = {c.id: c.name for c in self.model.params.scenario.cities}

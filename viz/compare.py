@@ -52,12 +52,7 @@ def save(cockpit, name: str | None = None) -> SavedRun:
         raise ValueError("save: nothing to save yet; step the run first")
     now = bands.now()
     names = {c.id: c.name for c in cockpit.model.params.scenario.cities}
-    setup = []
-    for key, value in cockpit.setup.items():  # scenario.cities.<city>.policy.<lever> or .strategy.kind
-        city, lever = key.split(".")[2], key.split(".")[-1]
-        spec = cockpit.specs.get(lever)
-        shown = spec.show(spec.to_display(value)) if spec else str(value)
-        setup.append(f"{names.get(city, city)} {spec.label if spec else 'strategy'} {shown} from the start")
+    setup = cockpit.setup_text()
     changes = tuple(setup + [text for _, text in cockpit.shock_text()]) or ("no changes",)
     return SavedRun(name or f"run {len(cockpit.saved) + 1}", cockpit.scenario, tuple(bands.seeds),
                     month_label(cockpit.model, cockpit.model.steps), changes, tuple(bands.place_ids), names,

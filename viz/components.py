@@ -85,7 +85,8 @@ def map_html(cockpit: Cockpit) -> str:
         over = ""
     top = cockpit.highlighted_indices()
     area = 40 + 1800 * firms / max(float(np.nanmax(firms)), 1.0)  # px²
-    labels = [f"{name} {share[j]:.0%}" if j in top and np.isfinite(share[j]) else name for j, name in enumerate(names)]
+    short = [name.split(" (")[0] for name in names]  # "Hengdian (Dongyang)" is "Hengdian" on the map, in full on hover
+    labels = [f"{short[j]} {share[j]:.0%}" if j in top and np.isfinite(share[j]) else short[j] for j in range(n)]
     order = top + [int(j) for j in np.argsort(-firms, kind="stable") if j not in top]
     title = f"Production companies by city, {month_label(model, max(model.steps, 1))}{over}"
     return svg.map_svg(china_rings(), np.array([c.lon for c in model.cities]), np.array([c.lat for c in model.cities]),
@@ -208,6 +209,18 @@ def _banded(values: np.ndarray, fmt: str, scale: float, effect: bool = False) ->
     return f"{fmt.format(mid)} <span class='band'>[{fmt.format(lo)} to {fmt.format(hi)}]</span>{note}"
 
 
+def _added_cell(added: dict[str, np.ndarray], key: str, j: int, fmt: str, scale: float) -> str:
+    """One cell of what the changes bought. The outlay per added job is given only where the changes added jobs in
+    at least 95 % of the runs: where the added jobs are not distinguishable from none (or below one job in some
+    runs), a cost per added job would divide by noise."""
+    if key != "outlay_per_added_job":
+        return _banded(added[key][:, j], fmt, scale, effect=key == "jobs")
+    jobs = added["jobs"][:, j]
+    if not np.percentile(jobs, 5) >= 1.0:
+        return "- <span class='chance'>no added jobs distinguishable from none</span>"
+    return _banded(added[key][:, j], fmt, scale)
+
+
 def bands_html(cockpit: Cockpit) -> str:
     """The answer over the ensemble (viz/bands.py): each main city's figures as a median and 90 % band over the
     runs, and what the planner's changes bought against the same runs without them, with its band; where the band
@@ -236,7 +249,7 @@ def bands_html(cockpit: Cockpit) -> str:
         head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _, _ in ADDED_FIGURES)
         rows = "".join(
             f"<tr data-band-city='{c}'><th>{html.escape(names[c])}</th>"
-            + "".join(f"<td data-col='band-added-{k}'>{_banded(added[k][:, index[c]], fmt, scale, k == 'jobs')}</td>"
+            + "".join(f"<td data-col='band-added-{k}'>{_added_cell(added, k, index[c], fmt, scale)}</td>"
                       for k, _, fmt, scale in ADDED_FIGURES) + "</tr>" for c in changed)
         effect = bands.national_effect()
         verdict = ("" if effect["distinguishable"] else
@@ -251,7 +264,8 @@ def bands_html(cockpit: Cockpit) -> str:
 
 def changes_html(cockpit: Cockpit) -> str:
     """The policy changes made mid-run (marked on the charts) and those waiting for the next Step or Reset."""
-    done = "".join(f"<li class='shock'>{html.escape(text)}</li>" for _, text in cockpit.shock_text())
+    done = "".join(f"<li class='setup'>{html.escape(text)}</li>" for text in cockpit.setup_text())
+    done += "".join(f"<li class='shock'>{html.escape(text)}</li>" for _, text in cockpit.shock_text())
     waiting = "".join(f"<li class='pending'>{html.escape(text)}</li>" for text in cockpit.pending_text())
     if not done and not waiting:
         return ("<p class='changes-none'>No policy changes yet. Move a lever before the first Step to change the "
@@ -416,9 +430,9 @@ def view_texts(c: Cockpit) -> dict[str, str]:
         "banner": banner_html(c),
         "map": f"<div class='map-wrap' data-steps='{c.model.steps}'>{map_html(c)}</div>",
         "changes": changes_html(c),
-        "charts": f"<div class='charts-wrap'>{charts_html(c)}</div>",
+        "charts": f"<div class='charts-wrap' data-steps='{c.model.steps}'>{charts_html(c)}</div>",
         "bands": bands_html(c),
-        "accounts": f"<div class='accounts-wrap'>{accounts_html(c)}</div>",
+        "accounts": f"<div class='accounts-wrap' data-steps='{c.model.steps}'>{accounts_html(c)}</div>",
         "command": command_html(c),
     }
 

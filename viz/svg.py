@@ -522,7 +522,7 @@ def _candidates(cx: float, cy: float, r: float, w: float, h: float, gap: float) 
 
 def place_labels(x, y, r, widths, height, order: Sequence[int], bounds: Box, *,
                  blocked: Sequence[Box] = (), gap: float = 2.0, pad: float = 1.0,
-                 rim: float = 2.0, may_cover: Collection[int] | None = None) -> list[Box | None]:
+                 rim: float = 2.0, near: float = 6.0, may_cover: Collection[int] | None = None) -> list[Box | None]:
     """Boxes for the cities' labels such that none overlaps another: a greedy pass in `order`.
 
     x, y, r: circle centres and radii (px); widths: label widths (px);
@@ -532,7 +532,8 @@ def place_labels(x, y, r, widths, height, order: Sequence[int], bounds: Box, *,
     W, N, S, `gap` px off it). A spot is possible if its box is inside
     `bounds` and at least `pad` px from every box taken so far. Of the
     possible spots it keeps the first that lies clear of every other city's
-    circle (`rim` px of overlap allowed), else the first that only grazes
+    circle (`rim` px of overlap allowed) and at least `near` px from its edge
+    (a label that close to another circle reads as that city's), else the first that only grazes
     other circles (reaching less than half-way to their centres), else (only
     for cities in `may_cover`; None: all) the first possible one. So a label
     may sit on the edge of another circle, but never on another label, nor,
@@ -570,8 +571,8 @@ def place_labels(x, y, r, widths, height, order: Sequence[int], bounds: Box, *,
                 if d2 < 0.25 * cr * cr or d2 == 0.0:
                     tier = 2  # on or near another city's centre: it would read as that city's label
                     break
-                if d2 < (cr - rim) ** 2 and cr > rim:
-                    tier = 1  # on the edge of another city's circle
+                if (d2 < (cr - rim) ** 2 and cr > rim) or d2 < (cr + near) ** 2:
+                    tier = 1  # on the edge of another city's circle, or so close to it that it reads as its label
             if tier == 2 and not cover:
                 continue
             if tier == 0:
