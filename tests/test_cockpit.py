@@ -399,6 +399,8 @@ def test_the_band_charts_show_medians_bands_and_what_the_changes_added():
     _, made = charts(cockpit)
     added = dict((k, c) for k, _, c in made)["added_jobs"]
     assert "whole country" in added and "no effect" in added and added.count('class="band"') == 2
+    # The change is marked on every chart by a short label that fits, with the full text on hover.
+    assert ">Zhengzhou reward rate 40%</text>" in added and "<title>Zhengzhou reward rate 40% of cost from 2024-04" in added
     cockpit.show_bands = False  # the one-run view, a switch away
     head, made = charts(cockpit)
     assert "One run (seed 42)" in head and 'class="band"' not in "".join(c for _, _, c in made)

@@ -64,7 +64,7 @@ def charts_html(cockpit: Cockpit) -> str:
 def _chart(cockpit: Cockpit, column: str, title: str, fmt: str, series, bands=(), y_min: float = 0.0,
            hlines=()) -> str:
     model = cockpit.model
-    shocks = [(float(month), text) for month, text in cockpit.shock_text() if month <= model.steps]
+    shocks = [(float(month), short, text) for month, short, text in cockpit.shock_marks() if month <= model.steps]
     if column == "trailing_share":
         hlines = [(model.params.capital_threshold, f"capital threshold {model.params.capital_threshold:.0%}")]
     return svg.line_chart(title, series, x_label=lambda m: month_label(model, int(round(m))),

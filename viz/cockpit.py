@@ -394,6 +394,18 @@ class Cockpit:
                 out.append(f"{names.get(city, city)} strategy {value} from the start")
         return out
 
+    def shock_marks(self) -> list[tuple[int, str, str]]:
+        """The mid-run changes as the charts mark them: (month number, 'Zhengzhou reward rate 20%', the full text)."""
+        names = {c.id: c.name for c in self.model.params.scenario.cities}
+        out = []
+        for (month, text), s in zip(self.shock_text(), self.model.params.shocks):
+            spec = self.specs.get(s.lever)
+            value = spec.to_display(s.value) if spec else s.value
+            unit = "%" if spec and spec.unit.startswith("%") else f" {spec.unit}" if spec else ""
+            short = f"{names[s.city].split(' (')[0]} {spec.label if spec else s.lever} {value:g}{unit}"
+            out.append((month, short, text))
+        return out
+
     def shock_text(self) -> list[tuple[int, str]]:
         """The policy changes made mid-run: (month number, 'Zhengzhou reward rate 0.20 from 2026-03')."""
         names = {c.id: c.name for c in self.model.params.scenario.cities}

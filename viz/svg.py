@@ -231,7 +231,7 @@ def line_chart(title: str, series: list[Series], *, x_label: Callable[[float], s
     Muted series are drawn first so that the leaders stay on top.
 
     `hlines`: (y, label) dashed black reference lines, label above the line at
-    the left of the plot. `vlines`: (x, label) dark-red dashed markers
+    the left of the plot. `vlines`: (x, label) or (x, short label, full label) dark-red dashed markers
     (``class="shock"``) with a short label at the top and the full label on hover.
     `bands`: shaded ranges (``<path class="band">``, one per finite stretch of
     lo and hi), drawn under every line.
@@ -378,12 +378,12 @@ def _vlines_svg(vlines, x_lo, x_hi, px, left, right, top_px, bottom) -> list[str
     """Dark-red dashed markers with a short label at the top; labels that would collide go on a lower row."""
     out = []
     rows: list[list[tuple[float, float]]] = [[], [], []]  # label extents already used on each row
-    for value, text in vlines:
+    for value, short, *full in vlines:  # (x, label) or (x, short label, full label for hover)
+        text = full[0] if full else short
         if not (x_lo <= value <= x_hi):
             continue
         x = px(value)
-        short = text
-        room = max(60.0, 0.45 * (right - left))  # a small label: the full one shows on hover
+        room = max(60.0, 0.6 * (right - left))  # a small label: the full one shows on hover
         while text_width(short, TICK_SIZE) > room and len(short) > 1:
             short = short[:-2] + "…"
         w = text_width(short, TICK_SIZE)
