@@ -11,17 +11,20 @@ PORT  ?= 8765
 
 setup: $(STAMP)
 
-# The venv is rebuilt when pyproject.toml changes.
+# The venv is rebuilt when pyproject.toml changes. pip's and setuptools' chatter (the editable-install banner, a
+# machine's own index warnings) goes to .venv/install.log, shown in full only if the install fails.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { p=$$(tools/find-python) && echo "using $$p" && $$p -m venv $(VENV); }
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	@echo "installing the project and its dependencies into $(VENV) (a minute or two; log: $(VENV)/install.log)"
+	@{ $(PY) -m pip install --quiet --upgrade pip && $(PY) -m pip install --quiet -e '.[test]'; } \
+		> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; echo "error: the install failed (above)"; exit 1; }
 	@touch $(STAMP)
 
-# Run the default scenario; extra Hydra overrides go in ARGS, e.g.
-#   make run ARGS="scenario=symmetric steps=24 seed=1"
+# Run the default scenario. Every command of the project is then .venv/bin/drama <command> [overrides], from the
+# project folder in a plain shell (`.venv/bin/drama --help` lists them); ARGS passes overrides to `make run`, e.g.
+#   make run ARGS="scenario=national steps=24 seed=1"
 run: $(STAMP)
-	$(PY) -m sim $(ARGS)
+	@$(VENV)/bin/drama run $(ARGS)
 
 # Spread over the cores (pytest-xdist, one test file per worker at a time): no test depends on having the machine
 # to itself, so two at once on two cores is also the "another heavy process beside it" case.

@@ -136,7 +136,7 @@ def measure_sweep(workers: int) -> dict:
 
 def measure_national_run() -> dict:
     """Wall time of one 120-month run of `national` at the sources' scale (its counterfactual off: one run), on
-    the reference path (a Mesa model, as the cockpit and `python -m sim` run it) and on the fast path."""
+    the reference path (a Mesa model, as the cockpit and `.venv/bin/drama run` run it) and on the fast path."""
     from sim import ContestModel, load_config
     from sim.ensemble import Ensemble
 
@@ -251,7 +251,7 @@ FIGURES = {
     "steps_per_s_10k_20": ("model_10k_20", "steps_per_s", 1_500, "min"),
     "steps_per_s_100k_50": ("model_100k_50", "steps_per_s", 60, "min"),
     "floor_ratio_100k_50": ("model_100k_50", "floor_ratio", 2, "max"),
-    # the same on the reference path (one Mesa model), which the cockpit and `python -m sim` run
+    # the same on the reference path (one Mesa model), which the cockpit and `.venv/bin/drama run` run
     "reference_steps_per_s_10k_20": ("reference_10k_20", "steps_per_s", 1_500, "min"),
     "reference_steps_per_s_100k_50": ("reference_100k_50", "steps_per_s", 60, "min"),
     "reference_floor_ratio_100k_50": ("reference_100k_50", "floor_ratio", 2, "max"),

@@ -1,7 +1,7 @@
 """Batch experiments: designs, evaluators (local processes or Dask) and tidy results.
 
 `run_once(params, seed)` evaluates one point and can be driven by any tool
-(the EMA Workbench, Optuna, a notebook); `python -m experiments.sweep
+(the EMA Workbench, Optuna, a notebook); `.venv/bin/drama sweep
 experiment=<name>` runs a whole design with replicates.
 """
 

@@ -1,12 +1,12 @@
-"""`python -m experiments.calibrate scenario=<name> [overrides]`: fit a scenario to the published facts.
+"""`.venv/bin/drama calibrate scenario=<name> [overrides]`: fit a scenario to the published facts.
 
 Examples:
-    python -m experiments.calibrate scenario=xian_vs_zhengzhou
-    python -m experiments.calibrate scenario=zhejiang backend=dask workers=8
-    python -m experiments.calibrate scenario=xian_vs_zhengzhou calibration.rounds=2
-    python -m experiments.calibrate scenario=zhejiang publish=true        # rewrite configs/ and docs/ with the fit
-    python -m experiments.calibrate scenario=xian_vs_zhengzhou resume=true     # finish a stopped calibration
-    python -m experiments.calibrate scenario=national method=posterior publish=true   # an ensemble (ABC-SMC)
+    .venv/bin/drama calibrate scenario=xian_vs_zhengzhou
+    .venv/bin/drama calibrate scenario=zhejiang backend=dask workers=8
+    .venv/bin/drama calibrate scenario=xian_vs_zhengzhou calibration.rounds=2
+    .venv/bin/drama calibrate scenario=zhejiang publish=true        # rewrite configs/ and docs/ with the fit
+    .venv/bin/drama calibrate scenario=xian_vs_zhengzhou resume=true     # finish a stopped calibration
+    .venv/bin/drama calibrate scenario=national method=posterior publish=true   # an ensemble (ABC-SMC)
 It writes into its run folder (results/calibration/...). Only with publish=true
 does it also rewrite tracked files: the fitted values in
 configs/calibration/<scenario>.yaml (which every later run of the scenario
@@ -67,7 +67,7 @@ def dropped_by_scenario(cfg: DictConfig) -> list[tuple[str, str]]:
 def command_line(argv: list[str]) -> str:
     """The reproducing command: the user's overrides without folder and resume settings."""
     keep = [a for a in argv if not a.startswith(("hydra.", "resume=", "publish=", "workers=", "progress="))]
-    return " ".join(["python -m experiments.calibrate", *keep])
+    return " ".join([".venv/bin/drama calibrate", *keep])
 
 
 def validate(cfg: DictConfig) -> None:
@@ -251,7 +251,7 @@ COMMAND = Command("calibrate", validate=validate, task=calibrate_task, register=
 
 
 def main() -> None:
-    """Entry point of `python -m experiments.calibrate`."""
+    """Entry point of `.venv/bin/drama calibrate`."""
     run_command(COMMAND)
 
 

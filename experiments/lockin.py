@@ -1,7 +1,7 @@
 """Where early leads lock in: two identical cities under the calibrated behaviour, over the clustering strength.
 
-    python -m experiments.lockin                 # print the table (20 seeds, 120 months)
-    python -m experiments.lockin publish=true    # also write docs/calibration/lockin.json and docs/calibration.md
+    .venv/bin/drama lockin                 # print the table (20 seeds, 120 months)
+    .venv/bin/drama lockin publish=true    # also write docs/calibration/lockin.json and docs/calibration.md
 
 `symmetric`'s two identical cities run with the national fit's cluster pull
 and entry (configs/calibration/national.yaml) at a range of agglomeration
@@ -58,7 +58,7 @@ def tipping(seeds: int = 20, steps: int = 120, levels=LEVELS) -> dict:
     half = [lv for lv, p in zip(levels, tipped) if p >= 0.5]
     return {"levels": list(levels), "tipped": [float(p) for p in tipped], "seeds": seeds, "steps": steps,
             "threshold": TIPPED, "behaviour": list(extra), "boundary": half[0] if half else None,
-            "command": "python -m experiments.lockin publish=true",
+            "command": ".venv/bin/drama lockin publish=true",
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 

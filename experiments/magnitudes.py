@@ -1,7 +1,7 @@
 """Orders of magnitude of the calibrated `national` scenario, rendered into docs/ODD.md section 7.18.
 
-    python -m experiments.magnitudes               # print the section
-    python -m experiments.magnitudes publish=true  # also rewrite it in docs/ODD.md (between its markers)
+    .venv/bin/drama magnitudes               # print the section
+    .venv/bin/drama magnitudes publish=true  # also rewrite it in docs/ODD.md (between its markers)
 
 Every figure is computed by the model's own functions (`sim.economics`,
 `sim.policy`, `sim.market`) on the scenario as configured, calibration
@@ -23,7 +23,7 @@ from sim.shell.atomic import write_text
 from sim.shell.config import PROJECT_ROOT
 
 ODD = PROJECT_ROOT / "docs" / "ODD.md"
-BEGIN, END = "<!-- magnitudes:begin (python -m experiments.magnitudes publish=true) -->", "<!-- magnitudes:end -->"
+BEGIN, END = "<!-- magnitudes:begin (.venv/bin/drama magnitudes publish=true) -->", "<!-- magnitudes:end -->"
 PLACES = ("xian", "zhengzhou", "hengdian", "quzhou", "wujin", "rest")
 THRESHOLD_DRAWS = 200_000  # Monte Carlo draws of premium companies for Wujin's investment threshold
 THRESHOLD_SEED = 0  # a documentation estimate, not a model run: its own fixed generator
@@ -55,7 +55,7 @@ def render(scenario: str = "national", seed: int = 42) -> str:
     n_j, _ = model._cluster_sizes()
     rho = model._rev_per_weight
 
-    out = [f"Computed by `python -m experiments.magnitudes` on `{scenario}` as configured (its calibration "
+    out = [f"Computed by `.venv/bin/drama magnitudes` on `{scenario}` as configured (its calibration "
            f"included), in its first month (2024-01, seed {seed}). A typical company has a crew of "
            f"{fp.crew_mean:g}; a traffic production's own spend is {_m(fp.spend_traffic)} M yuan at "
            f"{fp.rate_traffic:g} a month, a premium one's {_m(fp.spend_premium)} M at {fp.rate_premium:g}. "

@@ -1,9 +1,9 @@
-"""`python -m experiments.optimize scenario=<name> city=<id> target=<probability>`: the cheapest winning policy.
+"""`.venv/bin/drama optimize scenario=<name> city=<id> target=<probability>`: the cheapest winning policy.
 
 Examples:
-    python -m experiments.optimize city=zhengzhou target=0.8
-    python -m experiments.optimize city=zhengzhou target=0.8 rivals=reactive trials=60
-    python -m experiments.optimize city=zhengzhou hydra.run.dir=results/optimize/mine   # rerun = resume
+    .venv/bin/drama optimize city=zhengzhou target=0.8
+    .venv/bin/drama optimize city=zhengzhou target=0.8 rivals=reactive trials=60
+    .venv/bin/drama optimize city=zhengzhou hydra.run.dir=results/optimize/mine   # rerun = resume
 Writes optimize.json (the policy, its outlay and chance, the frontier), trials.csv, pareto.png and the
 Optuna journal into its run folder. Bad input exits with code 2 and a one-line error naming the key.
 """
@@ -68,7 +68,7 @@ COMMAND = Command("optimize", validate=validate, task=task, register=register, a
 
 
 def main() -> None:
-    """Entry point of `python -m experiments.optimize`."""
+    """Entry point of `.venv/bin/drama optimize`."""
     run_command(COMMAND)
 
 

@@ -1,6 +1,6 @@
 """The planner's question in numbers: base, doubled reward, doubled with the budget, doubled with Xi'an answering.
 
-`python -m experiments.planner [seeds] [posterior]` prints the table README
+`.venv/bin/drama planner [seeds] [posterior]` prints the table README
 shows (`tests/test_docs.py` reruns it): means over seeds 0..seeds-1 of the
 default scenario, 60 months, Zhengzhou's no-policy counterfactual per seed,
 all advanced together on the fast path (sim/ensemble).

@@ -1,4 +1,4 @@
-"""`python -m experiments.report <sweep folder> [--points 0,12]`: a sweep's report (experiments/analysis/report.py)."""
+"""`.venv/bin/drama report <sweep folder> [--points 0,12]`: a sweep's report (experiments/analysis/report.py)."""
 
 from experiments.analysis.report import main
 

@@ -1,4 +1,4 @@
-"""`python -m experiments.robust [options]`: robust decisions across what the facts leave open
+"""`.venv/bin/drama robust [options]`: robust decisions across what the facts leave open
 (experiments/analysis/robust.py)."""
 
 import sys

@@ -208,7 +208,7 @@ class Method(enum.Enum):
 
 @lru_cache(maxsize=1)
 def calibrate_schema() -> type:
-    """The schema of `python -m experiments.calibrate`, built on first use.
+    """The schema of `.venv/bin/drama calibrate`, built on first use.
 
     The calibration's defaults live in CalibrationParams, whose module brings
     Optuna and matplotlib, which a sweep does not need.

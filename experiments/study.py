@@ -1,4 +1,4 @@
-"""`python -m experiments.study`: the named study docs/studies/zhengzhou_vs_xian.md, regenerated from its commands.
+"""`.venv/bin/drama study`: the named study docs/studies/zhengzhou_vs_xian.md, regenerated from its commands.
 
 It runs, each into results/studies/zhengzhou_vs_xian/ (a rerun resumes or
 reuses what is finished):
@@ -10,9 +10,9 @@ docs/studies/zhengzhou_vs_xian/ and renders the document from those copies
 only (`render`), so every number in it comes from a file those commands
 wrote; tests/test_study.py re-renders it from them.
 
-    python -m experiments.study                 # everything, rendered into results/studies/zhengzhou_vs_xian/document/
-    python -m experiments.study publish=true    # the same, and publish it to docs/studies/ (tracked files)
-    python -m experiments.study --render        # is docs/studies/ the render of its copies? (add publish=true to rewrite)
+    .venv/bin/drama study                 # everything, rendered into results/studies/zhengzhou_vs_xian/document/
+    .venv/bin/drama study publish=true    # the same, and publish it to docs/studies/ (tracked files)
+    .venv/bin/drama study --render        # is docs/studies/ the render of its copies? (add publish=true to rewrite)
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.analysis.intervals import chance_text
+from experiments.cli import shown as command_text
 from sim.shell.atomic import atomic, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,11 +72,11 @@ OPTIONAL = {"grid/report/prim_boxes.csv", "grid/report/prim_peeling.png"}
 def run_commands() -> None:
     """Run every command in order from the project root; stop at the first that fails."""
     for args in COMMANDS:
-        print("$ python -m " + " ".join(args), flush=True)
+        print("$ " + command_text(args[0], args[1:]), flush=True)
         done = subprocess.run([sys.executable, "-m", *args, *(["progress=false"] if "report" not in args[0] else [])],
                               cwd=ROOT)
         if done.returncode != 0:
-            raise SystemExit(f"error: `python -m {' '.join(args)}` failed (exit {done.returncode})")
+            raise SystemExit(f"error: `{command_text(args[0], args[1:])}` failed (exit {done.returncode})")
 
 
 def collect(data: Path) -> None:
@@ -142,10 +143,10 @@ def render(data: Path = DATA) -> str:
         f"parameters and open starting sizes from the `{POSTERIOR}` posterior (one parameter set per seed, the same "
         "for every policy it compares), so each chance and band covers what the facts leave loose as well as the "
         "seeds. Every number and figure here comes from the files in "
-        f"[{NAME}/]({NAME}/), written by these commands (run all of them with `python -m experiments.study`):",
+        f"[{NAME}/]({NAME}/), written by these commands (run all of them with `.venv/bin/drama study`):",
         "",
         "```sh",
-        *[f"python -m {' '.join(c)}" for c in COMMANDS],
+        *[command_text(c[0], c[1:]) for c in COMMANDS],
         "```",
         "",
         "## 1. Both reward rates on a grid",
@@ -245,7 +246,7 @@ def render(data: Path = DATA) -> str:
               f"![against a reactive Xi'an]({NAME}/cheapest_reactive.png)", ""]
     if (data / "robust.md").exists():
         lines += ["## 4. Robust across what the facts leave open", "",
-                  "`python -m experiments.robust`: Zhengzhou's candidate policies (four named ones and the "
+                  "`.venv/bin/drama robust`: Zhengzhou's candidate policies (four named ones and the "
                   "optimiser's answer against a fixed Xi'an, section 3) in 72 scenarios: 24 parameter sets drawn "
                   f"from the `{POSTERIOR}` posterior (behaviour and starting sizes as the facts allow them together), "
                   "each with an agglomeration elasticity within the literature's 0.04 to 0.11, under a fixed, a "
@@ -255,11 +256,11 @@ def render(data: Path = DATA) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of `python -m experiments.study`."""
+    """Entry point of `.venv/bin/drama study`."""
     argv = list(sys.argv[1:] if argv is None else argv)
     publish = "publish=true" in argv  # the commands' own spelling of the switch (key=value)
     argv = [a for a in argv if a not in ("publish=true", "publish=false")]
-    parser = argparse.ArgumentParser(prog="python -m experiments.study", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog=".venv/bin/drama study", description=__doc__.split("\n\n")[0],
                                      epilog="publish=true: also rewrite the tracked docs/studies/ (default: only "
                                             f"{WORK}/document/)")
     parser.add_argument("--render", action="store_true", help="only render the document from the copies already "

@@ -1,12 +1,12 @@
-"""`python -m experiments.sweep experiment=<name> [overrides]`: run a design with replicates.
+"""`.venv/bin/drama sweep experiment=<name> [overrides]`: run a design with replicates.
 
 Examples:
-    python -m experiments.sweep experiment=smoke
-    python -m experiments.sweep experiment=smoke backend=dask
-    python -m experiments.sweep experiment=zhengzhou_reward_vs_xian workers=8
-    python -m experiments.sweep experiment=smoke backend=dask address=tcp://10.0.0.5:8786
-    python -m experiments.sweep experiment=smoke resume=true     # finish the latest unfinished smoke sweep
-    python -m experiments.sweep experiment=smoke hydra.run.dir=results/sweeps/mine   # rerun = resume
+    .venv/bin/drama sweep experiment=smoke
+    .venv/bin/drama sweep experiment=smoke backend=dask
+    .venv/bin/drama sweep experiment=zhengzhou_reward_vs_xian workers=8
+    .venv/bin/drama sweep experiment=smoke backend=dask address=tcp://10.0.0.5:8786
+    .venv/bin/drama sweep experiment=smoke resume=true     # finish the latest unfinished smoke sweep
+    .venv/bin/drama sweep experiment=smoke hydra.run.dir=results/sweeps/mine   # rerun = resume
 Bad input exits with code 2 and a one-line error naming the key.
 """
 
@@ -102,7 +102,7 @@ COMMAND = Command("sweep", validate=validate, task=sweep, register=register_swee
 
 
 def main() -> None:
-    """Entry point of `python -m experiments.sweep`."""
+    """Entry point of `.venv/bin/drama sweep`."""
     run_command(COMMAND)
 
 

@@ -1,12 +1,12 @@
-"""`python -m sim [overrides]`: run one scenario (Hydra app; `-m` for a multirun sweep).
+"""`.venv/bin/drama run [overrides]`: run one scenario (Hydra app; `-m` for a multirun sweep).
 
 Examples:
-    python -m sim
-    python -m sim scenario=symmetric steps=24 seed=1
-    python -m sim scenario.cities.zhengzhou.policy.reward_rate=0.2
-    python -m sim hydra.run.dir=/tmp/my_run
-    python -m sim --config-dir ~/my_scenarios scenario=mine   # a private library: ~/my_scenarios/scenario/mine.yaml
-    python -m sim -m seed=1,2,3
+    .venv/bin/drama run
+    .venv/bin/drama run scenario=symmetric steps=24 seed=1
+    .venv/bin/drama run scenario.cities.zhengzhou.policy.reward_rate=0.2
+    .venv/bin/drama run hydra.run.dir=/tmp/my_run
+    .venv/bin/drama run --config-dir ~/my_scenarios scenario=mine   # a private library: ~/my_scenarios/scenario/mine.yaml
+    .venv/bin/drama run -m seed=1,2,3
 Bad input exits with code 2 and a one-line error naming the key.
 """
 
@@ -45,7 +45,7 @@ COMMAND = Command("run", validate=to_params, task=run)
 
 
 def main() -> None:
-    """Entry point of `python -m sim`."""
+    """Entry point of `.venv/bin/drama run`."""
     run_command(COMMAND)
 
 

@@ -157,8 +157,8 @@ def test_the_national_cockpit_is_readable_offline(server, browser):
     expect(added).to_contain_text("jobs added by your changes, each month")
     expect(added.locator("path.band")).to_have_count(2)  # Zhengzhou and the whole country
     # Only the planner's change is in the command: no slider moved a value by itself (snapping to its step).
-    expect(page.locator("pre.command-python")).to_have_text(
-        ".venv/bin/python -m sim scenario=national seed=42 steps=18 "
+    expect(page.locator("pre.command")).to_have_text(
+        ".venv/bin/drama run scenario=national seed=42 steps=18 "
         "'shocks=[{at:2024-07,city:zhengzhou,lever:reward_rate,value:0.2}]'")
     page.set_viewport_size({"width": 1400, "height": 900})
     shots = {"cockpit_national.png": page, "cockpit_reproduce.png": page.locator(".v-card").filter(
@@ -171,6 +171,14 @@ def test_the_national_cockpit_is_readable_offline(server, browser):
     if os.environ.get("DRAMA_UPDATE_SCREENSHOTS"):
         page.locator(".charts").screenshot(path=README_SHOT.parent / "cockpit_bands.png")
     watch.check()
+
+
+def plain_shell(command: str) -> subprocess.CompletedProcess:
+    """`command` typed in a plain bash in the project folder: no venv active, a PATH without one."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+    return subprocess.run(command, shell=True, executable="/bin/bash", cwd=ROOT, env=env, capture_output=True,
+                          text=True)
 
 
 def one_run_view(page: Page) -> None:
@@ -207,26 +215,20 @@ def test_a_lever_moved_mid_run_applies_next_month_and_the_run_can_be_reproduced(
     step(page, 2)
     page.screenshot(path=ARTIFACTS / "cockpit_mid_run_change.png", full_page=True)
 
-    # Hand it on: each command on the page, typed as shown in a plain shell in the project folder, gives the
-    # table the page downloads and the summary whose figures the page shows, under the same names.
-    command = page.locator("pre.command-python").inner_text().strip()
-    assert command.startswith(".venv/bin/python -m sim scenario=xian_vs_zhengzhou seed=42 steps=5 ")
+    # Hand it on: the command on the page, typed as shown in a plain shell in the project folder (no venv active),
+    # gives the table the page downloads and the summary whose figures the page shows, under the same names.
+    command = page.locator("pre.command").inner_text().strip()
+    assert command.startswith(".venv/bin/drama run scenario=xian_vs_zhengzhou seed=42 steps=5 ")
     assert "shocks=[{at:2024-03,city:zhengzhou,lever:reward_rate,value:0.15}]" in command
     with page.expect_download() as download:
         page.get_by_text("Download the city table (CSV)").click()
     shown = pd.read_csv(download.value.path())
-    done = subprocess.run(f"{command} counterfactual=false hydra.run.dir={tmp_path / 'run'}", shell=True,
-                          executable="/bin/bash", cwd=ROOT, capture_output=True, text=True)
+    done = plain_shell(f"{command} hydra.run.dir={tmp_path / 'run'}")
     assert done.returncode == 0, done.stderr
     again = pd.read_parquet(tmp_path / "run" / "cities.parquet")
     pd.testing.assert_frame_equal(shown, pd.read_csv(io.StringIO(again.to_csv(index=False))))
     assert shown.loc[shown.city == "zhengzhou", "reward_rate"].tolist() == [0.1, 0.1, 0.15, 0.15, 0.15]
-    through_make = page.locator("pre.command-make").inner_text().strip()
-    assert through_make.startswith('make run ARGS="scenario=xian_vs_zhengzhou seed=42 steps=5 ')
-    done = subprocess.run(f'{through_make[:-1]} hydra.run.dir={tmp_path / "made"}"', shell=True,
-                          executable="/bin/bash", cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    summary = json.loads((tmp_path / "made" / "summary.json").read_text())
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     for city in ("xian", "zhengzhou"):
         expect(cell(page, city, "jobs_mean")).to_have_text(f"{summary['final_employment'][city]:,.0f}")
         expect(cell(page, city, "trailing_share")).to_have_text(f"{summary['trailing_share'][city]:.1%}")
@@ -264,7 +266,7 @@ def test_reset_keeps_or_clears_the_changes_as_the_planner_chooses(server, browse
     expect(page.locator(".month[data-steps='0']")).to_have_count(1, timeout=30_000)
     expect(cell(page, "zhengzhou", "reward_rate")).to_have_text("15%")
     step(page, 1)
-    expect(page.locator("pre.command-python")).to_contain_text(
+    expect(page.locator("pre.command")).to_contain_text(
         "scenario=xian_vs_zhengzhou seed=42 steps=1 scenario.cities.zhengzhou.policy.reward_rate=0.15")
     page.get_by_role("button", name="Reset and clear changes", exact=True).click()
     expect(page.locator(".month[data-steps='0']")).to_have_count(1, timeout=30_000)

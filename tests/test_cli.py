@@ -1,4 +1,4 @@
-"""`python -m sim` end to end in a temporary folder, and its error handling."""
+"""`.venv/bin/drama run` end to end in a temporary folder, and its error handling."""
 
 import json
 import os

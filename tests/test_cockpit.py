@@ -231,7 +231,7 @@ def test_the_reproduce_command_recreates_the_table_the_page_shows(tmp_path):
     command = reproduce_command(cockpit.model, cockpit.scenario)
     assert "scenario.cities.zhengzhou.policy.reward_rate=0.23" in command and "steps=9" in command and "seed=7" in command
     assert "shocks=[{at:2024-05,city:zhengzhou,lever:annual_budget,value:120000000.0}," in command
-    args = shlex.split(command)[1:]  # drop "python"
+    args = ["-m", "experiments.cli", *shlex.split(command)[1:]]  # .venv/bin/drama is this module
     done = subprocess.run([sys.executable, *args, "counterfactual=false", f"hydra.run.dir={tmp_path / 'run'}"],
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -255,9 +255,7 @@ def test_the_live_views_follow_the_run_after_each_step_and_change():
     cockpit.set_value("xian", "reward_rate", 20)
     views.refresh()
     assert "Xi&#x27;an reward rate 10% of cost → 20%" in views.widgets["changes"].value
-    assert views.widgets["command"].value.startswith(
-        "<pre class='command command-make'>make run ARGS=&quot;scenario=xian_vs_zhengzhou")
-    assert "<pre class='command command-python'>.venv/bin/python -m sim scenario=xian_vs_zhengzhou" in views.widgets["command"].value
+    assert views.widgets["command"].value.startswith("<pre class='command'>.venv/bin/drama run scenario=xian_vs_zhengzhou")
 
 
 def test_a_rate_moved_past_the_citys_strategy_bound_is_held_at_the_bound():
@@ -356,7 +354,7 @@ def test_the_page_the_summary_and_the_command_agree_on_one_run(tmp_path):
 
     cockpit = Cockpit("xian_vs_zhengzhou", seed=5)
     cockpit.run_to(14)
-    args = shlex.split(reproduce_command(cockpit.model, cockpit.scenario))[1:]  # drop ".venv/bin/python"
+    args = ["-m", "experiments.cli", *shlex.split(reproduce_command(cockpit.model, cockpit.scenario))[1:]]
     done = subprocess.run([sys.executable, *args, f"hydra.run.dir={tmp_path / 'run'}"], cwd=ROOT,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

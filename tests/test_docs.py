@@ -36,4 +36,4 @@ def test_odd_orders_of_magnitude_are_rendered_from_the_configs():
     from experiments.magnitudes import ODD, render, section_in_odd
 
     assert section_in_odd(ODD.read_text()) == render(), \
-        "docs/ODD.md 7.18 is stale: python -m experiments.magnitudes publish=true"
+        "docs/ODD.md 7.18 is stale: .venv/bin/drama magnitudes publish=true"

@@ -77,7 +77,7 @@ def test_direct_construction_validates_too():
 
 
 def sim_cli(tmp_path, *args):
-    """`python -m sim` with a run folder under tmp_path (which must not appear when the input is refused)."""
+    """`.venv/bin/drama run` with a run folder under tmp_path (which must not appear when the input is refused)."""
     import subprocess
 
     from conftest import PYTHON, ROOT

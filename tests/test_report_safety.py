@@ -67,7 +67,7 @@ def fresh(sweeps, tmp_path):
 
 
 def _report(folder, *args, capsys=None) -> tuple[int, str]:
-    """Run `python -m experiments.report` here; its exit code and what it printed on stderr."""
+    """Run `.venv/bin/drama report` here; its exit code and what it printed on stderr."""
     try:
         main([str(folder), *args])
         code = 0

@@ -105,7 +105,7 @@ ACCOUNT_COLUMNS = [("firms", "companies", "{:,.0f}"), ("productions", "dramas", 
                    ("added_by_changes", "added by your changes", "{:+,.0f}"),
                    ("cost_per_added_job", "¥ per added job", "{:,.0f}")]
 # What each column means, shown under the table and on hover over its heading. The names and definitions are
-# those of summary.json and the table `python -m sim` prints (sim/outcomes.py), where they share a quantity.
+# those of summary.json and the table `.venv/bin/drama run` prints (sim/outcomes.py), where they share a quantity.
 ACCOUNT_DEFINITIONS = {
     "firms": "production companies working in the city this month (summary.json: final_firms)",
     "productions": "dramas the city's companies made this month",
@@ -296,11 +296,11 @@ def _literal(value) -> str:
     return str(value)
 
 
-PYTHON_COMMAND = ".venv/bin/python -m sim"  # the project's own interpreter, from the project folder (make sets it up)
+PYTHON_COMMAND = ".venv/bin/drama run"  # the project's one way to call a command, from its folder after `make run`
 
 
 def reproduce_command(model: ContestModel, scenario: str, runner: str = PYTHON_COMMAND) -> str:
-    """The `.venv/bin/python -m sim` command that recreates this run's city table up to the month shown.
+    """The `.venv/bin/drama run` command that recreates this run's city table up to the month shown.
 
     The scenario, the seed, the months run, every key whose value differs
     from the scenario's own (the setup) and the policy changes made mid-run
@@ -323,19 +323,9 @@ def reproduce_command(model: ContestModel, scenario: str, runner: str = PYTHON_C
     return " ".join([runner, *map(shlex.quote, head), *cached[1]])
 
 
-def make_command(model: ContestModel, scenario: str) -> str:
-    """The same run through make (which sets the project up first): make run ARGS="...". The arguments are numbers,
-    ids and months, so they hold no character a double-quoted shell word would change."""
-    args = reproduce_command(model, scenario, runner="").strip()
-    return f'make run ARGS="{args}"'
-
-
 def command_html(cockpit: Cockpit) -> str:
-    """The reproduce panel's two commands: through make, or the project's interpreter directly."""
-    return (f"<pre class='command command-make'>{html.escape(make_command(cockpit.model, cockpit.scenario))}</pre>"
-            f"<p class='command-or'>or, once set up:</p>"
-            f"<pre class='command command-python'>{html.escape(reproduce_command(cockpit.model, cockpit.scenario))}"
-            "</pre>")
+    """The reproduce panel's command (the project's one way to call it: .venv/bin/drama, see experiments/cli.py)."""
+    return f"<pre class='command'>{html.escape(reproduce_command(cockpit.model, cockpit.scenario))}</pre>"
 
 
 def city_table_csv(model: ContestModel) -> str:
@@ -478,10 +468,10 @@ def RunViews(views: LiveViews):
     solara.HTML(tag="div", unsafe_innerHTML=account_terms_html(), classes=["accounts-key"])
     with solara.Card("Reproduce this run"):
         solara.HTML(tag="p", unsafe_innerHTML=(
-            "The run on screen (the one-run view, its seed) is recreated by either command, typed in a shell in the "
-            "project folder: its city table (<code>cities.parquet</code>) and <code>summary.json</code> in the run "
-            "folder it prints, under the accounts' names and definitions. <code>make run</code> sets the project up "
-            "first; the second form uses the interpreter it set up."))
+            "The run on screen (the one-run view, its seed) is recreated by this command, typed in a shell in the "
+            "project folder once <code>make run</code> has set the project up: its city table "
+            "(<code>cities.parquet</code>) and <code>summary.json</code> in the run folder it prints, under the "
+            "accounts' names and definitions. <code>.venv/bin/drama --help</code> lists every command."))
         solara.Column(children=[w["command"]])
         solara.FileDownload(lambda: city_table_csv(cockpit.model), filename=f"cities_{cockpit.scenario}.csv",
                             label="Download the city table (CSV)", mime_type="text/csv")

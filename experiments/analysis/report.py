@@ -1,4 +1,4 @@
-"""A sweep's report: `python -m experiments.report <sweep folder> [--points 0,12]`.
+"""A sweep's report: `.venv/bin/drama report <sweep folder> [--points 0,12]`.
 
 Writes report.md and a self-contained report.html (figures embedded) into
 `<sweep folder>/report/`, beside the sweep's tables: a summary in words read
@@ -267,7 +267,7 @@ def _own_files(out: Path) -> set[str]:
 def _install(stage: Path, out: Path, written: list[str], earlier: set[str]) -> None:
     """Move the new report's files over the earlier report's and drop the earlier files it no longer makes."""
     def listing(names) -> str:
-        return ("# Written by `python -m experiments.report`; it replaces these files when run again and refuses\n"
+        return ("# Written by `.venv/bin/drama report`; it replaces these files when run again and refuses\n"
                 "# to write here while the folder holds anything else.\n" + "".join(f"{n}\n" for n in sorted(names)))
 
     # Listing both first means a stop half-way leaves every file here still recognised as the report's.
@@ -316,7 +316,7 @@ def _build(sweep, design, probability: pd.DataFrame, points: list[int], out: Pat
                ("p", f"{exp.get('description', '')} Scenario `{sweep.config['scenario'].get('name')}`, "
                      f"{sweep.config.get('steps')} months from {sweep.config.get('start')}; {len(sweep.runs)} runs "
                      f"({n_ok} ok) over {probability.point_id.nunique()} design points. "
-                     f"Regenerate with `python -m experiments.report {sweep.folder}`." + _posterior_sentence(sweep)),
+                     f"Regenerate with `.venv/bin/drama report {sweep.folder}`." + _posterior_sentence(sweep)),
                ("h2", "Summary"), ("ul", summary_sentences(sweep, probability))]
 
     blocks += [("h2", "Chance of becoming the capital"),
@@ -479,8 +479,8 @@ def _write(blocks: list[tuple[str, object]], out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of `python -m experiments.report <sweep folder>`."""
-    parser = argparse.ArgumentParser(prog="python -m experiments.report", description=__doc__.split("\n\n")[0])
+    """Entry point of `.venv/bin/drama report <sweep folder>`."""
+    parser = argparse.ArgumentParser(prog=".venv/bin/drama report", description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path, help="a finished sweep folder (results/sweeps/<date>/<time>_<name>)")
     parser.add_argument("--points", default=None, help="design points for the fan charts, e.g. 0,12 "
                                                        "(default: the first, the last and each city's best)")

@@ -1,8 +1,8 @@
 """Robust decisions (RDM): Zhengzhou's candidate policies across what the facts leave open.
 
-    python -m experiments.robust                      # 24 scenarios x 3 rival strategies x 4 policies, 5 seeds each
-    python -m experiments.robust scenarios=48 seeds=10 out=results/robust/wide
-    python -m experiments.robust posterior=national front=results/optimize/<folder>   # posterior draws; the front
+    .venv/bin/drama robust                      # 24 scenarios x 3 rival strategies x 4 policies, 5 seeds each
+    .venv/bin/drama robust scenarios=48 seeds=10 out=results/robust/wide
+    .venv/bin/drama robust posterior=national front=results/optimize/<folder>   # posterior draws; the front
 
 A *scenario* is one state of the world the sources do not pin down: the
 behaviour parameters within their calibration spread (docs/calibration.md,
@@ -120,7 +120,7 @@ def front_policies(folder: Path) -> dict[str, dict]:
     empty; named by their levers."""
     path = folder / "optimize.json"
     if not path.exists():
-        raise SystemExit(f"error: front={folder}: no optimize.json there (python -m experiments.optimize writes one)")
+        raise SystemExit(f"error: front={folder}: no optimize.json there (.venv/bin/drama optimize writes one)")
     record = json.loads(path.read_text())
     levers = list(record["policy"])
     rows = record.get("frontier") or [record["policy"]]

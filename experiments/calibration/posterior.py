@@ -182,7 +182,7 @@ def load_posterior(name: str | Path) -> Posterior:
     """A published posterior by scenario name (or a posterior.csv path); one-line error naming what exists."""
     path = Path(name) if str(name).endswith(".csv") else posterior_path(str(name))
     if not path.exists():
-        have = ", ".join(available()) or "none yet (python -m experiments.calibrate scenario=<name> "\
+        have = ", ".join(available()) or "none yet (.venv/bin/drama calibrate scenario=<name> "\
                                             "method=posterior publish=true makes one)"
         raise ParamError("posterior", f"no posterior named {str(name)!r}; published: {have}")
     table = pd.read_csv(path, comment="#")

@@ -1,6 +1,6 @@
 """The command-line front door of every command: one helper, `run_command`.
 
-`python -m sim`, `python -m experiments.sweep` and `python -m experiments.calibrate`
+`.venv/bin/drama run`, `.venv/bin/drama sweep` and `.venv/bin/drama calibrate`
 (and any later command) declare a `Command`: its primary config, the checks
 made before anything is written, and the task. `run_command` then does, in
 this order and the same way for all of them:
