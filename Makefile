@@ -4,6 +4,9 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+# Solara warns on every page load served over plain http to a host other than "localhost" that its cookie falls back
+# to samesite=lax: expected on a planner's own machine, so `make serve` does not print it.
+QUIET_SERVE := ignore:Cookies with samesite=none require https:UserWarning
 HOST  ?= 127.0.0.1
 PORT  ?= 8765
 
@@ -46,7 +49,8 @@ serve: $(STAMP)
 	@[[ "$(PORT)" =~ ^[0-9]+$$ ]] && (( $(PORT) >= 1 && $(PORT) <= 65535 )) || \
 	  { echo "error: PORT: '$(PORT)' is not a port number; allowed 1 to 65535 (e.g. make serve PORT=8765)" >&2; exit 2; }
 	@echo "Drama Capital: http://$(HOST):$(PORT)  (Ctrl-C stops it)"
-	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false SOLARA_THEME_SHOW_BANNER=false $(VENV)/bin/solara run viz/app.py \
+	@SOLARA_TELEMETRY_MIXPANEL_ENABLE=false SOLARA_THEME_SHOW_BANNER=false PYTHONWARNINGS="$(QUIET_SERVE)" \
+		$(VENV)/bin/solara run viz/app.py \
 		--production --no-check-version --host $(HOST) --port $(PORT)
 
 # Speed figures against issue 12's targets, each in fresh processes (no pass/fail: machines here are

@@ -47,7 +47,8 @@ def serve(log_path: Path, timeout_s: float = 120.0):
     """Run `solara run viz/app.py` on a free port until the block ends; yields its URL."""
     port = free_port()
     solara = Path(sys.executable).parent / "solara"
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", "SOLARA_THEME_SHOW_BANNER": "false"}
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", "SOLARA_THEME_SHOW_BANNER": "false",
+           "PYTHONWARNINGS": "ignore:Cookies with samesite=none require https:UserWarning"}
     with open(log_path, "w") as log:
         proc = subprocess.Popen([str(solara), "run", "viz/app.py", "--production", "--no-check-version",
                                  "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env, stdout=log,

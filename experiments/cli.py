@@ -76,6 +76,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {PROGRAM}: no command {name!r}{hint}; allowed: {', '.join(COMMANDS)}", file=sys.stderr)
         raise SystemExit(2)
     module = COMMANDS[name][0]
+    if any(a in ("-h", "--help") for a in rest):  # every command's own page (sim/shell/help.py)
+        import importlib
+
+        print(importlib.import_module("sim.__main__" if module == "sim" else module).help_page())
+        return
     sys.argv = [f"{PROGRAM} {name}", *rest]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 

@@ -70,6 +70,20 @@ def table(result: dict) -> str:
     return "\n".join([head, rule, row])
 
 
+def help_page() -> str:
+    """`.venv/bin/drama lockin --help`."""
+    from sim.shell.help import Help
+
+    return Help("lockin",
+        "Find where clustering tips two identical cities to one winner: the share of 20 seeds, over 120 "
+        "months, in which one of two identical cities ends with most of the output, at each strength of "
+        "agglomeration, under the fitted behaviour. With publish=true it writes docs/calibration/lockin.json "
+        "and the Lock-in boundary section of docs/calibration.md.",
+                usage="[publish=true]",
+                options=[("publish=true", "also write the tracked files named above")],
+                examples=["", "publish=true", "publish=false"]).text()
+
+
 def main(argv: list[str]) -> None:
     publish = "publish=true" in argv
     unknown = [a for a in argv if a not in ("publish=true", "publish=false")]

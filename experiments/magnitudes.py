@@ -130,6 +130,20 @@ def section_in_odd(text: str) -> str:
     return text.split(BEGIN, 1)[1].split(END, 1)[0].lstrip("\n")
 
 
+def help_page() -> str:
+    """`.venv/bin/drama magnitudes --help`."""
+    from sim.shell.help import Help
+
+    return Help("magnitudes",
+        "Print the model's orders of magnitude for national as configured, in its first month: for each "
+        "place, its companies, productivity, a company's monthly cost, and a traffic and a premium "
+        "production's cost, revenue, expected reward and profit, in M yuan, for setting beside the sources' "
+        "figures. With publish=true it rewrites section 7.18 of docs/ODD.md between its markers.",
+                usage="[publish=true]",
+                options=[("publish=true", "also write the tracked files named above")],
+                examples=["", "publish=true", "publish=false"]).text()
+
+
 def main(argv: list[str]) -> None:
     publish = "publish=true" in argv
     unknown = [a for a in argv if a not in ("publish=true", "publish=false")]

@@ -64,7 +64,36 @@ def task(cfg: DictConfig, out: Path) -> None:
     print(f"outputs: {out}")
 
 
-COMMAND = Command("optimize", validate=validate, task=task, register=register, aliases=(("city", "city_id"),))
+def help_page() -> str:
+    """`.venv/bin/drama optimize --help`."""
+    from sim.shell.help import Help, scenarios
+
+    return Help(
+        "optimize",
+        "Search the cheapest policy with which a city ends as the capital in a target share of runs: Optuna tries "
+        "policies (by default the city's reward rate and annual fund) on common seeds, keeps the front of outlay "
+        "against the chance of winning, and checks the chosen policy again on fresh seeds it was not found on. "
+        "It writes optimize.json and a figure of the front in a new folder under results/optimize/.",
+        options=[
+            ("city=<id>", "whose policy is searched (default zhengzhou)"),
+            ("target=<share>", "the share of runs in which it must be the capital, 0 to 1 (default 0.8)"),
+            ("rivals=fixed|reactive", "the other cities keep their policy (default) or answer it"),
+            ("trials=<n>", "policies tried (default 40)"),
+            ("replicates=<n>", "seeds per policy (default 10)"),
+            ("holdout=<n>", "fresh seeds the chosen policy is checked on (default 200)"),
+            ("posterior=<name>", "each seed draws its parameter set from that published posterior"),
+            ("scenario=<name>", "the contest (default xian_vs_zhengzhou)"),
+            ("hydra.run.dir=<folder>", "a folder of your own; rerunning into it resumes"),
+        ],
+        lists=[("scenarios", scenarios)],
+        examples=["city=zhengzhou target=0.8", "city=zhengzhou target=0.8 rivals=reactive trials=60",
+                  "city=zhengzhou trials=10 replicates=4 holdout=20"],
+        notes=["--hydra-help shows Hydra's own help."],
+    ).text()
+
+
+COMMAND = Command("optimize", validate=validate, task=task, register=register, aliases=(("city", "city_id"),),
+                  help=help_page)
 
 
 def main() -> None:

@@ -83,6 +83,37 @@ def planner_table(seeds: int = 20, posterior: str = POSTERIOR) -> str:
     return "\n".join(lines)
 
 
+def help_page() -> str:
+    """`.venv/bin/drama planner --help`."""
+    from sim.shell.help import Help
+
+    return Help(
+        "planner",
+        "Print the planner's table for the default scenario: Zhengzhou's and Xi'an's 12-month shares, the rewards "
+        "paid, the jobs Zhengzhou's policy added locally and in the whole country, and the outlay per added job, "
+        "for the base policy, a doubled reward, a doubled reward with a doubled fund, and a doubled reward with "
+        "Xi'an answering; means over the seeds with their spread. The README's table is this output.",
+        usage="[seeds] [posterior|none]",
+        options=[("seeds", "how many seeds, 1 to 1000 (default 20)"),
+                 ("posterior", f"the published posterior the seeds draw their parameter sets from (default "
+                               f"{POSTERIOR}); none: the point fit")],
+        examples=["", "40", "20 none"],
+    ).text()
+
+
+def main(argv: list[str]) -> None:
+    """Entry point of `.venv/bin/drama planner [seeds] [posterior|none]`."""
+    if len(argv) > 2:
+        raise SystemExit(f"error: {argv[2]!r}: too many arguments; give [seeds] [posterior|none]")
+    try:
+        seeds = int(argv[0]) if argv else 20
+    except ValueError:
+        raise SystemExit(f"error: seeds: {argv[0]!r} is not a whole number; allowed 1 to 1000") from None
+    if not 1 <= seeds <= 1000:
+        raise SystemExit(f"error: seeds: {seeds} is out of range; allowed 1 to 1000")
+    which = argv[1] if len(argv) > 1 else POSTERIOR
+    print(planner_table(seeds, "" if which == "none" else which))
+
+
 if __name__ == "__main__":
-    which = sys.argv[2] if len(sys.argv) > 2 else POSTERIOR
-    print(planner_table(int(sys.argv[1]) if len(sys.argv) > 1 else 20, "" if which == "none" else which))
+    main(sys.argv[1:])

@@ -255,6 +255,24 @@ def render(data: Path = DATA) -> str:
     return "\n".join(lines)
 
 
+def help_page() -> str:
+    """`.venv/bin/drama study --help`."""
+    from sim.shell.help import Help
+
+    return Help(
+        "study",
+        "Regenerate the named study, Zhengzhou against Xi'an (docs/studies/zhengzhou_vs_xian.md): it runs the "
+        "study's commands in order (a grid sweep and its report, a Morris screening, the cheapest winning policy "
+        "against a fixed and a reactive Xi'an, the robust analysis), copies the figures and tables it cites, and "
+        f"renders the document into {WORK}/document/. It takes a few minutes on 2 cores.",
+        usage="[--render] [publish=true]",
+        options=[("publish=true", "also rewrite the tracked docs/studies/"),
+                 ("--render", "only render the document from the copies already in docs/studies/ (says whether it "
+                              "is up to date; with publish=true, rewrites it)")],
+        examples=["", "--render", "publish=true"],
+    ).text()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of `.venv/bin/drama study`."""
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -98,7 +98,37 @@ def sweep(cfg: DictConfig, out: Path) -> None:
     print(f"{len(runs)} runs: {len(runs) - n_failed} ok, {n_failed} failed")
 
 
-COMMAND = Command("sweep", validate=validate, task=sweep, register=register_sweep_schemas)
+def help_page() -> str:
+    """`.venv/bin/drama sweep --help`."""
+    from sim.shell.help import Help, experiments, scenarios
+
+    return Help(
+        "sweep",
+        "Run a named experiment: a grid or a sample of policies (and of the parameters the facts leave loose), each "
+        "over many seeds, in parallel on this machine or a Dask cluster. Each run's outcomes go to a tidy table in a "
+        "new folder under results/sweeps/, with the resolved config and a manifest; a stopped sweep resumes where it "
+        "stopped. `.venv/bin/drama report <folder>` then writes its report.",
+        options=[
+            ("experiment=<name>", "what to sweep (listed below; default smoke)"),
+            ("scenario=<name>", "the contest (default xian_vs_zhengzhou; the scenarios of `drama run --help`)"),
+            ("experiment.replicates=<n>", "seeds per point (each experiment sets its own)"),
+            ("posterior=<name>", "each seed draws its parameter set from that published posterior, e.g. national"),
+            ("workers=<n>", "parallel worker processes; 0 (default) uses every core"),
+            ("backend=local|dask", "where the runs go (default local); address=tcp://host:8786 names a Dask "
+                                   "scheduler"),
+            ("resume=true", "finish the newest unfinished sweep of this experiment"),
+            ("path=fast|reference", "the batched fast path (default) or the one-model-per-run reference"),
+            ("progress=false", "no progress bar"),
+        ],
+        lists=[("experiments", experiments)],
+        examples=["experiment=smoke", "experiment=zhengzhou_reward_vs_xian posterior=national",
+                  "experiment=smoke backend=dask workers=2"],
+        notes=["Any key of a run (steps, seed, scenario.*) can be set too; bad input stops before anything is "
+               "written. --hydra-help shows Hydra's own help."],
+    ).text()
+
+
+COMMAND = Command("sweep", validate=validate, task=sweep, register=register_sweep_schemas, help=help_page)
 
 
 def main() -> None:

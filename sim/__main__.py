@@ -41,7 +41,44 @@ def check_same_run(params, out_dir: Path) -> None:
                                           "(a rerun into a run's folder must use the same settings)")
 
 
-COMMAND = Command("run", validate=to_params, task=run)
+def help_page() -> str:
+    """`.venv/bin/drama run --help`."""
+    from sim.params import PolicyParams, RunParams, StrategyKind
+    from sim.shell.help import Help, allowed, scenarios
+
+    lever = lambda name, unit=None: allowed(PolicyParams, name, unit)  # noqa: E731
+    return Help(
+        "run",
+        "Run one scenario month by month and write its city table (cities.parquet), summary.json, a figure of the "
+        "shares and the run's manifest in a new folder under results/runs/, then print who leads, each city's "
+        "companies, jobs and outlay, and what each city's policy added against the same run without it.",
+        options=[
+            ("scenario=<name>", "the contest to run (listed below; default xian_vs_zhengzhou)"),
+            ("seed=<n>", "the random seed, a whole number from 0 (default 42); the same seed gives the same tables"),
+            ("steps=<months>", f"months to run, {allowed(RunParams, 'steps')} (default 60: 2024-01 to 2028-12)"),
+            ("start=<YYYY-MM>", "the first month (default 2024-01)"),
+            ("scenario.cities.<city>.policy.reward_rate=<x>", f"the reward per yuan of a drama's cost, "
+                                                               f"{lever('reward_rate', '')} (0.2 is 20 %)"),
+            ("scenario.cities.<city>.policy.annual_budget=<yuan>", f"the reward fund a year, {lever('annual_budget')}"),
+            ("scenario.cities.<city>.policy.reward_cap=<yuan>", f"the most for one production, {lever('reward_cap')}"),
+            ("scenario.cities.<city>.strategy.kind=<kind>", "how the city revises its policy: "
+                                                            + ", ".join(k.value for k in StrategyKind)),
+            ("shocks=[{at:<YYYY-MM>,city:<id>,lever:<name>,value:<x>}]", "a policy change from a month on "
+                                                                            "(quote the argument in the shell)"),
+            ("counterfactual=false", "skip the runs without each city's policy (faster; no 'added by policy')"),
+            ("hydra.run.dir=<folder>", "write into this folder instead of a new one under results/runs/"),
+            ("-m seed=1,2,3", "a quick multirun: one run per value"),
+        ],
+        lists=[("scenarios", scenarios)],
+        examples=["scenario=national steps=120",
+                  "scenario.cities.zhengzhou.policy.reward_rate=0.2 seed=7",
+                  "scenario=subsidy_war 'shocks=[{at:2025-01,city:xian,lever:annual_budget,value:1e8}]'"],
+        notes=["Any key of the configuration can be set the same way; bad input stops before anything is written, "
+               "with one line naming the key and what is allowed. --hydra-help shows Hydra's own help."],
+    ).text()
+
+
+COMMAND = Command("run", validate=to_params, task=run, help=help_page)
 
 
 def main() -> None:

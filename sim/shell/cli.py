@@ -49,6 +49,9 @@ REFUSED_FLAGS = {"--config-path": "the commands read configs/ (add a library wit
                  "-cp": "the commands read configs/ (add a library with --config-dir DIR)",
                  "--config-name": "each command has its own primary config; choose a scenario with scenario=<name>",
                  "-cn": "each command has its own primary config; choose a scenario with scenario=<name>"}
+# Every flag Hydra's command line takes (hydra/_internal/utils.py get_args_parser), besides key=value overrides.
+KNOWN_FLAGS = NOT_A_RUN | MULTIRUN | set(CONFIG_DIR_FLAGS) | set(REFUSED_FLAGS) | {
+    "--resolve", "--run", "-r", "--experimental-rerun"}
 MAX_CHECKED_JOBS = 256
 
 
@@ -63,6 +66,7 @@ class Command:
     # Keys a user types that Hydra would take for a config group (`city=...`: configs/city/ is one), and the
     # config keys they stand for.
     aliases: tuple[tuple[str, str], ...] = ()
+    help: Callable[[], str] | None = None  # the command's --help page (sim/shell/help.py); Hydra's is --hydra-help
 
 
 def fail(message: str) -> None:
@@ -89,6 +93,9 @@ def run_command(command: Command, argv: list[str] | None = None) -> None:
     import hydra
 
     argv = [_unalias(a, dict(command.aliases)) for a in (sys.argv[1:] if argv is None else argv)]
+    if command.help is not None and any(a in ("-h", "--help") for a in argv):
+        print(command.help())
+        return
     quiet_library_logs()
     register_schemas()
     if command.register is not None:
@@ -206,6 +213,13 @@ def check_command_line(argv: list[str]) -> list[Path]:
             if library:
                 fail(f"{flag}: given twice; Hydra reads one private config library (put your groups in one folder)")
             library.append(check_library(flag, value))
+        elif arg.startswith("-") and flag not in KNOWN_FLAGS:
+            import difflib
+
+            near = difflib.get_close_matches(flag, sorted(KNOWN_FLAGS), n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            fail(f"{arg}: not an option{hint}; the options are --help, --hydra-help, -m (a multirun), "
+                 "--config-dir DIR and Hydra's --cfg job; everything else is key=value")
         elif not arg.startswith("-") and not inspect_only:
             check_override(arg)
         i += 1
