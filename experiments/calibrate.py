@@ -153,7 +153,7 @@ def calibrate_task(cfg: DictConfig, out: Path) -> None:
         raise SystemExit(1) from None
     record = write_outputs(result, cal, folder, command, base, previous_calibration(result.scenario))
     published = publish(record, folder, result.scenario) if cfg.publish else []
-    print(result.facts[["fact", "target", "tolerance", "mean", "sd", "holds"]].to_string(index=False))
+    print(facts_text(result.facts))
     print(f"fitted: {json.dumps(result.fitted)}")
     print(f"loss: {result.search_loss:.3f} (search), {result.validation_loss:.3f} (validation), "
           f"{result.held_out_loss:.3f} (held-out facts)")
@@ -245,6 +245,18 @@ def check_keys_for(p: ParameterSpec, base: RunParams) -> None:
             from_dict(RunParams, apply_overrides(to_dict(base), {p.key: value}))
         except ParamError as err:
             raise ParamError(f"calibration.parameters ({p.key})", err.message) from None
+
+
+def facts_text(facts) -> str:
+    """The facts table on the console: each number in its fact's unit (money in M or B yuan, never 1.38e+09)."""
+    from sim.shell.show import amount
+    from experiments.calibration.facts import FACTS
+
+    units = {f.id: f.unit if f.unit.startswith(("yuan", "share")) else "" for f in FACTS}  # counts: bare numbers
+    shown = facts[["fact", "target", "tolerance", "mean", "sd", "holds"]].copy()
+    for column in ("target", "tolerance", "mean", "sd"):
+        shown[column] = [amount(v, units.get(f, "")) if v == v else "-" for f, v in zip(shown["fact"], shown[column])]
+    return shown.to_string(index=False)
 
 
 def help_page() -> str:

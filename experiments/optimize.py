@@ -20,6 +20,7 @@ from experiments.batch.evaluators import make_evaluator
 from experiments.analysis.intervals import chance_text
 from experiments.optimisation.search import OptimizeParams, check, optimize
 from sim.shell.cli import Command, run_command, store_schema
+from sim.shell.show import lever, money
 from sim.shell.config import schema_of, to_params
 from sim.params import RunParams
 
@@ -54,13 +55,13 @@ def task(cfg: DictConfig, out: Path) -> None:
     opt, base, run = to_optimize(cfg), to_params(cfg), evaluator_settings(cfg)
     with make_evaluator(run.backend, check(opt, base), run.workers, run.address, run.path) as evaluator:
         record = optimize(opt, base, out, evaluator, run.progress)
-    policy = ", ".join(f"{k.rsplit('.', 1)[-1]} {v:,.4g}" for k, v in record["policy"].items())
+    policy = ", ".join(f"{k.rsplit('.', 1)[-1]} {lever(k, v)}" for k, v in record["policy"].items())
     tested = record["out_of_sample"]
     verdict = "reaches" if record["reached"] else "does NOT reach"
     print(f"{opt.city} {verdict} {opt.target:.0%} with {policy}: capital in "
           f"{chance_text(tested['capital'], tested['runs'])} on fresh seeds "
           f"({record['p_capital_search']:.0%} of the search's {opt.replicates}), outlay "
-          f"{record['outlay'] / 1e6:,.1f} M¥ over the run (rivals {opt.rivals}; {record['trials']} trials)")
+          f"{money(record['outlay'])} over the run (rivals {opt.rivals}; {record['trials']} trials)")
     print(f"outputs: {out}")
 
 

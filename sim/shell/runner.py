@@ -131,18 +131,33 @@ def git_revision() -> str | None:
     return rev + ("-dirty" if dirty else "")
 
 
+from sim.shell.show import whole  # noqa: E402
+
 CF_COLUMNS = ("step", "date", "city", "firms", "productions", "share", "employment")
 
 
 def _money(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}"
+    return "-" if value is None else whole(value)
+
+
+# A cost per added job is printed only where the policy added at least this many jobs and this share of the city's
+# own: one run's added jobs move by a few hundred from seed to seed, and a ratio over a handful of them is noise
+# (11 M yuan a job for 8 jobs). summary.json keeps every ratio; the planner's table averages 20 seeds.
+MIN_ADDED_JOBS = 100
+MIN_ADDED_SHARE = 0.05
+
+
+def _per_added(cost: float | None, added: float | None, jobs: float) -> str:
+    if cost is None or added is None or added < max(MIN_ADDED_JOBS, MIN_ADDED_SHARE * jobs):
+        return "-"
+    return whole(cost)
 
 
 def format_outcome(summary: dict) -> str:
     """A short plain-text table of a run's outcome, under the cockpit's names and definitions: per place the
     12-month share (the capital test's), companies, jobs (12-month mean), outlay, and what each city's policy added
     against the same run with that city's policy off ('added by policy'; the cockpit's 'added by your changes'
-    compares with the run without the planner's changes instead)."""
+    compares with the run without the planner's changes instead); then what the columns count."""
     places = list(summary["final_share"])
     share = summary.get("trailing_share", summary["final_share"])
     added = summary.get("added_jobs", {})
@@ -153,17 +168,23 @@ def format_outcome(summary: dict) -> str:
         head += f"  {'added by policy':>15}  {'¥ per added job':>15}  {'national':>8}  {'¥ per national job':>18}"
     lines = [head]
     for c in places:
-        line = (f"{c:<{width}}  {share[c]:>11.1%}  {summary['final_firms'][c]:>9d}  "
-                f"{summary['final_employment'][c]:>16,.0f}  {summary['outlay_total'][c] / 1e6:>9,.1f}  "
+        jobs_now = summary["final_employment"][c]
+        line = (f"{c:<{width}}  {share[c]:>11.1%}  {summary['final_firms'][c]:>9,d}  "
+                f"{whole(jobs_now):>16}  {summary['outlay_total'][c] / 1e6:>9,.1f}  "
                 f"{_money(summary['cost_per_job'][c]):>10}")
         if added:
             jobs = added.get(c)
             national = summary.get("added_jobs_national", {}).get(c)
-            line += (f"  {'-' if jobs is None else f'{jobs:,.0f}':>15}  "
-                     f"{_money(summary['marginal_cost_per_job'].get(c)):>15}  "
-                     f"{'-' if national is None else f'{national:,.0f}':>8}  "
-                     f"{_money(summary.get('marginal_cost_per_national_job', {}).get(c)):>18}")
+            line += (f"  {'-' if jobs is None else whole(jobs, signed=True):>15}  "
+                     f"{_per_added(summary['marginal_cost_per_job'].get(c), jobs, jobs_now):>15}  "
+                     f"{'-' if national is None else whole(national, signed=True):>8}  "
+                     f"{_per_added(summary.get('marginal_cost_per_national_job', {}).get(c), national, jobs_now):>18}")
         lines.append(line)
+    lines.append(f"companies: at the end; share and jobs: over the last 12 months, so a city whose companies left this "
+                 f"year still shows jobs.")
+    if added:
+        lines.append(f"¥ per added job: only where the policy added at least {MIN_ADDED_JOBS} jobs and "
+                     f"{MIN_ADDED_SHARE:.0%} of the city's own; one run's added jobs are noisy.")
     cap = summary["capital"]
     window = summary.get("capital_window", 12)
     margin = summary.get("capital_margin", 0.0)
@@ -172,4 +193,7 @@ def format_outcome(summary: dict) -> str:
                  f"{margin:.0%} over the next)")
     if summary.get("crossing_month"):
         lines.append(f"crossing: {summary['challenger']} overtook the first leader in {summary['crossing_month']}")
+    if "seed" in summary:
+        lines.append(f"one run (seed {summary['seed']}); the chance of each outcome over seeds is a sweep's: "
+                     ".venv/bin/drama sweep experiment=smoke, then .venv/bin/drama report <its folder>")
     return "\n".join(lines)
