@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -16,6 +17,9 @@ from sim.params import from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+# Every figure a test makes, in this process or in a command it starts, is checked for text off its canvas
+# (sim/shell/atomic.py save_figure): the figure-text check runs on every figure the commands write.
+os.environ["DRAMA_CHECK_FIGURES"] = "1"
 
 BASE_CITY = {
     "lon": 110.0, "lat": 32.0, "firms": 60, "wage": 9000.0, "rent": 60_000.0,

@@ -93,11 +93,16 @@ def outcome_figure(sweep: Sweep, outcome: str, path: Path) -> Path | None:
 
 
 def grid_heatmap(sweep: Sweep, cells: pd.DataFrame, value: str, counts: str, title: str, path: Path,
-                 vmax: float | None = None, fmt: str = "{:.0%}") -> Path:
-    """A two-lever grid, one panel per city: `value` in colour and in figures, runs per cell below."""
+                 vmax: float | None = None, fmt: str = "{:.0%}", skip_empty: bool = False) -> Path | None:
+    """A two-lever grid, one panel per city: `value` in colour and in figures, runs per cell below. With
+    skip_empty, a city with no value anywhere (it never wins, so it has no months to capital) gets no panel; None
+    when no city has one."""
     x, y = sweep.keys
-    fig, axes = plt.subplots(1, len(sweep.cities), figsize=(4.6 * len(sweep.cities), 4.0), squeeze=False)
-    for ax, city in zip(axes[0], sweep.cities):
+    cities = [c for c in sweep.cities if not skip_empty or cells.loc[cells.city == c, value].notna().any()]
+    if not cities:
+        return None
+    fig, axes = plt.subplots(1, len(cities), figsize=(4.6 * len(cities), 4.0), squeeze=False)
+    for ax, city in zip(axes[0], cities):
         mine = cells[cells.city == city]
         grid = mine.pivot(index=y, columns=x, values=value).sort_index().sort_index(axis=1)
         n = mine.pivot(index=y, columns=x, values=counts).reindex_like(grid)
@@ -215,6 +220,7 @@ def peeling_figure(sweep: Sweep, boxes: dict, path: Path) -> Path | None:
         ax.set_xlim(0, 1.02)
         ax.set_ylim(0, 1.02)
         ax.set_title(f"{sweep.names[city]} becomes the capital", fontsize=10)
-        fig.colorbar(points, ax=ax, fraction=0.046, label="levers restricted")
+        top = max(len(sweep.keys), 1)
+        fig.colorbar(points, ax=ax, fraction=0.046, label="levers restricted", ticks=range(top + 1))  # a count
         ax.legend(fontsize=8, frameon=False, loc="lower left")
     return _save(fig, path)

@@ -332,11 +332,16 @@ def _build(sweep, design, probability: pd.DataFrame, points: list[int], out: Pat
         blocks.append(("h2", "Months to capital"))
         if "capital_step" in sweep.runs:
             months = months_to_capital(sweep).merge(probability[["point_id", *sweep.keys]], on="point_id")
+            never = [sweep.names[c] for c in sweep.cities
+                     if not months.loc[months.city == c, "median_months"].notna().any()]
             blocks += [("p", "Median month (from the start) since which the city has held the position, over the runs "
-                             "it ends as capital; n is the number of those runs; – where it never does."),
-                       ("img", img(figures.grid_heatmap(sweep, months, "median_months", "runs_won",
-                                                        "median months to capital", out / "months_to_capital.png",
-                                                        vmax=float(sweep.config.get("steps", 60)), fmt="{:.0f}")))]
+                             "it ends as capital; n is the number of those runs; – where it never does."
+                             + (f" Never the capital at any point, so not drawn: {', '.join(never)}." if never else ""))]
+            drawn = img(figures.grid_heatmap(sweep, months, "median_months", "runs_won", "median months to capital",
+                                             out / "months_to_capital.png", vmax=float(sweep.config.get("steps", 60)),
+                                             fmt="{:.0f}", skip_empty=True))
+            if drawn:
+                blocks.append(("img", drawn))
         else:
             blocks.append(("p", "This sweep did not keep the outcome `capital_step`: add it to experiment.outcomes."))
     else:

@@ -29,7 +29,7 @@ from experiments.calibration.facts import FACTS  # noqa: E402
 from experiments.calibration.posterior import (Posterior, PosteriorParams, PosteriorResult, StartingSize,  # noqa: E402
                                    fit_posterior, posterior_csv, summary)
 from sim.params import RunParams, to_dict  # noqa: E402
-from sim.shell.atomic import atomic, write_json, write_text  # noqa: E402
+from sim.shell.atomic import atomic, save_figure, write_json, write_text  # noqa: E402
 from sim.shell.folders import FolderLock  # noqa: E402
 from sim.shell.runner import git_revision  # noqa: E402
 
@@ -103,7 +103,7 @@ def plot_posterior(posterior: Posterior, record: dict, path: Path) -> Path:
         ax.xaxis.label.set_fontsize(7)
         ax.yaxis.label.set_fontsize(7)
     fig.tight_layout(rect=(0, 0, 1, 1 - (0.17 * (wrapped.count("\n") + 1) + 0.1) / fig.get_figheight()))
-    atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=90))
+    save_figure(fig, path, dpi=90)
     plt.close(fig)
     return path
 

@@ -44,7 +44,7 @@ from experiments.batch.engine import run_sweep  # noqa: E402
 from experiments.batch.evaluators import make_evaluator  # noqa: E402
 from sim.shell.folders import FolderLock  # noqa: E402
 from experiments.calibration.facts import facts_for, fitted_for, held_out_for, loss, loss_of_runs  # noqa: E402
-from sim.shell.atomic import atomic, write_json, write_text  # noqa: E402
+from sim.shell.atomic import atomic, save_figure, write_json, write_text  # noqa: E402
 from sim.params import ParamError, RunParams, to_dict  # noqa: E402
 from sim.shell.runner import git_revision  # noqa: E402
 
@@ -282,11 +282,11 @@ def plot_fit(result: CalibrationResult, path: Path) -> Path:
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(range(len(facts)), [f"{f.text} ({f.role(result.scenario)})" for f in facts], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("(simulated - target) / tolerance   (dots: replicates, blue fitted, orange held-out; diamond: mean)")
+    ax.set_xlabel("(simulated - target) / tolerance\n(dots: replicates, blue fitted, orange held-out; diamond: mean)")
     ax.set_title(f"{result.scenario}: fit to the published facts, {len(ok)} replicates", fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
+    save_figure(fig, path)
     plt.close(fig)
     return path
 
@@ -315,7 +315,7 @@ def plot_spread(record: dict, path: Path) -> Path:
                   "red when over half of the range, i.e. loose; dot: the fitted value)", fontsize=8)
     ax.set_title(f"{record['scenario']}: how well the facts pin each parameter down", fontsize=10)
     fig.tight_layout()
-    atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
+    save_figure(fig, path)
     plt.close(fig)
     return path
 

@@ -60,8 +60,48 @@ def write_csv(frame, path: Path, **to_csv) -> None:
     atomic(path, lambda p: frame.to_csv(p, **to_csv))
 
 
+CHECK_FIGURES = "DRAMA_CHECK_FIGURES"  # set (the test suite does): a figure with text off its canvas is an error
+
+
 def save_figure(fig, path: Path, **savefig) -> None:
-    """Atomically save a matplotlib figure; the format is the target's suffix (the temporary file has none)."""
+    """Atomically save a matplotlib figure; the format is the target's suffix (the temporary file has none).
+
+    The canvas is cropped to what is drawn (bbox_inches="tight"), so a long label widens the image instead of being
+    cut off at its edge. With DRAMA_CHECK_FIGURES set, every text is checked to lie inside the saved canvas first.
+    """
     path = Path(path)
     savefig.setdefault("format", path.suffix.lstrip(".") or None)
+    savefig.setdefault("bbox_inches", "tight")
+    savefig.setdefault("pad_inches", 0.05)
+    if os.environ.get(CHECK_FIGURES):
+        outside = texts_outside(fig, tight=savefig["bbox_inches"] == "tight")
+        if outside:
+            raise ValueError(f"{path.name}: text leaves the canvas: {outside[:3]}")
     atomic(path, lambda p: fig.savefig(p, **savefig))
+
+
+def texts_outside(fig, tight: bool = True) -> list[str]:
+    """The figure's visible texts that reach beyond the area it is saved with (the whole figure, or with
+    tight=True what bbox_inches="tight" keeps), each as its text and how far out, in pixels."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    area = fig.get_tightbbox(renderer).transformed(fig.dpi_scale_trans) if tight else fig.bbox
+    undrawn = set()  # tick labels at ticks outside their axis' limits: matplotlib keeps them but never draws them
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            slack = 1e-9 * max(1.0, abs(lo), abs(hi))
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not lo - slack <= tick.get_loc() <= hi + slack:
+                    undrawn.update((id(tick.label1), id(tick.label2)))
+    out = []
+    for text in fig.findobj(Text):
+        if id(text) in undrawn or not text.get_visible() or not text.get_text().strip():
+            continue
+        box = text.get_window_extent(renderer)
+        over = max(area.x0 - box.x0, box.x1 - area.x1, area.y0 - box.y0, box.y1 - area.y1)
+        if over > 1.0:
+            out.append(f"{text.get_text()!r} ({over:.0f} px out)")
+    return out

@@ -8,6 +8,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from sim.shell.atomic import save_figure  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
@@ -26,6 +28,6 @@ def plot_shares(table: pd.DataFrame, path: Path, threshold: float, title: str = 
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
     return path
