@@ -127,8 +127,25 @@ def run_command(command: Command, argv: list[str] | None = None) -> None:
                     discard(out)
                     fail(str(err))
 
-        sys.argv = [sys.argv[0], *argv]
+        sys.argv = [sys.argv[0], *_expanded_config_dirs(argv)]
         hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=command.config_name)(task)()
+
+
+def _expanded_config_dirs(argv: list[str]) -> list[str]:
+    """The command line with --config-dir's folder as an absolute path: a shell leaves `--config-dir=~/x` as typed
+    (it expands `~` only at the start of a word), and Hydra would look for a folder named '~' in the project."""
+    out, i = [], 0
+    while i < len(argv):
+        flag, eq, value = argv[i].partition("=")
+        if flag in CONFIG_DIR_FLAGS and eq:
+            out.append(f"{flag}={Path(value).expanduser().resolve()}")
+        elif flag in CONFIG_DIR_FLAGS and i + 1 < len(argv):
+            out += [flag, str(Path(argv[i + 1]).expanduser().resolve())]
+            i += 1
+        else:
+            out.append(argv[i])
+        i += 1
+    return out
 
 
 def stop_cleanly_on_term() -> None:
