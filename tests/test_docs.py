@@ -37,3 +37,11 @@ def test_odd_orders_of_magnitude_are_rendered_from_the_configs():
 
     assert section_in_odd(ODD.read_text()) == render(), \
         "docs/ODD.md 7.18 is stale: .venv/bin/drama magnitudes publish=true"
+
+
+def test_readme_lists_the_scenarios_and_experiments_configs_hold():
+    from sim.shell.help import experiment_table, scenario_table
+
+    text = (ROOT / "README.md").read_text()
+    assert scenario_table() in text, f"README's scenario table is stale; it is now:\n{scenario_table()}"
+    assert experiment_table() in text, f"README's experiment table is stale; it is now:\n{experiment_table()}"

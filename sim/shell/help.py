@@ -107,3 +107,15 @@ def scenarios() -> list[tuple[str, str]]:
 def experiments() -> list[tuple[str, str]]:
     """Every named experiment with the question it asks (configs/experiment/)."""
     return _described("experiment")
+
+
+def scenario_table(default: str = "xian_vs_zhengzhou") -> str:
+    """The README's table of scenarios, from configs/ (tests/test_docs.py checks the README holds it)."""
+    rows = [f"| `{name}`{' (default)' if name == default else ''} | {line} |" for name, line in scenarios()]
+    return "\n".join(["| scenario | what it is |", "|---|---|", *rows])
+
+
+def experiment_table() -> str:
+    """The README's table of named experiments, from configs/ (tests/test_docs.py checks the README holds it)."""
+    rows = [f"| `{name}` | {line} |" for name, line in experiments()]
+    return "\n".join(["| experiment | its question |", "|---|---|", *rows])
