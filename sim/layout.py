@@ -34,7 +34,7 @@ def city_numbers(firms: int, cities: int, seed: int) -> list[dict]:
         wage=7_000.0 + 3_000.0 * cost[j],  # the span of the city files (Zhengzhou 8,000, Xi'an 9,000)
         rent=40_000.0 + 30_000.0 * cost[j],
         studio_capacity=1.3 * per_city[j],  # room for the companies and some growth
-        talent=40.0 * per_city[j],  # crews of ~30 (seed 002: 24,000 jobs / 800 enterprises) plus spare
+        talent=40.0 * per_city[j],  # crews of ~30 (S5: 24,000 jobs / 800 enterprises) plus spare
     ) for j in range(cities)]
 
 

@@ -8,7 +8,7 @@ config into them once, with `from_dict`.
 
 Every numeric field declares its allowed range with `spec(...)`; a value out
 of range raises `ParamError` naming the key and the range. Sources of the
-defaults are given beside each field: a seed file in `../shared/seeds/`, or
+defaults are given beside each field: a source article of `docs/sources.md` (S1 to S8), or
 "assumption" with the reason.
 """
 
@@ -114,7 +114,7 @@ def _as_enum(obj: Any, name: str, cls: type[enum.Enum]) -> None:
 
 
 class Stacking(enum.Enum):
-    """How a production's several subsidies combine (seed 002: Shenzhen stacks, capped)."""
+    """How a production's several subsidies combine (S6: Shenzhen stacks, capped)."""
 
     stack = "stack"  # all instruments add up, then the per-production cap applies
     largest = "largest"  # only the largest single instrument is paid
@@ -133,7 +133,7 @@ class StrategyKind(enum.Enum):
 
 @dataclass(frozen=True)
 class PolicyParams(Validated):
-    """A city's policy instruments (all seen in seeds 002 and 003).
+    """A city's policy instruments (all seen in S6 and S7).
 
     Rewards are shares of a production's cost, each "up to" a cap in yuan, as
     the cities announce them; a production may claim only if it passes the
@@ -141,16 +141,16 @@ class PolicyParams(Validated):
     """
 
     reward_rate: float = spec(0.1, 0.0, 1.0, lever=Lever(spends=True, paid_from="annual_budget", strategy="rate"), doc="cash reward as a share of a production's cost (default: MODEL-BRIEF planner example 'from 10 %')", unit="share of cost")
-    reward_cap: float = spec(3.0e6, 0.0, 1.0e9, lever=Lever(strategy="amount"), doc="most paid for one production, all rewards together, yuan (seed 002: Shanghai, Shenzhen 3 M)", unit="yuan")
+    reward_cap: float = spec(3.0e6, 0.0, 1.0e9, lever=Lever(strategy="amount"), doc="most paid for one production, all rewards together, yuan (S6: Shanghai, Shenzhen 3 M)", unit="yuan")
     stacking: Stacking = Stacking.stack
-    min_investment: float = spec(0.0, 0.0, 1.0e9, lever=Lever(), doc="production cost needed to qualify for any reward, yuan (seed 003: Wujin 5 M)", unit="yuan")
-    eligible_share: float = spec(0.1, 0.0, 1.0, lever=Lever(), doc="share of productions that pass the city's review for a reward (assumption: seed 004 Zhejiang approved 52 of 251 filed key projects, 21 %, and about half of productions are filed)", unit="share")
-    award_bonus: float = spec(0.0, 0.0, 5.0, lever=Lever(), doc="extra reward for award-winning works, share of the reward (seed 002: Xi'an +20 %)", unit="share of the reward")
-    culture_rate: float = spec(0.0, 0.0, 1.0, lever=Lever(spends=True, paid_from="annual_budget", strategy="rate"), doc="local-culture bonus as a share of a production's cost (assumption: seed 002 gives only Zhengzhou's cap; scenarios set 10 %, the common reward rate)", unit="share of cost")
-    culture_cap: float = spec(0.0, 0.0, 1.0e9, lever=Lever(), doc="most paid as local-culture bonus for one production, yuan (seed 002: Zhengzhou 'up to 300,000 yuan')", unit="yuan")
-    aigc_support: float = spec(0.0, 0.0, 0.9, lever=Lever(spends=True, paid_from="annual_budget", strategy="rate"), doc="share of crew and studio cost that AIGC/technology support pays back to firms, from the city's annual fund with its rewards, so never more than the fund (seed 002: Changzhou)", unit="share of cost")
-    annual_budget: float = spec(50.0e6, 0.0, 1.0e11, lever=Lever(spends=True, paid_from="itself", strategy="amount"), doc="the fund per year for rewards and AIGC support, yuan, released in equal monthly parts (seed 002: Shanghai 50 M for 2025)", unit="yuan/yr")
-    budget_period_years: int = spec(1, 1, 10, doc="years one fund covers; money left at the period's end lapses (seed 002: Fujian 30 M over 3 years)", unit="years")
+    min_investment: float = spec(0.0, 0.0, 1.0e9, lever=Lever(), doc="production cost needed to qualify for any reward, yuan (S7: Wujin 5 M)", unit="yuan")
+    eligible_share: float = spec(0.1, 0.0, 1.0, lever=Lever(), doc="share of productions that pass the city's review for a reward (assumption: S8 Zhejiang approved 52 of 251 filed key projects, 21 %, and about half of productions are filed)", unit="share")
+    award_bonus: float = spec(0.0, 0.0, 5.0, lever=Lever(), doc="extra reward for award-winning works, share of the reward (S6: Xi'an +20 %)", unit="share of the reward")
+    culture_rate: float = spec(0.0, 0.0, 1.0, lever=Lever(spends=True, paid_from="annual_budget", strategy="rate"), doc="local-culture bonus as a share of a production's cost (assumption: S6 gives only Zhengzhou's cap; scenarios set 10 %, the common reward rate)", unit="share of cost")
+    culture_cap: float = spec(0.0, 0.0, 1.0e9, lever=Lever(), doc="most paid as local-culture bonus for one production, yuan (S6: Zhengzhou 'up to 300,000 yuan')", unit="yuan")
+    aigc_support: float = spec(0.0, 0.0, 0.9, lever=Lever(spends=True, paid_from="annual_budget", strategy="rate"), doc="share of crew and studio cost that AIGC/technology support pays back to firms, from the city's annual fund with its rewards, so never more than the fund (S6: Changzhou)", unit="share of cost")
+    annual_budget: float = spec(50.0e6, 0.0, 1.0e11, lever=Lever(spends=True, paid_from="itself", strategy="amount"), doc="the fund per year for rewards and AIGC support, yuan, released in equal monthly parts (S6: Shanghai 50 M for 2025)", unit="yuan/yr")
+    budget_period_years: int = spec(1, 1, 10, doc="years one fund covers; money left at the period's end lapses (S6: Fujian 30 M over 3 years)", unit="years")
     talent_programme: float = spec(0.0, 0.0, 1.0e10, lever=Lever(spends=True, paid_from="itself", strategy="amount"), doc="yuan per year on training and housing that grows the talent pool (default 0: none unless a scenario sets one)", unit="yuan/yr")
     studio_investment: float = spec(0.0, 0.0, 1.0e10, lever=Lever(spends=True, paid_from="itself", strategy="amount"), doc="yuan per year spent building studios (default 0: none unless a scenario sets one)", unit="yuan/yr")
     studio_cost_per_team: float = spec(2.0e6, 1.0, 1.0e9, doc="yuan to build space for one more team (assumption: no cost figure in the seeds)", unit="yuan")
@@ -204,10 +204,10 @@ class CityParams(Validated):
     firms: int = spec(100, 0, 1_000_000, doc="production companies at the start (default: assumption, a placeholder city; scenarios set their own)")
     wage: float = spec(9000.0, 1.0, 1.0e6, doc="yuan per crew member per month at the city's endowed size (default: assumption, no wage in the seeds)")
     rent: float = spec(60_000.0, 0.0, 1.0e8, doc="yuan per team per month for studio space at reference occupancy (default: assumption, no rent in the seeds)")
-    studio_capacity: float = spec(150.0, 0.0, 1.0e7, doc="teams the studios can host at once (seed 004: Quzhou factory 30 teams)")
+    studio_capacity: float = spec(150.0, 0.0, 1.0e7, doc="teams the studios can host at once (S8: Quzhou factory 30 teams)")
     talent: float = spec(5000.0, 0.0, 1.0e8, doc="crew, actors and writers available (default: assumption, a placeholder city)")
     culture: float = spec(0.5, 0.0, 1.0, doc="cultural-tourism resources, index (default: assumption, middling)")
-    ecommerce: float = spec(0.5, 0.0, 1.0, doc="e-commerce ecosystem, index (seed 003: Wujin's 300+ e-commerce firms)")
+    ecommerce: float = spec(0.5, 0.0, 1.0, doc="e-commerce ecosystem, index (S7: Wujin's 300+ e-commerce firms)")
     approval: float = spec(0.5, 0.0, 1.0, doc="administrative/approval efficiency, index (default: assumption, middling)")
     policy: PolicyParams = field(default_factory=PolicyParams)
     strategy: StrategyParams = field(default_factory=StrategyParams)
@@ -270,7 +270,7 @@ class OutsideParams(Validated):
     firms: int = spec(0, 0, 1_000_000, doc="production companies elsewhere at the start (assumption: scenarios size it to the modelled cities' published share)")
     wage: float = spec(8500.0, 1.0, 1.0e6, doc="yuan per crew member-month elsewhere (assumption: between the modelled cities' wages)")
     rent: float = spec(55_000.0, 0.0, 1.0e8, doc="yuan per team-month elsewhere (assumption: as above)")
-    cluster: float = spec(300.0, 0.0, 1.0e6, doc="firms in the typical cluster elsewhere, for agglomeration (seed 004: Hengdian's 300+, the largest base outside Xi'an and Zhengzhou)")
+    cluster: float = spec(300.0, 0.0, 1.0e6, doc="firms in the typical cluster elsewhere, for agglomeration (S8: Hengdian's 300+, the largest base outside Xi'an and Zhengzhou)")
     places: int = spec(3, 1, 10_000, doc="alike production bases the rest of the country stands for (assumption: a few large bases such as Hengdian, Hangzhou, Shanghai); adds logit_scale x ln(places) to its utility, the logsum of that many places")
     idle_share: float = spec(0.15, 0.0, 10.0, doc="idle trained crew members elsewhere per crew member at work, where founders are born (assumption: the named cities' files hold talent of about 1.1 to 1.25 times their crews at work, so about 0.15 idle)")
     distance_km: float = spec(1000.0, 0.0, 5000.0, doc="typical move between a modelled city and elsewhere, km (assumption: about the distance between neighbouring provincial capitals twice over)")
@@ -283,14 +283,14 @@ class OutsideParams(Validated):
 class MarketParams(Validated):
     """The national micro-short-drama market."""
 
-    revenue_2024: float = spec(50.4e9, 0.0, 1.0e14, doc="yuan, 2024 (seed 002: 504.4亿 in 2024; seed 000: 504亿)")
-    revenue_2025: float = spec(63.43e9, 0.0, 1.0e14, doc="yuan, 2025 (seed 002: 634.3亿 in 2025)")
-    growth_after: float = spec(0.256, -0.9, 2.0, doc="growth from 2025 to 2026 (seed 000: 千亿 = 100 B by 2027, i.e. (100/63.43)^(1/2)-1)")
-    saturation: float = spec(150.0e9, 1.0, 1.0e14, doc="yuan a year the market tends to (logistic ceiling after 2025; assumption: seed 004's 696 M users are already most of China's internet users, so growth must slow; 1.5 x seed 000's 100 B for 2027)")
+    revenue_2024: float = spec(50.4e9, 0.0, 1.0e14, doc="yuan, 2024 (S5: 504.4亿 in 2024; S1: 504亿)")
+    revenue_2025: float = spec(63.43e9, 0.0, 1.0e14, doc="yuan, 2025 (S5: 634.3亿 in 2025)")
+    growth_after: float = spec(0.256, -0.9, 2.0, doc="growth from 2025 to 2026 (S1: 千亿 = 100 B by 2027, i.e. (100/63.43)^(1/2)-1)")
+    saturation: float = spec(150.0e9, 1.0, 1.0e14, doc="yuan a year the market tends to (logistic ceiling after 2025; assumption: S8's 696 M users are already most of China's internet users, so growth must slow; 1.5 x S1's 100 B for 2027)")
     producer_share: float = spec(0.25, 0.0, 1.0, doc="share of revenue left to producers after platforms and paid traffic (assumption: not in the seeds; about a quarter leaves traffic-tier work near break-even in 2024)")
     coverage: float = spec(1.0, 0.0, 1.0, doc="share of the national market the modelled places compete for (1 with the rest of the country modelled; a closed contest of a few cities takes its own)")
     premium_weight: float = spec(7.0, 0.01, 1000.0, doc="revenue per premium production relative to a traffic one in 2024 (assumption: premium works cost about 7 times as much and earn alike; at least 0.01, so revenue per unit of attention stays finite)")
-    quality_shift: float = spec(0.1, 0.0, 2.0, doc="yearly growth of the premium weight (assumption: seeds 001/002 say reward shifts to quality, no figure)")
+    quality_shift: float = spec(0.1, 0.0, 2.0, doc="yearly growth of the premium weight (assumption: S2/S5 say reward shifts to quality, no figure)")
     quality_shift_years: float = spec(10.0, 0.0, 100.0, doc="years the shift to quality lasts (assumption: a decade)")
     hit_spread: float = spec(0.6, 0.0, 3.0, doc="log-normal sigma of one production's revenue around its expectation (assumption: hits and flops; a few works earn most)")
 
@@ -299,13 +299,13 @@ class MarketParams(Validated):
 class FirmParams(Validated):
     """Production companies: size, output, costs, entry and exit."""
 
-    crew_mean: float = spec(30.0, 1.0, 10_000.0, doc="people per company (seed 002: Zhengzhou 24,000 jobs / 800 enterprises)")
+    crew_mean: float = spec(30.0, 1.0, 10_000.0, doc="people per company (S5: Zhengzhou 24,000 jobs / 800 enterprises)")
     crew_spread: float = spec(0.3, 0.0, 3.0, doc="log-normal sigma of crew size (assumption)")
     premium_share: float = spec(0.2, 0.0, 1.0, doc="share of the starting companies in the premium tier (assumption); a new company picks the tier that pays better where it would work")
-    rate_traffic: float = spec(0.83, 0.0, 30.0, doc="productions per month, traffic tier (seed 004: 150 dramas by 30 teams in 6 months)")
+    rate_traffic: float = spec(0.83, 0.0, 30.0, doc="productions per month, traffic tier (S8: 150 dramas by 30 teams in 6 months)")
     rate_premium: float = spec(0.4, 0.0, 30.0, doc="productions per month, premium tier (assumption: about twice as long per work)")
-    spend_traffic: float = spec(0.25e6, 0.0, 1.0e9, doc="cast, post-production and equipment per traffic production, yuan (assumption: with crews and studio a traffic drama costs about 0.7 M, a fifth of seed 004's 3.3 M revenue per Quzhou drama)")
-    spend_premium: float = spec(4.0e6, 0.0, 1.0e9, doc="the same per premium production, yuan (assumption: with crews and studio a premium work costs about 5 M, seed 003's investment threshold, so about half of them qualify in Wujin)")
+    spend_traffic: float = spec(0.25e6, 0.0, 1.0e9, doc="cast, post-production and equipment per traffic production, yuan (assumption: with crews and studio a traffic drama costs about 0.7 M, a fifth of S8's 3.3 M revenue per Quzhou drama)")
+    spend_premium: float = spec(4.0e6, 0.0, 1.0e9, doc="the same per premium production, yuan (assumption: with crews and studio a premium work costs about 5 M, S7's investment threshold, so about half of them qualify in Wujin)")
     spend_spread: float = spec(0.2, 0.0, 3.0, doc="log-normal sigma of a company's spend per production (assumption: some companies shoot for less; the efficient ones survive)")
     overhead: float = spec(50_000.0, 0.0, 1.0e8, doc="fixed yuan per month a company pays even when idle (assumption)")
     start_capital_months: float = spec(6.0, 0.0, 120.0, doc="starting capital in months of costs (assumption)")
@@ -337,11 +337,11 @@ class BehaviourParams(Validated):
     rent_elasticity: float = spec(0.5, 0.0, 10.0, doc="elasticity of rent with occupancy of the endowed studios (assumption: private conversions make supply partly elastic)")
     reference_occupancy: float = spec(0.8, 0.01, 10.0, doc="occupancy at which rent equals the listed rent (assumption)")
     wage_elasticity: float = spec(0.3, 0.0, 10.0, doc="elasticity of wage with crew demand over the city's endowed pool (assumption: crews moving in must be paid to come)")
-    talent_migration: float = spec(0.1, 0.0, 1.0, doc="share of a crew shortage filled each month by crews moving in (assumption; seed 000: 647 k jobs nationally to draw from)")
+    talent_migration: float = spec(0.1, 0.0, 1.0, doc="share of a crew shortage filled each month by crews moving in (assumption; S1: 647 k jobs nationally to draw from)")
     talent_attrition: float = spec(0.01, 0.0, 1.0, doc="share of idle crews leaving each month (assumption)")
     studio_supply_rate: float = spec(0.05, 0.0, 1.0, doc="monthly growth of private studio space per unit of occupancy above reference (assumption: sets are converted quickly)")
     trainee_cost: float = spec(20_000.0, 1.0, 1.0e8, doc="yuan of talent programme per crew member added (assumption)")
-    ecommerce_uplift: float = spec(0.2, 0.0, 5.0, doc="extra revenue per production where ecommerce = 1 (seed 003 dual stream; size assumed)")
+    ecommerce_uplift: float = spec(0.2, 0.0, 5.0, doc="extra revenue per production where ecommerce = 1 (S7 dual stream; size assumed)")
     approval_uplift: float = spec(0.2, 0.0, 5.0, doc="extra output where approval = 1 (assumption)")
 
 
@@ -350,7 +350,7 @@ class EconomyParams(Validated):
     """What a city earns back from the industry."""
 
     tax_rate: float = spec(0.06, 0.0, 1.0, doc="local tax take on company revenue (assumption)")
-    tourism_per_culture_production: float = spec(1.0e6, 0.0, 1.0e10, doc="tourism yuan per local-culture production (assumption scaled from seed 001 Sihong)")
+    tourism_per_culture_production: float = spec(1.0e6, 0.0, 1.0e10, doc="tourism yuan per local-culture production (assumption scaled from S2 Sihong)")
 
 
 @dataclass(frozen=True)
@@ -360,11 +360,11 @@ class UnitsParams(Validated):
     A model company is a production company with a standing crew (firms.crew_mean people at work). The sources
     count other things: registered enterprises with short drama in their business scope, and direct jobs, which
     include everyone a production hires for a shoot. The two ratios turn the model's state into those observables;
-    the national fit sets them against the national totals (seeds 000 and 004).
+    the national fit sets them against the national totals (S1 and S8).
     """
 
-    direct_jobs_per_crew: float = spec(5.0, 1.0, 100.0, doc="direct jobs per crew member at work: cast, extras, writers, editors and ad buyers hired per production besides the standing crew (fitted in national to seed 000's ~219,000 direct jobs in 2024; the default is that fit, rounded)", unit="jobs per crew member")
-    enterprises_per_company: float = spec(60.0, 1.0, 10_000.0, doc="registered related enterprises per production company: distributors, marketing and traffic buyers, MCNs, one-person studios and shells with short drama in their scope (fitted in national to seed 004's 84,900 in 2024; the default is that fit, rounded)", unit="enterprises per company")
+    direct_jobs_per_crew: float = spec(5.0, 1.0, 100.0, doc="direct jobs per crew member at work: cast, extras, writers, editors and ad buyers hired per production besides the standing crew (fitted in national to S1's ~219,000 direct jobs in 2024; the default is that fit, rounded)", unit="jobs per crew member")
+    enterprises_per_company: float = spec(60.0, 1.0, 10_000.0, doc="registered related enterprises per production company: distributors, marketing and traffic buyers, MCNs, one-person studios and shells with short drama in their scope (fitted in national to S8's 84,900 in 2024; the default is that fit, rounded)", unit="enterprises per company")
 
 
 @dataclass(frozen=True)

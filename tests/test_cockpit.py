@@ -65,6 +65,7 @@ def test_the_cockpit_offers_every_named_scenario():
     assert set(scenario_names()) - set(cockpit_scenarios()) == {"synthetic", "recovery", "symmetric"}  # checks
     for name in cockpit_scenarios():  # each with a line in the planner's words, no source-article numbers
         assert len(describe(name)) > 20 and "seed" not in describe(name)
+        assert not re.search(r"\(S\d", describe(name)), describe(name)  # docs/sources.md's ids, e.g. '(S5)'
 
 
 def test_the_main_cities_come_first():

@@ -45,6 +45,7 @@ def test_each_commands_help_says_what_it_does_and_shows_three_examples(command, 
     assert len(examples(page, command)) >= 3
     for internal in ("base_scenario", "run_keys", "search_space", "MODEL-BRIEF", "seed 00"):
         assert internal not in page, internal
+    assert not re.search(r"\(S\d+[,/ )]", page)  # nor docs/sources.md's ids, e.g. '(S5)' or '(S2, S7)'
     if command in HYDRA_COMMANDS:
         assert "--hydra-help" in page  # Hydra's own help stays reachable
 

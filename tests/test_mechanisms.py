@@ -54,7 +54,7 @@ def test_cap_applies_to_all_rewards_together():
 def test_investment_threshold_gates_every_reward():
     c = claims([4.9e6, 5.0e6, 6e6], reward_rate=0.04, reward_cap=200e3, min_investment=5e6,
                culture_rate=0.1, culture_cap=10e3)
-    assert c[:, PLAIN] == pytest.approx([0.0, 200e3, 200e3])  # seed 003: up to 200 k over 5 M
+    assert c[:, PLAIN] == pytest.approx([0.0, 200e3, 200e3])  # S7: up to 200 k over 5 M
     assert c[0, CULTURE] == 0.0
 
 
@@ -266,7 +266,7 @@ def test_market_follows_the_published_figures_then_grows_toward_a_ceiling():
     assert market.annual_revenue(m, 2024) == 50.4e9
     assert market.annual_revenue(m, 2025) == 63.43e9
     assert market.annual_revenue(m, 2026) == pytest.approx(63.43e9 * 1.256)
-    assert market.annual_revenue(m, 2027) == pytest.approx(100e9, rel=0.05)  # seed 000: 千亿 by 2027
+    assert market.annual_revenue(m, 2027) == pytest.approx(100e9, rel=0.05)  # S1: 千亿 by 2027
     growth = [market.annual_revenue(m, y + 1) / market.annual_revenue(m, y) - 1 for y in range(2025, 2040)]
     assert all(a > b for a, b in zip(growth, growth[1:]))  # growth slows every year
     assert market.annual_revenue(m, 2124) <= m.saturation

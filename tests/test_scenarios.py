@@ -10,7 +10,7 @@ from sim.shell.config import CONFIG_DIR, scenario_names
 CITY_FILES = sorted((CONFIG_DIR / "city").glob("*.yaml"))
 BRIEF_CITIES = {"xian", "zhengzhou", "hangzhou", "shanghai", "shenzhen", "nanning", "wujin", "quzhou", "hengdian",
                 "jingzhou", "nanjing", "suzhou", "fuzhou", "sihong", "yangzhou"}
-SOURCED = re.compile(r"#.*(seed 00\d|assumption|MODEL-BRIEF|public geography)")
+SOURCED = re.compile(r"#.*(\bS[1-8]\b|assumption|MODEL-BRIEF|public geography)")  # S1..S8: docs/sources.md
 NUMBER = re.compile(r"^\s*[a-z_0-9]+:\s*-?[0-9.][0-9.e+-]*\s*(#|$)")
 
 
@@ -119,7 +119,7 @@ def test_whole_market_scenarios_start_at_one_national_scale():
 
 
 def test_zhengzhou_start_follows_its_employment_through_the_fitted_units():
-    """configs/city/zhengzhou.yaml derives Zhengzhou's starting companies from seed 002's 24,000 jobs (December
+    """configs/city/zhengzhou.yaml derives Zhengzhou's starting companies from S5's 24,000 jobs (December
     2024, after +26.6 % that year) through the national fit's direct jobs per crew member: if a refit moves the
     ratio, the start must be derived again."""
     sc = load_config("national").scenario

@@ -23,12 +23,13 @@ def cockpit_scenarios() -> list[str]:
 
 
 def describe(scenario: str) -> str:
-    """The scenario's one-line description in the planner's words (without the source-article references, whose
-    'seed 002' would read as a random seed on the page)."""
+    """The scenario's one-line description in the planner's words (without the source-article references, such
+    as '(S5)' or '(S2, S7)' for docs/sources.md's entries, or the older '(seed ...)', which mean nothing on the
+    page)."""
     import re
 
     text = base_params(scenario)["scenario"].get("description", "")
-    return re.sub(r"\s*\(seeds? [^)]*\)", "", text).strip()
+    return re.sub(r"\s*\((seeds? [^)]*|S\d+(\s*(,|/|and)\s*S\d+)*)\)", "", text).strip()
 
 
 @lru_cache(maxsize=32)

@@ -137,7 +137,7 @@ def render(docs_dir: Path) -> str:
     out.append("|---|---|---|---|---|---|---|")
     for f in FACTS:
         if f.measure is None:
-            out.append(f"| {f.text} | seed {f.source} | {f.kind}: {f.reason} | - | - | - | - |")
+            out.append(f"| {f.text} | {f.source} | {f.kind}: {f.reason} | - | - | - | - |")
             continue
         for scenario in f.scenarios:
             record = records.get(scenario)
@@ -145,10 +145,10 @@ def render(docs_dir: Path) -> str:
             target = (f"< {_fmt(f.target)}" if f.upper_bound else f">= {_fmt(f.target)}" if f.lower_bound
                       else f"{_fmt(f.target, f.unit)} +- {_fmt(f.tolerance, f.unit)}")
             if row is None:
-                out.append(f"| {f.text} | seed {f.source} | not yet calibrated | {scenario} | {target} | - | - |")
+                out.append(f"| {f.text} | {f.source} | not yet calibrated | {scenario} | {target} | - | - |")
             else:
                 sim = f"{_fmt(row['mean'], f.unit)} ({_fmt(row['sd'], f.unit)})"
-                out.append(f"| {f.text} | seed {f.source} | {f.role(scenario)} ({f.reason}) | {scenario} | {target} | "
+                out.append(f"| {f.text} | {f.source} | {f.role(scenario)} ({f.reason}) | {scenario} | {target} | "
                            f"{sim} | {_fmt(row['holds'])} |")
     out.append("")
 

@@ -19,7 +19,7 @@ from sim.params import RunParams
 
 Measure = Callable[[pd.DataFrame, RunParams], float]
 
-CREW_TEAM = 30.0  # people per team used for the cost-per-team-month index (seed 002: 24,000 / 800)
+CREW_TEAM = 30.0  # people per team used for the cost-per-team-month index (S5: 24,000 / 800)
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,8 @@ def national_in(year: int, column: str) -> Measure:
     return measure
 
 
-# The documented bases of 30 or more companies (seeds 002 and 004: Xi'an 600+, Zhengzhou 800+ enterprises,
-# Hengdian 300+, Quzhou ~40; Hangzhou is named as a hub in seed 000).
+# The documented bases of 30 or more companies (S5 and S8: Xi'an 600+, Zhengzhou 800+ enterprises,
+# Hengdian 300+, Quzhou ~40; Hangzhou is named as a hub in S1).
 DOCUMENTED_BASES = ("xian", "zhengzhou", "hengdian", "quzhou", "hangzhou")
 
 
@@ -185,7 +185,7 @@ RECOVERY = (
 )
 
 FACTS: tuple[Fact, ...] = (
-    Fact("xian_share", "Xi'an share of national micro-short-drama output", "002", 0.60, 0.08,
+    Fact("xian_share", "Xi'an share of national micro-short-drama output", "S5", 0.60, 0.08,
          ("xian_vs_zhengzhou", "national"), xian_national_share_2025, unit="share", kind="held-out",
          brief="Xi'an share of national micro-short-drama output",
          reason="measured in 2025 as Xi'an's share of all national productions (the rest of the country is modelled); "
@@ -196,13 +196,13 @@ FACTS: tuple[Fact, ...] = (
                    "country's (Zhengzhou's, Hengdian's 300+, Hangzhou's and the others') by about half again, while "
                    "the model's companies produce at their tier's rate wherever they are; the claim may count dramas "
                    "shot in Xi'an by crews from elsewhere, which the model does not separate"),
-    Fact("xian_firms", "Xi'an companies: 600+", "002", 650.0, 100.0, ("xian_vs_zhengzhou", "national"),
+    Fact("xian_firms", "Xi'an companies: 600+", "S5", 650.0, 100.0, ("xian_vs_zhengzhou", "national"),
          firms_in_2025("xian"), unit="companies", brief="Xi'an companies", reason="'600+' read as 600 to 750; mean over 2025"),
-    Fact("zhengzhou_firm_growth", "Zhengzhou related enterprises: +25.4 % a year", "002", 0.254, 0.10,
+    Fact("zhengzhou_firm_growth", "Zhengzhou related enterprises: +25.4 % a year", "S5", 0.254, 0.10,
          ("xian_vs_zhengzhou", "national"), growth_2024("zhengzhou", "firms"), unit="per year",
          brief="Zhengzhou related enterprises / growth",
          reason="growth of production companies over 2024"),
-    Fact("zhengzhou_firms", "Zhengzhou related enterprises: 800+ (level)", "002", 875.0, 125.0,
+    Fact("zhengzhou_firms", "Zhengzhou related enterprises: 800+ (level)", "S5", 875.0, 125.0,
          ("xian_vs_zhengzhou", "national"), december_2024("zhengzhou", "related_enterprises"), unit="enterprises",
          kind="held-out", brief="Zhengzhou related enterprises / growth",
          reason="related enterprises (companies x units.enterprises_per_company, the national registry's ratio) in "
@@ -210,57 +210,57 @@ FACTS: tuple[Fact, ...] = (
          if_missed="Zhengzhou's own count of its industry has about 30 jobs per enterprise (24,000 / 800), the "
                    "national registry about 2.6 (219,000 / 84,900): the two count different enterprises, and one "
                    "ratio maps the model to the national count, which the national totals set"),
-    Fact("zhengzhou_job_growth", "Zhengzhou employment: +26.6 % a year", "002", 0.266, 0.10,
+    Fact("zhengzhou_job_growth", "Zhengzhou employment: +26.6 % a year", "S5", 0.266, 0.10,
          ("xian_vs_zhengzhou", "national"), growth_2024("zhengzhou", "direct_jobs"), unit="per year", kind="held-out",
          brief="Zhengzhou employment / growth", reason="growth of direct jobs over 2024"),
-    Fact("zhengzhou_jobs", "Zhengzhou employment: 24,000 (level)", "002", 24_000.0, 4_000.0,
+    Fact("zhengzhou_jobs", "Zhengzhou employment: 24,000 (level)", "S5", 24_000.0, 4_000.0,
          ("xian_vs_zhengzhou", "national"), december_2024("zhengzhou", "direct_jobs"), unit="jobs", kind="held-out",
          brief="Zhengzhou employment / growth",
          reason="direct jobs (crews at work x units.direct_jobs_per_crew) in December 2024; Zhengzhou's starting "
                 "companies are derived from this count (configs/city/zhengzhou.yaml), so it checks the derivation "
                 "and the year's growth"),
-    Fact("zhengzhou_lower_cost", "Zhengzhou edge: lower production cost", "002", 1.0, 0.05,
+    Fact("zhengzhou_lower_cost", "Zhengzhou edge: lower production cost", "S5", 1.0, 0.05,
          ("xian_vs_zhengzhou", "national"), zhengzhou_cost_ratio, unit="Zhengzhou / Xi'an", upper_bound=True,
          held_out_in=("national",), brief="Zhengzhou edge",
          reason="holds when Zhengzhou's team-month cost is below Xi'an's"),
-    Fact("zhengzhou_fast_turnover", "Zhengzhou edge: fast turnover", "002", 1.0, 0.05, ("xian_vs_zhengzhou", "national"),
+    Fact("zhengzhou_fast_turnover", "Zhengzhou edge: fast turnover", "S5", 1.0, 0.05, ("xian_vs_zhengzhou", "national"),
          xian_turnover_ratio, unit="Xi'an / Zhengzhou productions per company", upper_bound=True, kind="held-out",
          brief="Zhengzhou edge", reason="holds when Zhengzhou's companies make more productions each than Xi'an's",
          if_missed="a company's output rate is set by its tier (firms.rate_traffic, rate_premium), not its city; "
                    "Zhengzhou's companies are not faster unless its studios and crews are less congested than "
                    "Xi'an's, and the fitted Xi'an keeps spare capacity"),
-    Fact("hengdian_firms", "Hengdian enterprises: 300+", "004", 325.0, 75.0, ("zhejiang", "national"),
+    Fact("hengdian_firms", "Hengdian enterprises: 300+", "S8", 325.0, 75.0, ("zhejiang", "national"),
          firms_in_2025("hengdian"), unit="companies", brief="Hengdian vs Quzhou enterprises", reason="mean over 2025",
          if_missed="one cluster pull serves every base: a pull strong enough to hold Hengdian's 300+ against "
                    "Xi'an draws Quzhou below its ~40, and the fit trades the two"),
-    Fact("quzhou_firms", "Quzhou enterprises: ~40", "004", 40.0, 15.0, ("zhejiang", "national"),
+    Fact("quzhou_firms", "Quzhou enterprises: ~40", "S8", 40.0, 15.0, ("zhejiang", "national"),
          firms_in_2025("quzhou"), unit="companies", brief="Hengdian vs Quzhou enterprises",
          reason="mean over 2025: the smallest documented base with a count, so it pins how strongly the large "
                 "clusters draw companies from small ones",
          if_missed="the fitted cluster pull draws companies from small bases such as Quzhou's to the large "
-                   "clusters, and seed 004 names Quzhou's talent shortage, which its small talent pool carries"),
-    Fact("quzhou_dramas", "Quzhou factory: 150 dramas in H1 2025", "004", 150.0, 50.0, ("zhejiang",),
+                   "clusters, and S8 names Quzhou's talent shortage, which its small talent pool carries"),
+    Fact("quzhou_dramas", "Quzhou factory: 150 dramas in H1 2025", "S8", 150.0, 50.0, ("zhejiang",),
          quzhou_h1_2025("productions"), unit="dramas", brief="Quzhou factory",
          reason="all Quzhou productions, January to June 2025"),
-    Fact("quzhou_revenue", "Quzhou factory: > 500 M yuan revenue in H1 2025", "004", 500e6, 250e6, ("zhejiang",),
+    Fact("quzhou_revenue", "Quzhou factory: > 500 M yuan revenue in H1 2025", "S8", 500e6, 250e6, ("zhejiang",),
          quzhou_h1_2025("revenue"), unit="yuan", kind="held-out", brief="Quzhou factory",
          reason="producers' revenue divided by market.producer_share, to compare with gross revenue",
          if_missed="a Quzhou drama earns about 10 M yuan gross in the model against the source's 3.3 M (over "
                    "500 M for 150 dramas); revenue per production follows the national pool by tier and hit, and "
                    "why Quzhou's come out near three times the national average is not yet diagnosed"),
-    Fact("quzhou_teams", "Quzhou factory: 30 teams", "004", kind="input", brief="Quzhou factory",
+    Fact("quzhou_teams", "Quzhou factory: 30 teams", "S8", kind="input", brief="Quzhou factory",
          reason="configs/city/quzhou.yaml studio_capacity: 30"),
-    Fact("market", "National market 50.4 B yuan (2024), ~63.4 B (2025)", "000, 002, 004", kind="input",
+    Fact("market", "National market 50.4 B yuan (2024), ~63.4 B (2025)", "S1, S5, S8", kind="input",
          brief="national market", reason="scenario.market.revenue_2024 and revenue_2025 drive the producer pool"),
-    Fact("national_enterprises", "National enterprises: 84,900", "004", 84_900.0, 12_000.0, ("national",),
+    Fact("national_enterprises", "National enterprises: 84,900", "S8", 84_900.0, 12_000.0, ("national",),
          national_in(2024, "related_enterprises"), unit="enterprises", brief="national enterprises / jobs",
          reason="registered related enterprises (companies x units.enterprises_per_company), every place, mean over "
                 "2024; with the direct jobs it fits the units' two ratios"),
-    Fact("national_jobs", "National direct jobs: ~219,000", "000", 219_000.0, 30_000.0, ("national",),
+    Fact("national_jobs", "National direct jobs: ~219,000", "S1", 219_000.0, 30_000.0, ("national",),
          national_in(2024, "direct_jobs"), unit="jobs", brief="national enterprises / jobs",
          reason="direct jobs (crews at work x units.direct_jobs_per_crew), every place, mean over 2024"),
     Fact("bases_persist", "Documented bases persist: Hengdian, Quzhou, Xi'an, Zhengzhou and Hangzhou are all active "
-                          "in 2025", "002, 004, 000", 0.5, 0.25, ("national", "zhejiang", "xian_vs_zhengzhou"),
+                          "in 2025", "S5, S8, S1", 0.5, 0.25, ("national", "zhejiang", "xian_vs_zhengzhou"),
          bases_kept, unit="share of starting companies", lower_bound=True,
          held_out_in=("zhejiang", "xian_vs_zhengzhou"),
          reason="the smallest share of its starting companies that any documented base of the scenario keeps at the "
@@ -270,18 +270,18 @@ FACTS: tuple[Fact, ...] = (
                 "levels leave the cluster pull loose (searched on them alone, its good points ranged from 0.08 to "
                 "1.2, and above about 0.4 Quzhou and the small bases lost most of their companies in ten years); "
                 "held out in the regional scenarios, and judged again on fresh seeds by tests/test_patterns.py"),
-    Fact("wujin_output", "Wujin: an independent producer's 13th production of the year", "003", 13.0, 5.0,
+    Fact("wujin_output", "Wujin: an independent producer's 13th production of the year", "S7", 13.0, 5.0,
          ("jiangsu",), productions_per_company_2025("wujin"), unit="productions a year", kind="held-out",
          reason="an average Wujin company's productions over 2025 (the brief's agents: '13 dramas in ~6 months' by one "
                 "independent producer, read as a typical company's year, 8 to 18)"),
-    Fact("users", "Users: 576 M (2023) -> 662 M -> 696 M (mid-2025)", "003, 001, 004", kind="out of scope",
+    Fact("users", "Users: 576 M (2023) -> 662 M -> 696 M (mid-2025)", "S7, S2, S8", kind="out of scope",
          brief="users",
          reason="there are no viewers in the model: demand is the exogenous market pool"),
-    Fact("zhejiang_filings", "Zhejiang H1 2025: 251 key projects filed, 52 approved", "004", kind="input",
+    Fact("zhejiang_filings", "Zhejiang H1 2025: 251 key projects filed, 52 approved", "S8", kind="input",
          brief="Zhejiang H1 2025",
          reason="sets the scale of PolicyParams.eligible_share (21 % of filed key projects approved, about half of "
                 "productions filed: 0.1 of productions may claim a city's reward)"),
-    Fact("sihong_tourism", "Sihong tourism after a hit drama: 8.713 M visitors, 8.12 B yuan, +8.9 % / +11.5 %", "001",
+    Fact("sihong_tourism", "Sihong tourism after a hit drama: 8.713 M visitors, 8.12 B yuan, +8.9 % / +11.5 %", "S2",
          kind="input", brief="Sihong tourism after a hit drama",
          reason="sets economy.tourism_per_culture_production in the jiangsu scenario (with an assumed hit rate); "
                 "visitors are not represented"),

@@ -256,7 +256,7 @@ def fact_table(runs: pd.DataFrame, scenario: str) -> pd.DataFrame:
     for f in facts_for(scenario):
         values = ok[f"fact.{f.id}"].astype(float)
         mean = float(values.mean())
-        rows.append({"id": f.id, "fact": f.text, "role": f.role(scenario), "source": f"seed {f.source}", "unit": f.unit,
+        rows.append({"id": f.id, "fact": f.text, "role": f.role(scenario), "source": f.source, "unit": f.unit,
                      "target": f.target,
                      "tolerance": f.tolerance, "bound": "below" if f.upper_bound else ("at least" if f.lower_bound else "within"),
                      "mean": mean, "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,

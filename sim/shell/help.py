@@ -94,7 +94,8 @@ def _described(folder: str, key: str = "description") -> list[tuple[str, str]]:
             question = re.search(r"^# Question:(.*?)(?:\n(?!#)|\n#\s*\n)", text, flags=re.M | re.S)
             line = " ".join(l.lstrip("#").strip() for l in question.group(1).splitlines()) if question else ""
             line = line.split("? ")[0] + ("?" if "?" in line else "")
-        line = re.sub(r"\s*\((seeds? [^)]*|MODEL-BRIEF)\)", "", line).strip()
+        # without the source references: docs/sources.md's entries ('(S5)', '(S2, S7)'), the older '(seed ...)'
+        line = re.sub(r"\s*\((seeds? [^)]*|S\d+(\s*(,|/|and)\s*S\d+)*|MODEL-BRIEF)\)", "", line).strip()
         out.append((path.stem, line[:1].upper() + line[1:]))
     return out
 
