@@ -35,7 +35,8 @@ def _timed(command: str, cwd: Path) -> float:
     start = time.perf_counter()
     done = subprocess.run(command, shell=True, executable="/bin/bash", cwd=cwd, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"error: `{command}` failed in {cwd} (exit {done.returncode}):\n{done.stderr[-2000:]}")
+        raise SystemExit(f"error: `{command}` failed in {cwd} (exit {done.returncode}):\n{done.stdout[-3000:]}\n"
+                         f"{done.stderr[-2000:]}")
     return time.perf_counter() - start
 
 

@@ -45,3 +45,14 @@ def test_readme_lists_the_scenarios_and_experiments_configs_hold():
     text = (ROOT / "README.md").read_text()
     assert scenario_table() in text, f"README's scenario table is stale; it is now:\n{scenario_table()}"
     assert experiment_table() in text, f"README's experiment table is stale; it is now:\n{experiment_table()}"
+
+
+def test_readme_quotes_the_measured_set_up_times_and_disk_use():
+    import json
+
+    from benchmarks.newcomer import BEGIN, END, RECORD, render
+
+    text = (ROOT / "README.md").read_text()
+    shown = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    assert shown == render(json.loads(RECORD.read_text())).strip(), \
+        "README's set-up figures are not the published measurement: .venv/bin/python -m benchmarks.newcomer publish=true"
