@@ -270,7 +270,7 @@ class OutsideParams(Validated):
     firms: int = spec(0, 0, 1_000_000, doc="production companies elsewhere at the start (assumption: scenarios size it to the modelled cities' published share)")
     wage: float = spec(8500.0, 1.0, 1.0e6, doc="yuan per crew member-month elsewhere (assumption: between the modelled cities' wages)")
     rent: float = spec(55_000.0, 0.0, 1.0e8, doc="yuan per team-month elsewhere (assumption: as above)")
-    cluster: float = spec(300.0, 0.0, 1.0e6, doc="firms in the typical cluster elsewhere, for agglomeration (S8: Hengdian's 300+, the largest base outside Xi'an and Zhengzhou)")
+    cluster: float = spec(300.0, 0.0, 1.0e6, doc="firms in the typical cluster elsewhere, for agglomeration (S8: Hengdian's 300+ related enterprises, the base S8 sets beside Quzhou's 40)")
     places: int = spec(3, 1, 10_000, doc="alike production bases the rest of the country stands for (assumption: a few large bases such as Hengdian, Hangzhou, Shanghai); adds logit_scale x ln(places) to its utility, the logsum of that many places")
     idle_share: float = spec(0.15, 0.0, 10.0, doc="idle trained crew members elsewhere per crew member at work, where founders are born (assumption: the named cities' files hold talent of about 1.1 to 1.25 times their crews at work, so about 0.15 idle)")
     distance_km: float = spec(1000.0, 0.0, 5000.0, doc="typical move between a modelled city and elsewhere, km (assumption: about the distance between neighbouring provincial capitals twice over)")

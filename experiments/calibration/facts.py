@@ -264,7 +264,7 @@ FACTS: tuple[Fact, ...] = (
          bases_kept, unit="share of starting companies", lower_bound=True,
          held_out_in=("zhejiang", "xian_vs_zhengzhou"),
          reason="the smallest share of its starting companies that any documented base of the scenario keeps at the "
-                "end of the calibration run (120 months): the sources describe every one as an active, growing "
+                "end of the calibration run (120 months): the sources describe every one as an active "
                 "base, so none should lose more than half within ten years without a stated cost or policy reason. "
                 "Fitted in national, a pattern as in pattern-oriented modelling (Grimm et al. 2005): the 2024-25 "
                 "levels leave the cluster pull loose (searched on them alone, its good points ranged from 0.08 to "
