@@ -77,6 +77,13 @@ def _legend(cockpit: Cockpit, highlighted: set[int]) -> str:
     return svg.legend(names, city_colours(len(names)), muted=set(range(len(names))) - highlighted)
 
 
+def _panel_columns(model, n: int) -> dict[str, np.ndarray]:
+    """A run's (months, cities) columns of the panels, the per-job one left out below MIN_JOBS jobs."""
+    columns = {p[0]: model.recorder.column(p[0])[:, :n] for p in PANELS}
+    columns["cost_per_job"] = np.where(columns["employment"] >= MIN_JOBS, columns["cost_per_job"], np.nan)
+    return columns
+
+
 def run_charts(cockpit: Cockpit) -> tuple[str, list[tuple[str, str, str]]]:
     """Six panels for the run on screen; the twin without the planner's changes as faint lines; changes marked."""
     model, twin = cockpit.model, cockpit.twin
@@ -85,12 +92,8 @@ def run_charts(cockpit: Cockpit) -> tuple[str, list[tuple[str, str, str]]]:
     top = set(cockpit.highlighted_indices())
     x = np.arange(1, model.steps + 1, dtype=float)
     n = model.n_cities
-    mine = {p[0]: model.recorder.column(p[0])[:, :n] for p in PANELS}
-    mine["cost_per_job"] = np.where(mine["employment"] >= MIN_JOBS, mine["cost_per_job"], np.nan)
-    theirs = None
-    if twin is not None and twin.steps:
-        theirs = {p[0]: twin.recorder.column(p[0])[:, :n] for p in PANELS}
-        theirs["cost_per_job"] = np.where(theirs["employment"] >= MIN_JOBS, theirs["cost_per_job"], np.nan)
+    mine = _panel_columns(model, n)
+    theirs = _panel_columns(twin, n) if twin is not None and twin.steps else None
     changed = cockpit.changed_cities()
     out = []
     for column, title, scale, fmt in PANELS:
