@@ -350,7 +350,7 @@ class EconomyParams(Validated):
     """What a city earns back from the industry."""
 
     tax_rate: float = spec(0.06, 0.0, 1.0, doc="local tax take on company revenue (assumption)")
-    tourism_per_culture_production: float = spec(1.0e6, 0.0, 1.0e10, doc="tourism yuan per local-culture production (assumption scaled from S2 Sihong)")
+    tourism_per_culture_production: float = spec(1.0e6, 0.0, 1.0e10, doc="tourism yuan per local-culture production (assumption scaled on S2 Sihong's 2025 tourism rise, which S2 does not attribute to dramas)")
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,7 @@ FACTS: tuple[Fact, ...] = (
          ("xian_vs_zhengzhou", "national"), december_2024("zhengzhou", "related_enterprises"), unit="enterprises",
          kind="held-out", brief="Zhengzhou related enterprises / growth",
          reason="related enterprises (companies x units.enterprises_per_company, the national registry's ratio) in "
-                "December 2024, '800+' read as 800 to 1,000",
+                "December 2024 (S5 gives no date: read as the end of 2024), '800+' read as 800 to 1,000",
          if_missed="Zhengzhou's own count of its industry has about 30 jobs per enterprise (24,000 / 800), the "
                    "national registry about 2.6 (219,000 / 84,900): the two count different enterprises, and one "
                    "ratio maps the model to the national count, which the national totals set"),
@@ -216,7 +216,8 @@ FACTS: tuple[Fact, ...] = (
     Fact("zhengzhou_jobs", "Zhengzhou employment: 24,000 (level)", "S5", 24_000.0, 4_000.0,
          ("xian_vs_zhengzhou", "national"), december_2024("zhengzhou", "direct_jobs"), unit="jobs", kind="held-out",
          brief="Zhengzhou employment / growth",
-         reason="direct jobs (crews at work x units.direct_jobs_per_crew) in December 2024; Zhengzhou's starting "
+         reason="direct jobs (crews at work x units.direct_jobs_per_crew) in December 2024 (S5 gives neither a date "
+                "nor a kind of job: read as direct jobs at the end of 2024); Zhengzhou's starting "
                 "companies are derived from this count (configs/city/zhengzhou.yaml), so it checks the derivation "
                 "and the year's growth"),
     Fact("zhengzhou_lower_cost", "Zhengzhou edge: lower production cost", "S5", 1.0, 0.05,
@@ -239,10 +240,11 @@ FACTS: tuple[Fact, ...] = (
                 "clusters draw companies from small ones",
          if_missed="the fitted cluster pull draws companies from small bases such as Quzhou's to the large "
                    "clusters, and S8 names Quzhou's talent shortage, which its small talent pool carries"),
-    Fact("quzhou_dramas", "Quzhou factory: 150 dramas in H1 2025", "S8", 150.0, 50.0, ("zhejiang",),
+    Fact("quzhou_dramas", "Quzhou factory: 150 dramas expected in H1 2025", "S8", 150.0, 50.0, ("zhejiang",),
          quzhou_h1_2025("productions"), unit="dramas", brief="Quzhou factory",
-         reason="all Quzhou productions, January to June 2025"),
-    Fact("quzhou_revenue", "Quzhou factory: > 500 M yuan revenue in H1 2025", "S8", 500e6, 250e6, ("zhejiang",),
+         reason="all Quzhou productions, January to June 2025, against S8's forecast ('is expected to produce 150'), "
+                "not a count: the wide tolerance (50) carries a forecast's error"),
+    Fact("quzhou_revenue", "Quzhou factory: > 500 M yuan revenue expected in H1 2025", "S8", 500e6, 250e6, ("zhejiang",),
          quzhou_h1_2025("revenue"), unit="yuan", kind="held-out", brief="Quzhou factory",
          reason="producers' revenue divided by market.producer_share, to compare with gross revenue",
          if_missed="a Quzhou drama earns about 10 M yuan gross in the model against the source's 3.3 M (over "
@@ -250,7 +252,7 @@ FACTS: tuple[Fact, ...] = (
                    "why Quzhou's come out near three times the national average is not yet diagnosed"),
     Fact("quzhou_teams", "Quzhou factory: 30 teams", "S8", kind="input", brief="Quzhou factory",
          reason="configs/city/quzhou.yaml studio_capacity: 30"),
-    Fact("market", "National market 50.4 B yuan (2024), ~63.4 B (2025)", "S1, S5, S8", kind="input",
+    Fact("market", "National market 50.4 B yuan (2024), ~63.4 B (2025)", "S1, S5", kind="input",
          brief="national market", reason="scenario.market.revenue_2024 and revenue_2025 drive the producer pool"),
     Fact("national_enterprises", "National enterprises: 84,900", "S8", 84_900.0, 12_000.0, ("national",),
          national_in(2024, "related_enterprises"), unit="enterprises", brief="national enterprises / jobs",
@@ -281,10 +283,11 @@ FACTS: tuple[Fact, ...] = (
          brief="Zhejiang H1 2025",
          reason="sets the scale of PolicyParams.eligible_share (21 % of filed key projects approved, about half of "
                 "productions filed: 0.1 of productions may claim a city's reward)"),
-    Fact("sihong_tourism", "Sihong tourism after a hit drama: 8.713 M visitors, 8.12 B yuan, +8.9 % / +11.5 %", "S2",
+    Fact("sihong_tourism", "Sihong tourism, Jan-Sep 2025: 8.713 M visitors, 8.12 B yuan, +8.9 % / +11.5 %", "S2",
          kind="input", brief="Sihong tourism after a hit drama",
-         reason="sets economy.tourism_per_culture_production in the jiangsu scenario (with an assumed hit rate); "
-                "visitors are not represented"),
+         reason="these months precede Sihong's first drama (November 2025) and S2 attributes none of the rise to "
+                "dramas; the rise only sets the scale of the assumed economy.tourism_per_culture_production in the "
+                "jiangsu scenario (with an assumed hit rate); visitors are not represented"),
 )
 
 
