@@ -56,3 +56,12 @@ def test_readme_quotes_the_measured_set_up_times_and_disk_use():
     shown = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert shown == render(json.loads(RECORD.read_text())).strip(), \
         "README's set-up figures are not the published measurement: .venv/bin/python -m benchmarks.newcomer publish=true"
+
+
+def test_the_long_commands_quote_the_time_their_records_measured():
+    from benchmarks.newcomer import QUOTES, quote_line, quoted
+
+    for quote in QUOTES:
+        line = quote_line(quote, (ROOT / quote.file).read_text(encoding="utf-8"))
+        assert quoted(quote) in line, (f"{quote.file}: the line naming {quote.anchor!r} does not quote "
+                                       f"{quoted(quote)!r}: .venv/bin/python -m benchmarks.newcomer quote=true")

@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -448,6 +449,7 @@ def summary(result: PosteriorResult, parameters: Sequence[ParameterSpec], sizes:
     return {"scenario": result.scenario, "sets": len(post), "keys": post.keys, "marginals": marginals,
             "pairs": pairs, "pins": pins, "generations": result.generations.to_dict(orient="records"),
             "runs": int(len(result.simulations)), "check": check, "wall_time_s": round(result.wall_time_s, 1),
+            "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
             "effective_sets": float(1.0 / np.sum(post.table[WEIGHT].to_numpy() ** 2))}
 
 
