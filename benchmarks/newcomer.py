@@ -55,7 +55,7 @@ class Quote:
 
 
 QUOTES = (
-    Quote("README.md", "by `.venv/bin/drama study publish=true` (", , "docs/newcomer.json", "study_s"),
+    Quote("README.md", "by `.venv/bin/drama study publish=true` (", "docs/newcomer.json", "study_s"),
     Quote("README.md", ".venv/bin/drama calibrate scenario=national            #", "docs/calibration/national.json",
           "wall_time_s"),
     Quote("README.md", ".venv/bin/drama calibrate scenario=national method=posterior   #",
