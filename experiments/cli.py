@@ -30,6 +30,8 @@ COMMANDS = {
                                            "posterior with method=posterior)"),
     "optimize": ("experiments.optimize", "search the cheapest policy that wins the contest, and check it on fresh "
                                          "seeds"),
+    "game": ("experiments.game", "play the subsidy game: every city answers with its best policy; where it settles, "
+                                 "and whether the war leaves all worse off"),
     "robust": ("experiments.robust", "rank policies by how they hold up over the futures the facts leave open"),
     "study": ("experiments.study", "regenerate the Zhengzhou-against-Xi'an study (docs/studies/zhengzhou_vs_xian.md)"),
     "planner": ("experiments.planner", "print the planner's table: Zhengzhou's reward and fund over 20 seeds"),
@@ -79,7 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     if any(a in ("-h", "--help") for a in rest):  # every command's own page (sim/shell/help.py)
         import importlib
 
-        print(importlib.import_module("sim.__main__" if module == "sim" else module).help_page())
+        page = {"sim": "sim.__main__", "experiments.game": "experiments.game.__main__"}.get(module, module)
+        print(importlib.import_module(page).help_page())
         return
     sys.argv = [f"{PROGRAM} {name}", *rest]
     runpy.run_module(module, run_name="__main__", alter_sys=True)

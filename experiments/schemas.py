@@ -68,7 +68,9 @@ def _schema_field(hint, f: dataclasses.Field) -> tuple:
     if hint is tuple or origin is tuple:
         item = args[0] if args else Any
         item = _item_schema(item) if dataclasses.is_dataclass(item) else item
-        items = [] if default is MISSING else list(default)
+        # dataclass items as schema instances: the schema's list holds schema nodes, not the params' own ones
+        items = [] if default is MISSING else [_item_schema(type(x))(**dataclasses.asdict(x))
+                                               if dataclasses.is_dataclass(x) else x for x in default]
         return List[item], field(default_factory=lambda items=items: list(items))  # noqa: UP006
     return hint, field(default=default)
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.metrics import cost_per_job, final_means, share_lead
+from sim.policy import outlay
 
 if TYPE_CHECKING:
     from sim.model import ContestModel
@@ -53,6 +54,27 @@ def _added(name: str) -> Callable:
 def _start_jobs(model: ContestModel, j: int) -> float:
     base = model.employment_at_start if model.employment_at_start is not None else model.city_state.employment
     return base[j]
+
+
+def payoffs(model: ContestModel) -> dict:
+    """Each city's objective over the run, discounted: the sum over months m = 1, 2, ... of (job_value x jobs + tax +
+    tourism - outlay) in month m, times (1 + discount_rate) ** (-m / 12), with its strategy's job_value and
+    discount_rate; the objective strategy's monthly quantity (jobs are crew members, as there). None for the
+    rest of the country, which has no treasury in the model."""
+    rec = model.recorder
+    spent = outlay(rec.column("subsidy_paid"), rec.column("aigc_spent"), rec.column("talent_spent"),
+                   rec.column("studio_spent"))
+    months = np.arange(1, len(spent) + 1)
+    out: dict = {}
+    for j, pid in enumerate(model.place_ids):
+        if j >= model.n_cities:
+            out[pid] = None
+            continue
+        s = model.scenario_params.cities[j].strategy
+        monthly = (s.job_value * rec.column("employment")[:, j] + rec.column("tax")[:, j]
+                   + rec.column("tourism")[:, j] - spent[:, j])
+        out[pid] = float(np.sum(monthly * (1.0 + s.discount_rate) ** (-months / 12.0)))
+    return out
 
 
 def month_of_step(model: ContestModel, step: int | None) -> str | None:
@@ -109,6 +131,9 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             _per_place(lambda m, j: float(m.policy.reward_rate[j]))),
     Outcome("final_annual_budget", "annual budget at the end, yuan (strategies move it)",
             _per_place(lambda m, j: float(m.policy.annual_budget[j]))),
+    Outcome("payoff", "the city's own objective over the run, discounted: job_value x jobs + tax + tourism - "
+            "outlay each month, at its strategy's discount_rate (yuan of the start); the subsidy game's payoff",
+            lambda m, a: payoffs(m), undefined="null for the rest of the country, which has no treasury"),
     Outcome("added_jobs", "jobs the city's own policy added against its no-policy run, mean over the last 12 months",
             _added("added_jobs"), counterfactual=True),
     Outcome("added_firms", "companies the policy added, mean over the last 12 months", _added("added_firms"),

@@ -175,6 +175,7 @@ class StrategyParams(Validated):
     imitation_speed: float = spec(0.25, 0.0, 1.0, doc="share of the gap to the leader's policy closed per review (assumption)")
     share_tolerance: float = spec(0.005, 0.0, 1.0, doc="change in share that a reactive city ignores (assumption)")
     job_value: float = spec(10_000.0, 0.0, 1.0e7, doc="yuan a month the objective credits per job (assumption: about one month's wage)")
+    discount_rate: float = spec(0.08, 0.0, 1.0, doc="annual rate at which the city discounts its objective over the run (the `payoff` outcome, the subsidy game's default payoff). Assumption: China's social discount rate of 8 % for public projects (NDRC and Ministry of Construction, Economic Evaluation Methods and Parameters for Construction Projects, 3rd edition, 2006)")
     levers: str = "reward_rate,annual_budget"  # objective: comma-separated instruments it may move (STRATEGY_LEVERS)
 
     def __post_init__(self) -> None:

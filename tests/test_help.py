@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 from experiments import cli
 
-HYDRA_COMMANDS = ("run", "sweep", "calibrate", "optimize")
+HYDRA_COMMANDS = ("run", "sweep", "calibrate", "optimize", "game")
 
 
 def drama(*args: str) -> subprocess.CompletedProcess:
