@@ -39,9 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "docs" / "newcomer.json"
 LATEST = ROOT / "results" / "bench" / "newcomer.json"
 BEGIN, END = "<!-- newcomer:begin (.venv/bin/python -m benchmarks.newcomer publish=true) -->", "<!-- newcomer:end -->"
-# Carried over from the published record when a new measurement did not take them (long=false); the study
-# keeps its own revision.
-OPTIONAL = ("study_s", "study_revision")
+# Carried over from the published record when a new measurement did not take them (test=false, long=false), each
+# with the revision it was measured at.
+OPTIONAL = {"make_test_s": "make_test_revision", "study_s": "study_revision"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def measure(with_test: bool = False, with_long: bool = False) -> dict:
                   "venv_gb": _size_gb(clone / ".venv"),
                   "smoke_sweep_s": _timed(".venv/bin/drama sweep experiment=smoke progress=false", clone)}
         if with_test:
-            record["make_test_s"] = _timed("make test", clone)
+            record["make_test_s"], record["make_test_revision"] = _timed("make test", clone), revision
         if with_long:
             record["study_s"], record["study_revision"] = _timed(".venv/bin/drama study", clone), revision
         shutil.rmtree(clone / ".venv", ignore_errors=True)
@@ -108,7 +108,11 @@ def _minutes(seconds: float) -> str:
 def render(record: dict) -> str:
     """The README's sentence on set-up time, disk use and test time, from a measured record."""
     machine = record["machine"]
-    test = (f", and `make test` {_minutes(record['make_test_s'])}" if "make_test_s" in record else "")
+    test = ""
+    if "make_test_s" in record:
+        at = record.get("make_test_revision", record["git_revision"])
+        test = f", and `make test` {_minutes(record['make_test_s'])}" + (
+            f" (at revision {at})" if at != record["git_revision"] else "")
     return (f"On a fresh clone the first `make run` took {_minutes(record['first_make_run_s'])} (finding Python, "
             f"making `.venv/` and installing into it, then the run), a second one {_minutes(record['make_run_s'])}"
             f"{test}; the smoke sweep takes {_minutes(record['smoke_sweep_s'])}. `.venv/` holds "
@@ -163,9 +167,9 @@ def publish(record: dict) -> None:
         raise SystemExit(f"error: README.md has no {BEGIN} ... {END} markers")
     if RECORD.exists():
         old = json.loads(RECORD.read_text(encoding="utf-8"))
-        record = {**{k: old[k] for k in OPTIONAL if k in old}, **record}
-    if "study_s" in record and "study_revision" not in record:
-        record["study_revision"] = record["git_revision"]
+        for key, revision in OPTIONAL.items():
+            if key in old and key not in record:
+                record[key], record[revision] = old[key], old.get(revision, old["git_revision"])
     head, rest = text.split(BEGIN, 1)
     write_text(RECORD, json.dumps(record, indent=2) + "\n")
     write_text(readme, head + BEGIN + "\n" + render(record) + END + rest.split(END, 1)[1])

@@ -20,6 +20,7 @@ from experiments.batch.evaluators import make_evaluator
 from experiments.analysis.intervals import chance_text
 from experiments.optimisation.search import OptimizeParams, check, optimize
 from sim.shell.cli import Command, run_command, store_schema
+from sim.shell.record import command_record
 from sim.shell.show import lever, money
 from sim.shell.config import schema_of, to_params
 from sim.params import RunParams
@@ -27,6 +28,9 @@ from sim.params import RunParams
 # From OptimizeParams' own fields; `city_id` is the config name of `city` (`city=` on the command line is an alias).
 OptimizeSchema = schema_from(OptimizeParams, rename={"city": "city_id"}, extra=tuple(evaluator_fields()),
                              bases=(schema_of(RunParams),))
+
+
+OUTPUTS = ("optimize.json", "holdout.json", "trials.csv", "pareto.png")
 
 
 def register() -> None:
@@ -53,7 +57,9 @@ def validate(cfg: DictConfig) -> None:
 def task(cfg: DictConfig, out: Path) -> None:
     """Run (or resume) the study in the run folder and print the answer."""
     opt, base, run = to_optimize(cfg), to_params(cfg), evaluator_settings(cfg)
-    with make_evaluator(run.backend, check(opt, base), run.workers, run.address, run.path) as evaluator:
+    config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    with command_record(out, config, OUTPUTS), \
+            make_evaluator(run.backend, check(opt, base), run.workers, run.address, run.path) as evaluator:
         record = optimize(opt, base, out, evaluator, run.progress)
     policy = ", ".join(f"{k.rsplit('.', 1)[-1]} {lever(k, v)}" for k, v in record["policy"].items())
     tested = record["out_of_sample"]

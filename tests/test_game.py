@@ -187,6 +187,11 @@ def test_a_game_killed_mid_round_and_resumed_gives_the_uninterrupted_answer(tmp_
     b = json.loads((folder / "game.json").read_text())
     for key in ("status", "rounds", "cycle", "trace", "profiles", "outcomes", "holds", "verdict"):
         assert b[key] == a[key], key
+    for name in ("report.md", "trace.csv", "convergence.png", "config.yaml"):
+        assert (folder / name).exists(), name
+    assert json.loads((folder / "manifest.json").read_text())["status"] == "complete"
+    report = (folder / "report.md").read_text()
+    assert "Verdict" in report and "| disarmament | east |" in report
 
 
 def test_a_game_is_refused_in_one_line_naming_the_key(tmp_path):

@@ -28,6 +28,9 @@ from sim.shell.cli import Command, run_command, store_schema
 from sim.shell.config import schema_of, to_params
 from sim.shell.folders import FolderLock
 from sim.shell.atomic import write_text
+from sim.shell.record import command_record
+
+OUTPUTS = ("game.json", "report.md", "trace.csv", "convergence.png")
 
 
 def _settings_fields() -> list[tuple]:
@@ -80,7 +83,9 @@ def task(cfg: DictConfig, out: Path) -> None:
         if stamp.exists():
             print(f"resuming the game in {out}")
         write_text(stamp, tag + "\n")
-        with make_evaluator(run.backend, data, run.workers, run.address, run.path) as evaluator:
+        config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+        with command_record(out, config, OUTPUTS), \
+                make_evaluator(run.backend, data, run.workers, run.address, run.path) as evaluator:
             oracle = ModelGame(game, evaluator)
             start = announced(game, data)
             say = (lambda line: print(line, flush=True)) if run.progress else None
@@ -88,15 +93,15 @@ def task(cfg: DictConfig, out: Path) -> None:
             profiles = {"equilibrium": solution.profile, "announced": start, "disarmament": disarmament(game)}
             outcomes = compare(players, profiles, oracle, game.settings, out)
             holds = holds_on_fresh_seeds(players, solution, oracle, game.settings, out)
-        record = {"scenario": base.scenario.name, "steps": base.steps, "players": list(game.players),
-                  "levers": {p.id: {lv.key: [lv.low, lv.high] for lv in p.levers} for p in players},
-                  "payoff": {p: game.payoff_of(p) for p in game.players}, "posterior": game.posterior,
-                  "settings": dataclasses.asdict(game.settings), "command": command_line(cfg, out),
-                  "status": solution.status, "rounds": solution.rounds, "cycle": solution.cycle,
-                  "trace": solution.trace, "profiles": profiles, "outcomes": outcomes, "holds": holds,
-                  "verdict": verdict(players, outcomes["equilibrium"]["vs_disarmament"]["payoff"])}
-        report.write(out, record)
-    print(report.render(record).split("## At the equilibrium")[0].split("## Summary", 1)[1].strip())
+            record = {"scenario": base.scenario.name, "steps": base.steps, "players": list(game.players),
+                      "levers": {p.id: {lv.key: [lv.low, lv.high] for lv in p.levers} for p in players},
+                      "payoff": {p: game.payoff_of(p) for p in game.players}, "posterior": game.posterior,
+                      "settings": dataclasses.asdict(game.settings), "command": command_line(cfg, out),
+                      "status": solution.status, "rounds": solution.rounds, "cycle": solution.cycle,
+                      "trace": solution.trace, "profiles": profiles, "outcomes": outcomes, "holds": holds,
+                      "verdict": verdict(players, outcomes["equilibrium"]["vs_disarmament"]["payoff"])}
+            report.write(out, record)
+    print(report.render(record).split("## Summary", 1)[1].split("\n## ", 1)[0].strip())
     print(f"outputs: {out}")
 
 

@@ -67,6 +67,17 @@ def plot_trace(record: dict, path: Path) -> None:
         plt.close(fig)
 
 
+def settled_label(record: dict) -> str:
+    """What the game's final profile is called in a table: the equilibrium only when it is one."""
+    return {"equilibrium": "equilibrium", "cycle": "end of the cycle"}.get(record["status"], "where it stopped")
+
+
+def settled_phrase(record: dict) -> str:
+    """The same in a sentence: 'the equilibrium', 'the policies where it stopped'."""
+    return {"equilibrium": "the equilibrium", "cycle": "the policies that ended the cycle"}.get(
+        record["status"], "the policies where it stopped")
+
+
 def _ci(v: dict, show) -> str:
     return f"{show(v['mean'])} [{show(v['low'])} to {show(v['high'])}]"
 
@@ -75,7 +86,7 @@ def _signed_money(x: float) -> str:
     return ("+" if x > 0 else "") + money(x)
 
 
-def _policy(profile: dict) -> str:
+def policy_text(profile: dict) -> str:
     return ", ".join(f"{k.rsplit('.', 1)[-1]} {lever(k, v)}" for k, v in profile.items())
 
 
@@ -97,7 +108,7 @@ def render(record: dict) -> str:
     lines.append(f"- The game {STATUS[record['status']]} after {record['rounds']} round(s).")
     if record["status"] == "equilibrium":
         for p in players:
-            lines.append(f"- {p} settles at {_policy(record['profiles']['equilibrium'][p])}.")
+            lines.append(f"- {p} settles at {policy_text(record['profiles']['equilibrium'][p])}.")
         holds = record["holds"]
         breaks = [p for p in players if holds[p]["low"] > 0]
         lines.append("- On the fresh seeds " + (
@@ -105,29 +116,43 @@ def render(record: dict) -> str:
             if breaks else "no player gains clearly by moving to its last best response: it holds there."))
     elif record["status"] == "cycle":
         lines.append("- The policies it cycles through, in order: " + "; ".join(
-            " / ".join(f"{p}: {_policy(q[p])}" for p in players) for q in record["cycle"]) + ".")
-    lines.append(f"- Verdict, against disarmament (every player's instruments off): {record['verdict']['text']}.")
-    lines += ["", "## At the equilibrium, as announced and disarmed", "",
+            " / ".join(f"{p}: {policy_text(q[p])}" for p in players) for q in record["cycle"]) + ".")
+    lines.append(f"- Verdict, {settled_phrase(record)} against disarmament (every player's instruments off): "
+                 f"{record['verdict']['text']}.")
+    lines += ["", f"## At {settled_phrase(record)}, as announced and disarmed", "",
               "| policies | player | payoff | share of output | jobs | outlay over the run |", "|---|---|---|---|---|---|"]
+    label = {"equilibrium": settled_label(record), "announced": "announced", "disarmament": "disarmament"}
     for name in PROFILES:
         for p in players:
             v = out[name]
-            lines.append(f"| {name} | {p} | {_ci(v['payoff'][p], money)} | "
+            lines.append(f"| {label[name]} | {p} | {_ci(v['payoff'][p], money)} | "
                          f"{_ci(v['share'][p], lambda x: f'{100 * x:.1f} %')} | {_ci(v['jobs'][p], whole)} | "
                          f"{_ci(v['outlay'][p], money)} |")
-        lines.append(f"| {name} | whole country | | | {_ci(out[name]['jobs']['national'], whole)} | |")
+        lines.append(f"| {label[name]} | whole country | | | {_ci(out[name]['jobs']['national'], whole)} | |")
     lines += ["", "## What the war does, against disarmament", "",
               "Paired on the same seeds: each quantity at the policies named minus under disarmament.", "",
               "| policies | player | payoff | jobs | outlay |", "|---|---|---|---|---|"]
     for name in ("equilibrium", "announced"):
         d = out[name]["vs_disarmament"]
         for p in players:
-            lines.append(f"| {name} | {p} | {_ci(d['payoff'][p], _signed_money)} | "
+            lines.append(f"| {label[name]} | {p} | {_ci(d['payoff'][p], _signed_money)} | "
                          f"{_ci(d['jobs'][p], lambda x: whole(x, signed=True))} | {_ci(d['outlay'][p], _signed_money)} |")
-        lines.append(f"| {name} | whole country | | {_ci(d['jobs']['national'], lambda x: whole(x, signed=True))} | |")
+        lines.append(f"| {label[name]} | whole country | | {_ci(d['jobs']['national'], lambda x: whole(x, signed=True))} | |")
     lines += ["", "## Convergence", "", "![convergence](convergence.png)", "",
               "| round | player | best response | payoff gain on the round's fresh seeds | moved |", "|---|---|---|---|---|"]
     for row in record["trace"]:
-        lines.append(f"| {row['round']} | {row['player']} | {_policy(row['best_response'])} | "
+        lines.append(f"| {row['round']} | {row['player']} | {policy_text(row['best_response'])} | "
                      f"{_signed_money(row['gain'])} (se {money(row['gain_se'])}) | {'yes' if row['moved'] else 'no'} |")
     return "\n".join(lines) + "\n"
+
+
+def section(record: dict, figure: str) -> list[str]:
+    """A game as a study document's section body: its summary, its two tables and its convergence figure (at the
+    path `figure`), from the record alone."""
+    text = render(record)
+    summary = text.split("## Summary", 1)[1].split("\n## ", 1)[0].strip()
+    tables = [part.split("\n", 1) for part in text.split("\n## ")[2:4]]
+    lines = [summary, ""]
+    for heading, body in tables:
+        lines += [f"**{heading}.**", "", body.strip(), ""]
+    return [*lines, f"![convergence]({figure})", ""]

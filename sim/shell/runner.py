@@ -197,3 +197,4 @@ def format_outcome(summary: dict) -> str:
         lines.append(f"one run (seed {summary['seed']}); the chance of each outcome over seeds is a sweep's: "
                      ".venv/bin/drama sweep experiment=smoke, then .venv/bin/drama report <its folder>")
     return "\n".join(lines)
+
