@@ -41,7 +41,7 @@ LATEST = ROOT / "results" / "bench" / "newcomer.json"
 BEGIN, END = "<!-- newcomer:begin (.venv/bin/python -m benchmarks.newcomer publish=true) -->", "<!-- newcomer:end -->"
 # Carried over from the published record when a new measurement did not take them (test=false, long=false), each
 # with the revision it was measured at.
-OPTIONAL = {"make_test_s": "make_test_revision", "study_s": "study_revision"}
+OPTIONAL = {"make_test_s": "make_test_revision", "study_s": "study_revision", "study_commands": "study_revision"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,14 @@ QUOTES = (
     Quote("README.md", ".venv/bin/drama calibrate scenario=national method=posterior   #",
           "docs/calibration/national_posterior.json", "wall_time_s"),
     Quote("docs/engineering.md", "make test    #", "docs/newcomer.json", "make_test_s"),
+    # The game's lines are the study's own commands: the time is that command's in the measured study.
+    Quote("README.md", ".venv/bin/drama game posterior=national   ", "docs/newcomer.json",
+          "study_commands/.venv/bin/drama game scenario=xian_vs_zhengzhou posterior=national "
+          "hydra.run.dir=results/studies/zhengzhou_vs_xian/game"),
+    Quote("README.md", ".venv/bin/drama game scenario=national players=[xian,zhengzhou,hengdian] posterior=national",
+          "docs/newcomer.json", "study_commands/.venv/bin/drama game scenario=national "
+          "players=[xian,zhengzhou,hengdian] posterior=national "
+          "hydra.run.dir=results/studies/zhengzhou_vs_xian/game_national"),
 )
 # What a quote looks like on its line (the first match is the one rewritten).
 PHRASE = re.compile(r"(?:about )?[0-9.]+ (?:s|minutes)(?: on \d+ cores)?")
@@ -96,6 +104,9 @@ def measure(with_test: bool = False, with_long: bool = False) -> dict:
             record["make_test_s"], record["make_test_revision"] = _timed("make test", clone), revision
         if with_long:
             record["study_s"], record["study_revision"] = _timed(".venv/bin/drama study", clone), revision
+            from experiments.study import TIMINGS, WORK
+
+            record["study_commands"] = json.loads((clone / WORK / TIMINGS).read_text(encoding="utf-8"))
         shutil.rmtree(clone / ".venv", ignore_errors=True)
     return {**record, "machine": machine_info(), "git_revision": revision,
             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
@@ -123,11 +134,14 @@ def render(record: dict) -> str:
 def quoted(quote: Quote) -> str:
     """The time `quote` should show, from its record: "3.1 minutes on 2 cores"."""
     record = json.loads((ROOT / quote.record).read_text(encoding="utf-8"))
-    if quote.key not in record:
-        raise SystemExit(f"error: {quote.record} has no {quote.key!r}: measure it "
-                         "(.venv/bin/python -m benchmarks.newcomer test=true long=true publish=true)")
+    value = record
+    for part in quote.key.split("/", 1):  # "study_commands/<command>": one command of the measured study
+        if not isinstance(value, dict) or part not in value:
+            raise SystemExit(f"error: {quote.record} has no {quote.key!r}: measure it "
+                             "(.venv/bin/python -m benchmarks.newcomer test=true long=true publish=true)")
+        value = value[part]
     cores = record.get("cores") or record.get("machine", {}).get("cores")
-    return _minutes(record[quote.key]) + (f" on {cores} cores" if cores else "")
+    return _minutes(value) + (f" on {cores} cores" if cores else "")
 
 
 def quote_line(quote: Quote, text: str) -> str:

@@ -4,7 +4,9 @@ It runs, each into results/studies/zhengzhou_vs_xian/ (a rerun resumes or
 reuses what is finished):
 1. the `zhengzhou_reward_vs_xian` sweep (both reward rates on a 5 x 5 grid) and its report;
 2. the `zhengzhou_xian_morris` sweep (Morris screening of both cities' rates and budgets) and its report;
-3. the cheapest winning policy for Zhengzhou against a fixed and against a reactive Xi'an.
+3. the cheapest winning policy for Zhengzhou against a fixed and against a reactive Xi'an;
+4. the robust ranking of Zhengzhou's candidate policies;
+5. the subsidy game, Xi'an against Zhengzhou, and with Hengdian as a third player in `national`.
 Then it copies the tables and figures the document cites into
 docs/studies/zhengzhou_vs_xian/ and renders the document from those copies
 only (`render`), so every number in it comes from a file those commands
@@ -22,6 +24,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +42,9 @@ RATE = "scenario.cities.{}.policy.reward_rate"
 # Every replicate of every command draws its behavioural parameters and open starting sizes from the national
 # posterior (docs/calibration.md): the answers carry what the facts leave loose, not only seed noise.
 POSTERIOR = "national"
+# The game again with each job valued at half the objective strategy's default (a month's wage, 10,000 yuan): how a
+# city values a job is an assumption the sources do not fix, and the game's verdict turns on it.
+HALF_WAGE = 5_000.0
 
 COMMANDS = [
     ["experiments.sweep", "experiment=zhengzhou_reward_vs_xian", f"posterior={POSTERIOR}", f"hydra.run.dir={WORK}/grid"],
@@ -50,6 +56,12 @@ COMMANDS = [
     ["experiments.optimize", "scenario=xian_vs_zhengzhou", "city=zhengzhou", "target=0.8", "rivals=reactive",
      f"posterior={POSTERIOR}", f"hydra.run.dir={WORK}/cheapest_reactive"],
     ["experiments.robust", f"posterior={POSTERIOR}", f"front={WORK}/cheapest_fixed", f"out={WORK}/robust"],
+    ["experiments.game", "scenario=xian_vs_zhengzhou", f"posterior={POSTERIOR}", f"hydra.run.dir={WORK}/game"],
+    ["experiments.game", "scenario=xian_vs_zhengzhou", f"posterior={POSTERIOR}",
+     *[f"scenario.cities.{c}.strategy.job_value={HALF_WAGE:g}" for c in ("xian", "zhengzhou")],
+     f"hydra.run.dir={WORK}/game_half_wage"],
+    ["experiments.game", "scenario=national", "players=[xian,zhengzhou,hengdian]", f"posterior={POSTERIOR}",
+     f"hydra.run.dir={WORK}/game_national"],
 ]
 
 # The files the document cites: (source under WORK, name in docs/studies/zhengzhou_vs_xian/).
@@ -63,20 +75,36 @@ COPIES = [
     ("cheapest_reactive/optimize.json", "cheapest_reactive.json"), ("cheapest_reactive/pareto.png", "cheapest_reactive.png"),
     ("robust/robust.md", "robust.md"), ("robust/summary.csv", "robust_summary.csv"),
     ("robust/by_rival.csv", "robust_by_rival.csv"),
+    ("game/game.json", "game.json"), ("game/convergence.png", "game_convergence.png"),
+    ("game/report.md", "game_report.md"), ("game_national/game.json", "game_national.json"),
+    ("game_half_wage/game.json", "game_half_wage.json"), ("game_half_wage/report.md", "game_half_wage_report.md"),
+    ("game_half_wage/convergence.png", "game_half_wage_convergence.png"),
+    ("game_national/convergence.png", "game_national_convergence.png"),
+    ("game_national/report.md", "game_national_report.md"),
 ]
 FAN = "grid/report/fan_point_{}.png"
-# Written by the report only when PRIM finds a box (some runs, not all, make Zhengzhou the capital).
-OPTIONAL = {"grid/report/prim_boxes.csv", "grid/report/prim_peeling.png"}
+# Written by the report only when PRIM finds a box (some runs, not all, make Zhengzhou the capital), and the months
+# to capital only when some city becomes the capital somewhere on the grid.
+OPTIONAL = {"grid/report/prim_boxes.csv", "grid/report/prim_peeling.png", "grid/report/months_to_capital.png"}
+
+
+TIMINGS = "timings.json"  # under WORK: each command's wall time in this invocation, seconds (a reused result: ~0)
 
 
 def run_commands() -> None:
-    """Run every command in order from the project root; stop at the first that fails."""
+    """Run every command in order from the project root; stop at the first that fails. Each one's wall time goes
+    to WORK/timings.json as it ends (benchmarks/newcomer.py reads it after a study on a fresh clone)."""
+    timings: dict[str, float] = {}
     for args in COMMANDS:
-        print("$ " + command_text(args[0], args[1:]), flush=True)
+        text = command_text(args[0], args[1:])
+        print("$ " + text, flush=True)
+        start = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", *args, *(["progress=false"] if "report" not in args[0] else [])],
                               cwd=ROOT)
         if done.returncode != 0:
-            raise SystemExit(f"error: `{command_text(args[0], args[1:])}` failed (exit {done.returncode})")
+            raise SystemExit(f"error: `{text}` failed (exit {done.returncode})")
+        timings[text] = round(time.perf_counter() - start, 1)
+        write_text(ROOT / WORK / TIMINGS, json.dumps(timings, indent=2) + "\n")
 
 
 def collect(data: Path) -> None:
@@ -164,8 +192,8 @@ def render(data: Path = DATA) -> str:
         _grid_table(capital),
         f"![P(capital)]({NAME}/grid_p_capital.png)",
         "",
-        f"![months to capital]({NAME}/grid_months.png)",
-        "",
+        *([f"![months to capital]({NAME}/grid_months.png)", ""] if (data / "grid_months.png").exists() else
+          ["No city becomes the capital anywhere on the grid, so the report draws no months to capital.", ""]),
         f"![final shares]({NAME}/grid_share.png)",
         "",
         f"Shares over time at both cities' own policy (10 % each):\n\n![fan chart]({NAME}/grid_fan_base.png)",
@@ -252,7 +280,46 @@ def render(data: Path = DATA) -> str:
                   "each with an agglomeration elasticity within the literature's 0.04 to 0.11, under a fixed, a "
                   "reactive and an imitating Xi'an; 5 common seeds per policy and scenario.", "",
                   (data / "robust.md").read_text().strip(), ""]
+    if (data / "game.json").exists():
+        lines += _game_sections(data)
     return "\n".join(lines)
+
+
+def _game_sections(data: Path) -> list[str]:
+    """Section 5: the subsidy game, Xi'an against Zhengzhou, then with Hengdian as a third player in `national`."""
+    from experiments.game.report import policy_text, section
+
+    two = json.loads((data / "game.json").read_text())
+    s = two["settings"]
+    announced = "; ".join(f"{p}: {policy_text(two['profiles']['announced'][p])}" for p in two["players"])
+    lines = ["## 5. The subsidy game: when Xi'an answers with its best policy", "",
+             "`.venv/bin/drama game`: Xi'an and Zhengzhou each set their reward rate (0 to 0.5) and annual fund "
+             "(0 to 400 M) to maximise their own payoff: the jobs they hold, valued at a month's wage (10,000 yuan a "
+             "job-month, the objective strategy's `job_value`), plus tax and tourism, minus their outlay, over "
+             f"{two['steps']} months, discounted at 8 % a year. They answer each other in turn (iterated best "
+             f"response): each answer is an Optuna search of {s['trials']} policies on {s['replicates']} common "
+             f"seeds, and a city moves ({s['damping']:.0%} of the way) only when its answer gains more than its "
+             f"standard error on {s['checks']} fresh seeds of the round. Where it settles is compared with the "
+             f"announced policies ({announced}) and with disarmament "
+             f"(neither pays anything) on {s['fresh']} seeds the game never saw, each drawing its parameter set "
+             f"from the `{POSTERIOR}` posterior. Mean [95 % interval]; the full report is "
+             f"[{NAME}/game_report.md]({NAME}/game_report.md).", "",
+             *section(two, f"{NAME}/game_convergence.png")]
+    if (data / "game_half_wage.json").exists():
+        half = json.loads((data / "game_half_wage.json").read_text())
+        lines += [f"### If a job is worth half a wage to the cities", "",
+                  f"The same game with both cities valuing a job-month at {HALF_WAGE:,.0f} yuan instead of 10,000 "
+                  "(`job_value`, an assumption: what a job is worth to a city's treasury and voters is not in the "
+                  f"sources). Full report: [{NAME}/game_half_wage_report.md]({NAME}/game_half_wage_report.md).", "",
+                  *section(half, f"{NAME}/game_half_wage_convergence.png")]
+    if (data / "game_national.json").exists():
+        three = json.loads((data / "game_national.json").read_text())
+        lines += ["### With Hengdian as a third player (`national`)", "",
+                  f"The same game in `national` (every documented base and the rest of the country) with Hengdian "
+                  f"as a third player, its levers and bounds the same. Full report: "
+                  f"[{NAME}/game_national_report.md]({NAME}/game_national_report.md).", "",
+                  *section(three, f"{NAME}/game_national_convergence.png")]
+    return lines
 
 
 def help_page() -> str:
@@ -263,8 +330,9 @@ def help_page() -> str:
         "study",
         "Regenerate the named study, Zhengzhou against Xi'an (docs/studies/zhengzhou_vs_xian.md): it runs the "
         "study's commands in order (a grid sweep and its report, a Morris screening, the cheapest winning policy "
-        "against a fixed and a reactive Xi'an, the robust analysis), copies the figures and tables it cites, and "
-        f"renders the document into {WORK}/document/. It takes a few minutes on 2 cores.",
+        "against a fixed and a reactive Xi'an, the robust analysis, the subsidy games), copies the figures and "
+        f"tables it cites, and renders the document into {WORK}/document/. It is long, the games most of it (the "
+        "README gives the time it took when last measured); a rerun reuses or resumes what is finished.",
         usage="[--render] [publish=true]",
         options=[("publish=true", "also rewrite the tracked docs/studies/"),
                  ("--render", "only render the document from the copies already in docs/studies/ (says whether it "

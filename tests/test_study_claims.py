@@ -55,3 +55,37 @@ def test_the_grid_s_chance_at_both_cities_own_policy_holds_on_fresh_seeds():
     runs = int(base.runs_ok)
     low, high = wilson(int(round(base["P(capital=zhengzhou)"] * runs)), runs)
     assert _consistent(_wins({}, tag=3), low, high)
+
+
+def test_the_games_comparison_with_disarmament_holds_on_fresh_seeds():
+    """Section 5: what each city's payoff and the whole country's jobs gain at the equilibrium over disarmament,
+    measured again on fresh seeds, agrees with the stated mean within three standard errors of the difference."""
+    from types import SimpleNamespace
+
+    from experiments.game.model_game import NATIONAL, fixed_strategies
+    from experiments.game.solver import mean_interval
+
+    path = study.DATA / "game.json"
+    if not path.exists():
+        pytest.skip("the study has no game published yet")
+    record = json.loads(path.read_text())
+    base = load_config(record["scenario"], [f"steps={record['steps']}", "counterfactual=false"])
+    fixed = fixed_strategies(SimpleNamespace(players=record["players"]))  # as the game ran them
+    runs = {}
+    for name in ("equilibrium", "disarmament"):
+        values = {**fixed, **{k: v for policy in record["profiles"][name].values() for k, v in policy.items()}}
+        runs[name] = [run_once(values, s, base, outcomes=("payoff", "final_employment"), posterior=study.POSTERIOR)
+                      for s in _fresh_seeds(4)]
+    stated = record["outcomes"]["equilibrium"]["vs_disarmament"]
+    checks = [(f"payoff.{p}", stated["payoff"][p]) for p in record["players"]]
+    for key, said in checks:
+        fresh = mean_interval(np.array([a[key] - b[key] for a, b in zip(runs["equilibrium"], runs["disarmament"])]))
+        assert abs(fresh["mean"] - said["mean"]) < 3 * np.hypot(fresh["se"], said["se"]), (key, fresh, said)
+
+    def national(row):
+        return sum(v for k, v in row.items() if k.startswith("final_employment."))
+
+    fresh = mean_interval(np.array([national(a) - national(b)
+                                    for a, b in zip(runs["equilibrium"], runs["disarmament"])]))
+    said = stated["jobs"][NATIONAL]
+    assert abs(fresh["mean"] - said["mean"]) < 3 * np.hypot(fresh["se"], said["se"]), (fresh, said)

@@ -11,6 +11,8 @@ saved evaluations, into its run folder (experiments/game/solver.py says how the 
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 import typing
 from dataclasses import field
 from pathlib import Path
@@ -84,6 +86,7 @@ def task(cfg: DictConfig, out: Path) -> None:
             print(f"resuming the game in {out}")
         write_text(stamp, tag + "\n")
         config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+        clock = time.perf_counter()
         with command_record(out, config, OUTPUTS), \
                 make_evaluator(run.backend, data, run.workers, run.address, run.path) as evaluator:
             oracle = ModelGame(game, evaluator)
@@ -99,7 +102,10 @@ def task(cfg: DictConfig, out: Path) -> None:
                       "settings": dataclasses.asdict(game.settings), "command": command_line(cfg, out),
                       "status": solution.status, "rounds": solution.rounds, "cycle": solution.cycle,
                       "trace": solution.trace, "profiles": profiles, "outcomes": outcomes, "holds": holds,
-                      "verdict": verdict(players, outcomes["equilibrium"]["vs_disarmament"]["payoff"])}
+                      "verdict": verdict(players, outcomes["equilibrium"]["vs_disarmament"]["payoff"]),
+                      # of this invocation: a resumed game counts only what it computed
+                      "wall_time_s": round(time.perf_counter() - clock, 1),
+                      "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()}
             report.write(out, record)
     print(report.render(record).split("## Summary", 1)[1].split("\n## ", 1)[0].strip())
     print(f"outputs: {out}")
@@ -128,7 +134,7 @@ def help_page() -> str:
             ("trials=<n>", "optimiser trials per best response (default 20)"),
             ("replicates=<n>", "common seeds each trial is scored on (default 10)"),
             ("checks=<n>", "fresh seeds per round on which a move is judged (default 20)"),
-            ("rounds=<n>", "rounds of best responses at most (default 6)"),
+            ("rounds=<n>", "rounds of best responses at most (default 10)"),
             ("damping=<share>", "share of the way a player moves to its best response, 0 to 1 (default 0.5)"),
             ("fresh=<n>", "fresh seeds of the final comparison (default 40)"),
             ("posterior=<name>", "each seed draws its parameter set from that published posterior"),

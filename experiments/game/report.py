@@ -67,6 +67,19 @@ def plot_trace(record: dict, path: Path) -> None:
         plt.close(fig)
 
 
+def at_bounds(record: dict) -> dict[str, list[str]]:
+    """Per player, the levers its final policy holds within the game's tolerance of a bound: 'reward_rate (top)'."""
+    tol = record["settings"]["tolerance"]
+    out: dict[str, list[str]] = {}
+    for p in record["players"]:
+        for key, (low, high) in record["levers"][p].items():
+            value = record["profiles"]["equilibrium"][p][key]
+            side = "top" if value >= high - tol * (high - low) else "bottom" if value <= low + tol * (high - low) else ""
+            if side:
+                out.setdefault(p, []).append(f"{key.rsplit('.', 1)[-1]} ({side})")
+    return out
+
+
 def settled_label(record: dict) -> str:
     """What the game's final profile is called in a table: the equilibrium only when it is one."""
     return {"equilibrium": "equilibrium", "cycle": "end of the cycle"}.get(record["status"], "where it stopped")
@@ -79,7 +92,11 @@ def settled_phrase(record: dict) -> str:
 
 
 def _ci(v: dict, show) -> str:
-    return f"{show(v['mean'])} [{show(v['low'])} to {show(v['high'])}]"
+    """'12.3 [11.0 to 13.5]'; money as '5.18 B [5.17 B to 5.19 B] yuan' (the unit once)."""
+    texts = [show(v[k]) for k in ("mean", "low", "high")]
+    unit = " yuan" if all(x.endswith(" yuan") for x in texts) else ""
+    mean, low, high = (x[:len(x) - len(unit)] for x in texts)
+    return f"{mean} [{low} to {high}]{unit}"
 
 
 def _signed_money(x: float) -> str:
@@ -117,8 +134,21 @@ def render(record: dict) -> str:
     elif record["status"] == "cycle":
         lines.append("- The policies it cycles through, in order: " + "; ".join(
             " / ".join(f"{p}: {policy_text(q[p])}" for p in players) for q in record["cycle"]) + ".")
+    else:
+        for p in players:
+            lines.append(f"- {p} was last at {policy_text(record['profiles']['equilibrium'][p])}.")
+    bound = at_bounds(record)
+    if bound:
+        lines.append("- At a bound of its range (the answer would go further with a wider one): "
+                     + "; ".join(f"{p}'s {', '.join(names)}" for p, names in bound.items()) + ".")
     lines.append(f"- Verdict, {settled_phrase(record)} against disarmament (every player's instruments off): "
                  f"{record['verdict']['text']}.")
+    d = out["equilibrium"]["vs_disarmament"]
+    lines.append(f"- Against disarmament, at {settled_phrase(record)} jobs change by "
+                 + ", ".join(f"{_ci(d['jobs'][p], lambda x: whole(x, signed=True))} in {p}" for p in players)
+                 + f" and by {_ci(d['jobs']['national'], lambda x: whole(x, signed=True))} in the whole country, "
+                 + "for outlays over the run of " + ", ".join(f"{_ci(d['outlay'][p], money)} ({p})" for p in players)
+                 + ".")
     lines += ["", f"## At {settled_phrase(record)}, as announced and disarmed", "",
               "| policies | player | payoff | share of output | jobs | outlay over the run |", "|---|---|---|---|---|---|"]
     label = {"equilibrium": settled_label(record), "announced": "announced", "disarmament": "disarmament"}

@@ -63,7 +63,7 @@ class GameSettings:
     replicates: int = 10  # common seeds each best response is scored on
     checks: int = 20  # fresh seeds per round on which each move's gain is judged
     trials: int = 20  # optimiser trials per best response
-    rounds: int = 6  # at most this many rounds of best responses
+    rounds: int = 10  # at most this many rounds of best responses
     damping: float = 0.5  # share of the way a player moves to its best response (continuous levers)
     tolerance: float = 0.02  # policies this close (share of each lever's range) are the same, for cycles
     fresh: int = 40  # fresh seeds of the final re-evaluation (intervals)
@@ -242,12 +242,19 @@ def verdict(players: tuple[Player, ...], against: Mapping[str, dict]) -> dict:
     if len(worse) == len(players):
         kind, text = "prisoners_dilemma", "a prisoner's dilemma: every player is worse off than if none paid"
     elif better:
-        kind, text = "not_a_dilemma", f"not a prisoner's dilemma: {', '.join(better)} gains from the war"
+        kind, text = "not_a_dilemma", (f"not a prisoner's dilemma: {_names(better)} "
+                                       f"{'gains' if len(better) == 1 else 'gain'} from the war")
+        if worse:
+            text += f", while {_names(worse)} {'is' if len(worse) == 1 else 'are'} worse off"
     else:
         kind = "undecided"
         text = ("not distinguishable: " + (f"{', '.join(worse)} is worse off, " if worse else "")
                 + "no player's difference is clear of zero for the rest")
     return {"kind": kind, "text": text, "worse_off": worse, "better_off": better}
+
+
+def _names(ids: list[str]) -> str:
+    return " and ".join([", ".join(ids[:-1]), ids[-1]]) if len(ids) > 1 else ids[0]
 
 
 def settings_record(settings: GameSettings) -> dict:
