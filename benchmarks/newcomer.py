@@ -211,6 +211,7 @@ def main(argv: list[str]) -> None:
     record = measure(with_test="test=true" in argv, with_long="long=true" in argv)
     from sim.shell.atomic import write_text
 
+    LATEST.parent.mkdir(parents=True, exist_ok=True)  # results/bench/ exists only once something wrote there
     write_text(LATEST, json.dumps(record, indent=2) + "\n")
     print(render(record), end="")
     if "publish=true" in argv:
